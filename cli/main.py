@@ -1,0 +1,225 @@
+"""The `citeqa` command. Heavy imports happen inside the commands that need them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    name="citeqa",
+    help="Literature-grounded answers, with citations, about childhood B-ALL and blinatumomab.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+eval_app = typer.Typer(help="Quality and retrieval benchmarks.", no_args_is_help=True)
+feedback_app = typer.Typer(help="Feedback collected in the chat.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+app.add_typer(feedback_app, name="feedback")
+
+IndexOpt = Annotated[
+    Path | None,
+    typer.Option("--index", help="Index directory (default .citeqa/index; env CITEQA_INDEX_DIR)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object last.")]
+
+
+def settings_for(index: Path | None, **overrides: Any) -> Any:
+    """Settings from the environment with CLI overrides applied."""
+    from ingest.embedders import offline_env
+    from ingest.settings import get_settings
+
+    offline_env()
+    if index is not None:
+        overrides["index_dir"] = index
+    return get_settings(**overrides)
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"citeqa: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to index.")],
+    index: IndexOpt = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove documents whose files are gone.")
+    ] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Drop this index and ingest from scratch.")
+    ] = False,
+    as_json: JsonOpt = False,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+    ] = None,
+) -> None:
+    """Parse, chunk, embed and index documents (incremental and idempotent)."""
+    from ingest.pipeline import Ingestor
+    from ingest.store import StoreError, open_store
+
+    settings = settings_for(index)
+    try:
+        store = open_store(settings)
+        if rebuild:
+            store.reset()
+            store = open_store(settings)
+        report = Ingestor(settings, store=store, progress=progress).run(paths, prune=prune)
+    except StoreError as exc:
+        fail(str(exc))
+        return
+    r = report
+    typer.echo(
+        f"{r.files} files, {r.docs} documents parsed, {r.new_chunks} new chunks, "
+        f"{r.skipped} unchanged, {r.pruned} pruned, {len(r.failed)} failed; "
+        f"{r.chunks_total} chunks in the index ({r.seconds:.1f} s)",
+        err=as_json,
+    )
+    for f in r.failed:
+        typer.echo(f"  failed: {f['path']}: {f['error']}", err=True)
+    if as_json:
+        typer.echo(json.dumps(r.to_json()))
+    raise typer.Exit(1 if r.failed else 0)
+
+
+def _not_built(what: str, issue: str) -> None:
+    fail(f"`citeqa {what}` is not built yet (issue {issue}).", code=2)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    audience: Annotated[str, typer.Option(help="clinician or family.")] = "clinician",
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question from the indexed literature, with citations."""
+    try:
+        from rag.answer import answer  # noqa: F401
+    except ImportError:
+        _not_built("ask", "C")
+    from cli.ask import run_ask
+
+    run_ask(question, audience, settings_for(index), as_json)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    index: IndexOpt = None,
+) -> None:
+    """Start the HTTP API (FastAPI)."""
+    try:
+        from rag.server import run_server
+    except ImportError:
+        _not_built("serve", "F")
+        return
+    run_server(settings_for(index), host=host, port=port)
+
+
+@app.command()
+def ui(
+    index: IndexOpt = None,
+    port: Annotated[int, typer.Option(help="Port of the chat.")] = 8501,
+    host: Annotated[str, typer.Option(help="Bind address.")] = "localhost",
+) -> None:
+    """Start the Streamlit chat in the browser."""
+    app_path = Path(__file__).resolve().parents[1] / "ui" / "app.py"
+    if not app_path.exists():
+        _not_built("ui", "D")
+    import os
+    import subprocess
+
+    env = dict(os.environ)
+    if index is not None:
+        env["CITEQA_INDEX_DIR"] = str(index)
+    env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.port",
+        str(port),
+        "--server.address",
+        host,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+@eval_app.command("questions")
+def eval_questions(
+    file: Annotated[Path, typer.Argument(help="Question file (JSONL).")],
+    index: IndexOpt = None,
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("evals/out/questions"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a question benchmark and report quality and speed."""
+    try:
+        from evals.questions import run_questions
+    except ImportError:
+        _not_built("eval questions", "E")
+        return
+    run_questions(file, settings_for(index), out, as_json)
+
+
+@eval_app.command("beir")
+def eval_beir(
+    directory: Annotated[Path, typer.Argument(help="BEIR dataset folder.")],
+    split: Annotated[str, typer.Option(help="train or test.")] = "train",
+    retriever: Annotated[str | None, typer.Option(help="bm25|dense|hybrid|hybrid+rerank")] = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retrieval benchmark on a BEIR dataset (nDCG@10, recall@100, MRR@10, latency)."""
+    try:
+        from evals.beir import run_beir
+    except ImportError:
+        _not_built("eval beir", "E")
+        return
+    run_beir(directory, split, retriever, settings_for(index), as_json)
+
+
+@app.command()
+def bench(as_json: JsonOpt = False, index: IndexOpt = None) -> None:
+    """Speed benchmark: ingest throughput, query latency, memory."""
+    try:
+        from evals.bench import run_bench
+    except ImportError:
+        _not_built("bench", "E")
+        return
+    run_bench(settings_for(index), as_json)
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Path, typer.Argument(help="Question file (JSONL) to write.")],
+    index: IndexOpt = None,
+) -> None:
+    """Write chat feedback as a question file for `citeqa eval questions`."""
+    try:
+        from ui.feedback import export_feedback
+    except ImportError:
+        _not_built("feedback export", "D")
+        return
+    n = export_feedback(settings_for(index), out)
+    typer.echo(f"wrote {n} questions to {out}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

