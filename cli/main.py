@@ -116,7 +116,7 @@ def serve(
 ) -> None:
     """Start the HTTP API (FastAPI)."""
     try:
-        from rag.server import run_server
+        from ui.api import run_server
     except ImportError:
         _not_built("serve", "F")
         return

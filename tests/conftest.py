@@ -78,3 +78,15 @@ def shared_or_skip(*parts: str) -> Path:
     if not p.exists():
         pytest.skip(f"{p} not available (../shared is not beside the repo)")
     return p
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Settings for an index of the shipped corpus, built once per test session."""
+    from ingest.pipeline import Ingestor
+    from ingest.settings import Settings
+
+    settings = Settings(index_dir=tmp_path_factory.mktemp("corpus-index"))
+    report = Ingestor(settings, progress=False).run([CORPUS])
+    assert report.failed == [], report.failed
+    return settings

@@ -1,0 +1,240 @@
+"""``answer()``: the whole pipeline, from a question to an Answer with numbered citations."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ingest.models import ScoredChunk
+from ingest.settings import Settings, get_settings
+from rag import question as qa
+from rag.extractive import Candidate, Selection, select
+from rag.glossary import load_glossary, terms_in
+from rag.readability import fk_grade
+from rag.retrieval import Filters, HybridRetriever
+from rag.types import ABSTAIN_TEXT, CARE_TEAM_NOTE, Answer, AnswerSentence, Citation
+
+FAMILY_NOTE = "This is general information. Your child's care team knows your child best: ask them."
+INJECTION_NOTE = (
+    "Instructions inside the question were ignored; answers come only from the sources."
+)
+
+
+def citation_for(n: int, sc: ScoredChunk, quote: str) -> Citation:
+    c = sc.chunk
+    return Citation(
+        n=n,
+        chunk_id=c.chunk_id,
+        doc_id=c.doc_id,
+        title=c.meta.title,
+        reference=c.meta.reference,
+        doc_type=c.meta.doc_type,
+        locator=c.locator(),
+        quote=quote,
+        passage=c.text,
+        url=c.meta.link(),
+        label=c.label,
+        score=round(sc.score, 4),
+    )
+
+
+def compose(sentences: Sequence[Candidate]) -> tuple[str, list[AnswerSentence], list[Citation]]:
+    """Answer text with [n] markers, the sentences, and citations numbered by first use."""
+    numbers: dict[str, int] = {}
+    quotes: dict[str, list[str]] = {}
+    passages: dict[str, ScoredChunk] = {}
+    out: list[AnswerSentence] = []
+    for c in sentences:
+        cid = c.passage.chunk.chunk_id
+        n = numbers.setdefault(cid, len(numbers) + 1)
+        quotes.setdefault(cid, []).append(c.text)
+        passages[cid] = c.passage
+        out.append(AnswerSentence(c.text, (n,)))
+    text = " ".join(f"{s.text} [{s.citations[0]}]" for s in out)
+    cites = [citation_for(n, passages[cid], " ".join(quotes[cid])) for cid, n in numbers.items()]
+    return text, out, cites
+
+
+def nearest_sources(passages: Sequence[ScoredChunk], sel: Selection, k: int = 3) -> list[Citation]:
+    best_sentence: dict[str, str] = {}
+    for c in sorted(sel.candidates, key=lambda c: -c.score):
+        best_sentence.setdefault(c.passage.chunk.chunk_id, c.text)
+    out = []
+    for i, sc in enumerate(passages[:k], start=1):
+        quote = best_sentence.get(sc.chunk.chunk_id) or (sc.chunk.sentence_texts() or [""])[0]
+        out.append(citation_for(i, sc, quote))
+    return out
+
+
+def trim_for_family(chosen: list[Candidate], max_grade: float) -> list[Candidate]:
+    """Drop the hardest sentences while the answer reads above ``max_grade`` (keep one)."""
+    chosen = list(chosen)
+    while len(chosen) > 1 and fk_grade(" ".join(c.text for c in chosen)) > max_grade:
+        hardest = max(chosen[1:], key=lambda c: fk_grade(c.text))
+        chosen.remove(hardest)
+    return chosen
+
+
+class Pipeline:
+    """Models, index and retriever, loaded once and shared (thread-safe)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.retriever = HybridRetriever(settings)
+        self.glossary = load_glossary()
+        self._chat_model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def reranker(self) -> Any:
+        return self.retriever.reranker
+
+    def chat_model(self) -> Any:
+        with self._lock:
+            if self._chat_model is None:
+                from rag.llm import make_chat_model
+
+                self._chat_model = make_chat_model(self.settings.llm)
+            return self._chat_model
+
+    def answer(
+        self,
+        question: str,
+        audience: str = "clinician",
+        history: Sequence[str] = (),
+        filters: Filters | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        t0 = time.perf_counter()
+        if audience not in ("clinician", "family"):
+            raise ValueError("audience must be 'clinician' or 'family'")
+        cleaned, injected = qa.strip_injection(question)
+        resolved = qa.resolve_followup(cleaned or question, history)
+        needs = qa.analyse(cleaned, resolved.extra_measures)
+        got = self.retriever.retrieve(resolved.query, filters=filters)
+        passages = got.chunks
+        timings = dict(got.timings_ms)
+        t1 = time.perf_counter()
+        if self.settings.llm.provider != "none":
+            ans = self._generate(cleaned, audience, passages, on_token)
+        else:
+            ans = self._extract(cleaned, resolved.query, audience, passages, needs)
+        timings["answer"] = (time.perf_counter() - t1) * 1000
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        ans.question = question
+        ans.resolved_question = resolved.text
+        ans.timings_ms = {k: round(v, 1) for k, v in timings.items()}
+        ans.notice = self._notice(question, audience, injected)
+        if on_token is not None and ans.mode == "extractive":
+            for s in ans.answer.split(" "):
+                on_token(s + " ")
+        return ans
+
+    def _notice(self, question: str, audience: str, injected: bool) -> str:
+        notes = []
+        if qa.asks_individual_decision(question):
+            notes.append(CARE_TEAM_NOTE)
+        elif audience == "family":
+            notes.append(FAMILY_NOTE)
+        if injected:
+            notes.append(INJECTION_NOTE)
+        return " ".join(notes)
+
+    def _extract(
+        self,
+        question: str,
+        query: str,
+        audience: str,
+        passages: list[ScoredChunk],
+        needs: qa.QuestionNeeds,
+    ) -> Answer:
+        cfg = self.settings.answer
+        if not question.strip() or not passages:
+            return self._abstain(question, audience, passages, Selection([], True, "no passages"))
+        if (
+            self.settings.retrieval.mode == "hybrid+rerank"
+            and passages[0].score < cfg.abstain_threshold
+        ):
+            return self._abstain(question, audience, passages, Selection([], True, "low relevance"))
+        sel = select(
+            query if query != question else question,
+            passages,
+            self.reranker,
+            needs,
+            audience,
+            cfg.max_sentences,
+            cfg.sentence_threshold,
+        )
+        if sel.abstained:
+            return self._abstain(question, audience, passages, sel)
+        chosen = sel.sentences
+        if audience == "family":
+            chosen = trim_for_family(chosen, cfg.family_max_grade)
+        text, sentences, cites = compose(chosen)
+        plain = " ".join(s.text for s in sentences)
+        ans = Answer(question, audience, text, False, sentences, cites)
+        ans.readability = {"fk_grade": round(fk_grade(plain), 2)}
+        if audience == "family":
+            ans.glossary = terms_in(plain, self.glossary)
+        return ans
+
+    def _abstain(
+        self, question: str, audience: str, passages: list[ScoredChunk], sel: Selection
+    ) -> Answer:
+        ans = Answer(question, audience, ABSTAIN_TEXT, True)
+        ans.nearest = nearest_sources(passages, sel)
+        ans.readability = {"fk_grade": round(fk_grade(ABSTAIN_TEXT), 2)}
+        ans.removed = [sel.reason] if sel.reason else []
+        return ans
+
+    def _generate(
+        self,
+        question: str,
+        audience: str,
+        passages: list[ScoredChunk],
+        on_token: Callable[[str], None] | None,
+    ) -> Answer:
+        from rag.generate import generate_answer
+
+        ans = generate_answer(
+            question,
+            audience,
+            passages,
+            self.settings,
+            self.retriever.embedder,
+            chat_model=self.chat_model(),
+            on_token=on_token,
+        )
+        plain = " ".join(s.text for s in ans.sentences) or ans.answer
+        ans.readability = {"fk_grade": round(fk_grade(plain), 2)}
+        if audience == "family" and not ans.abstained:
+            ans.glossary = terms_in(plain, self.glossary)
+        return ans
+
+
+_PIPELINES: dict[str, Pipeline] = {}
+_PIPELINES_LOCK = threading.Lock()
+
+
+def get_pipeline(settings: Settings | None = None) -> Pipeline:
+    """One shared Pipeline per distinct Settings in this process."""
+    settings = settings or get_settings()
+    key = settings.model_dump_json()
+    with _PIPELINES_LOCK:
+        if key not in _PIPELINES:
+            _PIPELINES[key] = Pipeline(settings)
+        return _PIPELINES[key]
+
+
+def answer(
+    question: str,
+    audience: str = "clinician",
+    history: Sequence[str] = (),
+    settings: Settings | None = None,
+    filters: Filters | None = None,
+    on_token: Callable[[str], None] | None = None,
+) -> Answer:
+    """Answer ``question`` from the indexed literature, with numbered citations."""
+    return get_pipeline(settings).answer(question, audience, history, filters, on_token)

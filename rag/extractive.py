@@ -1,0 +1,166 @@
+"""The default answerer: select, verbatim, the retrieved sentences that answer the question.
+
+Every answer sentence is an exact sentence of a retrieved passage and cites that passage, so
+support and number-grounding hold by construction. Selection scores each candidate sentence
+with the cross-encoder, adds evidence-type and term-overlap preferences, and enforces what the
+question asks for (named trials, measures, figures); when nothing satisfies it, it abstains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.models import ScoredChunk
+from rag.question import QuestionNeeds, content_terms, measures_in, stem
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+\-]*")
+BOILERPLATE = re.compile(
+    r"summary written for citeqa|written for citeqa|this summary|summarises|summarizes the",
+    re.I,
+)
+
+
+@dataclass
+class Candidate:
+    text: str
+    passage: ScoredChunk
+    rank: int  # rank of the passage in retrieval order
+    position: int  # sentence index within the passage
+    score: float = 0.0
+    ce: float = 0.0
+    stems: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass
+class Selection:
+    sentences: list[Candidate]
+    abstained: bool
+    reason: str = ""
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+def useful(text: str) -> bool:
+    """A sentence worth quoting: several words, not a heading, not our own boilerplate."""
+    words = _WORD.findall(text)
+    if len(words) < 5 or text.rstrip().endswith(":"):
+        return False
+    return not BOILERPLATE.search(text)
+
+
+def candidates_from(passages: Sequence[ScoredChunk]) -> list[Candidate]:
+    seen: set[str] = set()
+    out: list[Candidate] = []
+    for rank, sc in enumerate(passages):
+        for pos, sent in enumerate(sc.chunk.sentence_texts()):
+            key = " ".join(sent.lower().split())
+            if key in seen or not useful(sent):
+                continue
+            seen.add(key)
+            out.append(Candidate(sent, sc, rank, pos, stems=frozenset(content_terms(sent))))
+    return out
+
+
+def overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    """Overlap coefficient: 1.0 when one sentence's terms are contained in the other's."""
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def satisfies(c: Candidate, needs: QuestionNeeds) -> bool:
+    """Does the sentence (in its passage) carry what the question specifically asks for?"""
+    low = c.text.lower()
+    ctx = f"{low} {c.passage.chunk.meta.title.lower()} {c.passage.chunk.meta.trial.lower()}"
+    if any(e.lower() not in ctx for e in needs.entities):
+        return False
+    if needs.numbers and not needs.numbers_in(c.text):
+        return False
+    return all(any(alias in low for alias in group) for group in needs.measures)
+
+
+def score_candidates(
+    question: str,
+    cands: list[Candidate],
+    reranker: Any,
+    needs: QuestionNeeds,
+    audience: str,
+) -> None:
+    if not cands:
+        return
+    logits = reranker.score(question, [c.text for c in cands])
+    q_terms = frozenset(stem(t) for t in content_terms(question))
+    for c, logit in zip(cands, logits, strict=True):
+        c.ce = float(logit)
+        overlap = len(q_terms & c.stems) / len(q_terms) if q_terms else 0.0
+        bonus = 2.0 * overlap
+        if needs.wants_figure and needs.has_number(c.text):
+            bonus += 1.0
+        if satisfies(c, needs) and not needs.is_empty():
+            bonus += 1.5
+        # a sentence that brings in other measures (a subgroup by MRD, a hazard ratio...) is a
+        # less direct answer than one about exactly what was asked
+        extra = [m for m in measures_in(c.text) if m not in needs.measures]
+        bonus -= 0.75 * len(extra)
+        plain = c.passage.chunk.meta.doc_type == "plain-language"
+        if audience == "family":
+            bonus += 1.5 if plain else 0.0
+            bonus -= 0.05 * max(0, len(c.text.split()) - 22)
+        elif plain:
+            bonus -= 1.0
+        c.score = c.ce + bonus + 0.25 * min(c.passage.score, 8.0)
+
+
+def select(
+    question: str,
+    passages: Sequence[ScoredChunk],
+    reranker: Any,
+    needs: QuestionNeeds,
+    audience: str,
+    max_sentences: int,
+    sentence_threshold: float,
+    margin: float = 4.0,
+) -> Selection:
+    """Choose the answer sentences, or abstain with a reason."""
+    cands = candidates_from(passages)
+    if not cands:
+        return Selection([], True, "no usable sentences in the retrieved passages")
+    score_candidates(question, cands, reranker, needs, audience)
+    cands.sort(key=lambda c: -c.score)
+    fitting = [c for c in cands if satisfies(c, needs)]
+    if not fitting:
+        return Selection([], True, f"no passage states {needs.describe()}", cands)
+    best = fitting[0]
+    if best.ce < sentence_threshold:
+        return Selection([], True, "no sentence is relevant enough", cands)
+    chosen = [best]
+    floor = max(sentence_threshold, best.score - margin)
+    for c in cands:
+        if len(chosen) >= max_sentences or c.score < floor:
+            break
+        if c is best or c.ce < sentence_threshold:
+            continue
+        if needs.entities and not satisfies_entities(c, needs):
+            continue
+        if any(overlap(c.stems, s.stems) >= 0.8 for s in chosen):
+            continue
+        chosen.append(c)
+    return Selection(order(chosen), False, "", cands)
+
+
+def satisfies_entities(c: Candidate, needs: QuestionNeeds) -> bool:
+    ctx = f"{c.text} {c.passage.chunk.meta.title} {c.passage.chunk.meta.trial}".lower()
+    return all(e.lower() in ctx for e in needs.entities)
+
+
+def order(chosen: list[Candidate]) -> list[Candidate]:
+    """The best sentence first; then sentences grouped by passage (best passage first), in
+    reading order within a passage."""
+    if not chosen:
+        return []
+    lead, rest = chosen[0], chosen[1:]
+    best_of: dict[str, float] = {lead.passage.chunk.chunk_id: float("inf")}
+    for c in rest:
+        cid = c.passage.chunk.chunk_id
+        best_of[cid] = max(best_of.get(cid, float("-inf")), c.score)
+    return [lead, *sorted(rest, key=lambda c: (-best_of[c.passage.chunk.chunk_id], c.position))]

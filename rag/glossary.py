@@ -1,0 +1,57 @@
+"""The glossary of corpus terms, used by the family answer mode ("What these words mean")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_GLOSSARY = Path(__file__).resolve().parents[1] / "corpus" / "glossary.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    term: str
+    aliases: tuple[str, ...]
+    definition: str
+    doc_ids: tuple[str, ...] = ()
+
+    def pattern(self) -> re.Pattern[str]:
+        names = sorted({self.term, *self.aliases}, key=len, reverse=True)
+        alt = "|".join(re.escape(n) for n in names if n)
+        return re.compile(rf"(?<![\w-])(?:{alt})(?![\w-])", re.I)
+
+
+@lru_cache(maxsize=4)
+def load_glossary(path: Path = DEFAULT_GLOSSARY) -> tuple[Term, ...]:
+    import yaml
+
+    if not path.exists():
+        return ()
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    items = raw.get("terms", []) if isinstance(raw, dict) else raw
+    terms = []
+    for item in items:
+        if not isinstance(item, dict) or not item.get("term") or not item.get("definition"):
+            continue
+        terms.append(
+            Term(
+                term=str(item["term"]),
+                aliases=tuple(str(a) for a in item.get("aliases") or ()),
+                definition=str(item["definition"]).strip(),
+                doc_ids=tuple(str(d) for d in item.get("doc_ids") or ()),
+            )
+        )
+    return tuple(terms)
+
+
+def terms_in(text: str, glossary: tuple[Term, ...]) -> list[dict[str, str]]:
+    """Glossary entries whose term or alias occurs in ``text``, in order of first occurrence."""
+    found: list[tuple[int, Term]] = []
+    for t in glossary:
+        m = t.pattern().search(text)
+        if m:
+            found.append((m.start(), t))
+    found.sort(key=lambda x: x[0])
+    return [{"term": t.term, "definition": t.definition} for _, t in found]

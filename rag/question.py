@@ -1,0 +1,332 @@
+"""Pure analysis of a question: what it needs, whether it asks for a personal decision, whether it
+tries to change the rules, and how a follow-up reads in the light of the chat history."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rag.numbers import extract_numbers
+
+# Measures a question can ask for; a sentence answering it must name the same measure.
+MEASURES: dict[str, tuple[str, ...]] = {
+    "disease-free survival": ("disease-free survival", "dfs"),
+    "overall survival": ("overall survival", " os "),
+    "event-free survival": ("event-free survival", "efs"),
+    "relapse-free survival": ("relapse-free survival", "rfs"),
+    "cumulative incidence": ("cumulative incidence", "cir"),
+    "cytokine release syndrome": ("cytokine release syndrome", "crs"),
+    "complete remission": ("complete remission",),
+    "hazard ratio": ("hazard ratio", " hr "),
+    "median": ("median",),
+    "MRD": ("mrd", "residual disease"),
+}
+# Domain acronyms that are vocabulary, not names of particular studies.
+COMMON_ACRONYMS = frozenset(
+    [
+        "ALL",
+        "B-ALL",
+        "MRD",
+        "DFS",
+        "CRS",
+        "CNS",
+        "EFS",
+        "RFS",
+        "CIR",
+        "FDA",
+        "ICANS",
+        "NCI",
+        "COG",
+        "ASH",
+        "WBC",
+        "BCR",
+        "ABL1",
+        "CD19",
+        "IV",
+        "SE",
+        "CI",
+        "US",
+        "HR",
+        "OS",
+        "CR",
+        "PH",
+        "PH+",
+        "NEJM",
+        "JAMA",
+        "USA",
+        "UK",
+        "EU",
+        "AML",
+        "CAR-T",
+        "CAR",
+        "IQR",
+        "PI",
+        "HIV",
+    ]
+)
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "with",
+        "by",
+        "from",
+        "and",
+        "or",
+        "but",
+        "not",
+        "no",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "than",
+        "then",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "there",
+        "here",
+        "as",
+        "about",
+        "into",
+        "over",
+        "under",
+        "after",
+        "before",
+        "during",
+        "between",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "i",
+        "we",
+        "you",
+        "he",
+        "she",
+        "my",
+        "our",
+        "your",
+        "his",
+        "her",
+        "me",
+        "us",
+        "any",
+        "all",
+        "some",
+        "such",
+        "more",
+        "most",
+        "less",
+        "least",
+        "very",
+        "also",
+        "only",
+        "just",
+        "so",
+        "if",
+        "else",
+        "per",
+        "vs",
+        "versus",
+        "tell",
+        "say",
+        "said",
+        "give",
+    ]
+)
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+\-']*")
+_IDENT = re.compile(r"\b(?:[A-Z]{1,6}-?\d+[A-Z0-9]*|[A-Z][A-Z+\-]{3,})\b")
+_FIGURE = re.compile(
+    r"\b(how many|how much|how long|how often|rate|rates|percent|percentage|proportion|survival|"
+    r"incidence|median|hazard|odds|figure|number|risk|what (?:was|were|is|are) the)\b|%",
+    re.I,
+)
+_YEAR = re.compile(r"^(19[5-9]\d|20[0-4]\d)$")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    return str(_stemmer().stemWord(word.lower()))
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed content words of ``text`` (stopwords and one-letter tokens dropped)."""
+    out = []
+    for tok in _TOKEN.findall(text):
+        low = tok.lower().strip("'")
+        if len(low) > 1 and low not in STOPWORDS:
+            out.append(stem(low))
+    return out
+
+
+def entities_in(text: str) -> list[str]:
+    """Names of particular studies/drugs-like identifiers (AALL1731, E1910, TOWER, ZUMA-3)."""
+    found = []
+    for m in _IDENT.finditer(text):
+        tok = m.group(0)
+        if tok.upper() in COMMON_ACRONYMS or tok.upper().rstrip("S") in COMMON_ACRONYMS:
+            continue
+        if tok not in found:
+            found.append(tok)
+    return found
+
+
+def measures_in(text: str) -> list[tuple[str, ...]]:
+    low = f" {text.lower()} "
+    low = re.sub(r"[^\w%+\- ]", " ", low)
+    return [aliases for aliases in MEASURES.values() if any(a in low for a in aliases)]
+
+
+def asked_numbers(text: str) -> list[float]:
+    """Numbers a question names (years and numbers inside identifiers excluded)."""
+    return [n.value for n in extract_numbers(text) if not _YEAR.match(n.raw.replace(",", ""))]
+
+
+@dataclass
+class QuestionNeeds:
+    entities: list[str] = field(default_factory=list)
+    measures: list[tuple[str, ...]] = field(default_factory=list)
+    numbers: list[float] = field(default_factory=list)
+    wants_figure: bool = False
+
+    def is_empty(self) -> bool:
+        return not (self.entities or self.measures or self.numbers)
+
+    def has_number(self, text: str) -> bool:
+        return bool(extract_numbers(text))
+
+    def numbers_in(self, text: str) -> bool:
+        values = {round(n.value, 6) for n in extract_numbers(text)}
+        return all(round(v, 6) in values for v in self.numbers)
+
+    def describe(self) -> str:
+        parts = [*self.entities, *(m[0] for m in self.measures)]
+        parts += [f"{v:g}" for v in self.numbers]
+        return "the asked " + (", ".join(parts) if parts else "information")
+
+
+def analyse(question: str, extra_measures: Sequence[tuple[str, ...]] = ()) -> QuestionNeeds:
+    measures = measures_in(question)
+    for m in extra_measures:
+        if m not in measures:
+            measures.append(m)
+    return QuestionNeeds(
+        entities=entities_in(question),
+        measures=measures,
+        numbers=asked_numbers(question),
+        wants_figure=bool(_FIGURE.search(question)),
+    )
+
+
+_PERSON = r"(?:my|our|his|her)\s+(?:child|son|daughter|kid|baby|boy|girl|toddler|teen|patient)"
+_DECISION = [
+    re.compile(r"\bhow much\b.*\b(give|take|use|dose|infuse)\b", re.I),
+    re.compile(r"\b(what|which) dose\b.*\b(should|do i|do we|for)\b", re.I),
+    re.compile(
+        r"\bshould (?:i|we|he|she|they)\b.*\b(give|stop|start|skip|change|switch|increase|"
+        r"lower|reduce|double|take|get|have|choose|refuse|continue)\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\b{_PERSON}\b.*\b(dose|dosing|mg|µg|ug|mcg|how much|stop|skip|switch|take)\b", re.I
+    ),
+    re.compile(r"\b(can|may) (?:i|we) (?:stop|skip|double|change|increase|lower)\b", re.I),
+]
+_INJECTION = re.compile(
+    r"(ignore|disregard|forget)\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier)?\s*"
+    r"(instructions|rules|prompts?|guidelines)|you are now|system prompt|developer mode|"
+    r"pretend (to be|you are)|act as\b|jailbreak|without (citations|sources)",
+    re.I,
+)
+
+
+def asks_individual_decision(question: str) -> bool:
+    """A request for a personal dose or treatment decision (answered with general evidence only)."""
+    return any(p.search(question) for p in _DECISION)
+
+
+def strip_injection(question: str) -> tuple[str, bool]:
+    """Remove attempts to change the rules; returns the cleaned question and whether any were found."""
+    parts = re.split(r"(?<=[.!?;])\s+|\n+", question)
+    kept = [p for p in parts if not _INJECTION.search(p)]
+    cleaned = " ".join(kept).strip()
+    return cleaned, len(kept) != len(parts)
+
+
+_FOLLOW_LEAD = re.compile(
+    r"^\s*(and|but|also|or|so|what about|how about|what if|same for|and what about|in|for|among)\b",
+    re.I,
+)
+_PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there)\b", re.I)
+
+
+def is_followup(question: str) -> bool:
+    words = _TOKEN.findall(question)
+    if _FOLLOW_LEAD.match(question):
+        return True
+    if len(words) <= 4:
+        return True
+    return bool(_PRONOUN.search(question)) and not entities_in(question) and len(words) < 10
+
+
+@dataclass(frozen=True)
+class Resolved:
+    text: str  # what is shown as the resolved question
+    query: str  # what retrieval uses
+    extra_measures: tuple[tuple[str, ...], ...] = ()
+
+
+def resolve_followup(question: str, history: Sequence[str]) -> Resolved:
+    """Read an elliptical follow-up ("and in relapsed patients?") against the last question."""
+    prev = next((h for h in reversed(history) if h.strip()), "")
+    if not prev or not is_followup(question):
+        return Resolved(question, question)
+    prev_entities = set(entities_in(prev))
+    topic = [w for w in _TOKEN.findall(prev) if w not in prev_entities]
+    topic = [w for w in topic if w.lower() not in STOPWORDS]
+    query = f"{question} {' '.join(topic)}".strip()
+    shown = f"{question.strip()} (follow-up to: {prev.strip()})"
+    return Resolved(shown, query, tuple(measures_in(prev)))

@@ -1,0 +1,226 @@
+"""Hybrid retrieval: BM25 (bm25s) + dense (Chroma), reciprocal-rank fusion, cross-encoder rerank.
+
+The BM25 index is built from the chunks in the store and cached per store version, so every
+process (CLI, UI, API workers) sees the same passages as Chroma, including in server mode.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ingest.chunking import embedding_text
+from ingest.models import Chunk, ScoredChunk
+from ingest.settings import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MODES = ("bm25", "dense", "hybrid", "hybrid+rerank")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata filters applied to both retrievers."""
+
+    doc_types: tuple[str, ...] = ()
+    year_min: int | None = None
+    year_max: int | None = None
+    trial: str = ""
+    audience: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.doc_types or self.year_min or self.year_max or self.trial or self.audience)
+
+    def matches(self, c: Chunk) -> bool:
+        m = c.meta
+        if self.doc_types and m.doc_type not in self.doc_types:
+            return False
+        if self.year_min is not None and (m.year is None or m.year < self.year_min):
+            return False
+        if self.year_max is not None and (m.year is None or m.year > self.year_max):
+            return False
+        if self.trial and m.trial.lower() != self.trial.lower():
+            return False
+        return not (self.audience and m.audience != self.audience)
+
+    def to_where(self) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if self.doc_types:
+            clauses.append({"doc_type": {"$in": list(self.doc_types)}})
+        if self.year_min is not None:
+            clauses.append({"year": {"$gte": self.year_min}})
+        if self.year_max is not None:
+            clauses.append({"year": {"$lte": self.year_max}})
+            clauses.append({"year": {"$gte": 0}})  # unknown year is stored as -1
+        if self.trial:
+            clauses.append({"trial": self.trial})
+        if self.audience:
+            clauses.append({"audience": self.audience})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+@dataclass
+class Retrieved:
+    chunks: list[ScoredChunk]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _tokenizer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+class BM25Index:
+    """bm25s over all chunks of a store (one snapshot)."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        import bm25s
+
+        self.chunks = chunks
+        self._stemmer = _tokenizer()
+        self._bm25: Any = None
+        if chunks:
+            texts = [embedding_text(c) for c in chunks]
+            tokens = bm25s.tokenize(
+                texts, stopwords="en", stemmer=self._stemmer, show_progress=False
+            )
+            self._bm25 = bm25s.BM25()
+            self._bm25.index(tokens, show_progress=False)
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
+        import bm25s
+        import numpy as np
+
+        if self._bm25 is None or k <= 0:
+            return []
+        q = bm25s.tokenize(
+            [query], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+        )
+        if not q or not q[0]:
+            return []
+        mask = None
+        if filters is not None and not filters.is_empty():
+            mask = np.array([1.0 if filters.matches(c) else 0.0 for c in self.chunks], "float32")
+        k = min(k, len(self.chunks))
+        idx, scores = self._bm25.retrieve(q, k=k, show_progress=False, weight_mask=mask)
+        out = []
+        for i, s in zip(idx[0], scores[0], strict=False):
+            if float(s) > 0:
+                out.append(ScoredChunk(self.chunks[int(i)], float(s), {"bm25": float(s)}))
+        return out
+
+
+_BM25_CACHE: dict[str, tuple[str, BM25Index]] = {}
+_BM25_LOCK = threading.Lock()
+
+
+def bm25_for(store: Any) -> BM25Index:
+    """The BM25 index of ``store``'s current version (rebuilt when the store changed)."""
+    key = f"{id(store.client)}:{store.name}"
+    version = store.version()
+    with _BM25_LOCK:
+        hit = _BM25_CACHE.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        index = BM25Index(list(store.iter_chunks()))
+        _BM25_CACHE[key] = (version, index)
+        return index
+
+
+def rrf(rankings: Sequence[tuple[list[ScoredChunk], float]], k: int = 60) -> list[ScoredChunk]:
+    """Weighted reciprocal-rank fusion of several rankings (pure)."""
+    fused: dict[str, float] = {}
+    first: dict[str, ScoredChunk] = {}
+    stage: dict[str, dict[str, float]] = {}
+    for ranking, weight in rankings:
+        for rank, sc in enumerate(ranking):
+            cid = sc.chunk.chunk_id
+            fused[cid] = fused.get(cid, 0.0) + weight / (k + rank + 1)
+            first.setdefault(cid, sc)
+            stage.setdefault(cid, {}).update(sc.scores)
+    order = sorted(fused, key=lambda c: (-fused[c], c))
+    return [ScoredChunk(first[c].chunk, fused[c], {**stage[c], "rrf": fused[c]}) for c in order]
+
+
+class HybridRetriever:
+    """BM25 + dense + fusion + optional cross-encoder rerank, as configured by Settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Any | None = None,
+        embedder: Any | None = None,
+        reranker: Any | None = None,
+    ) -> None:
+        from ingest.embedders import get_embedder
+        from ingest.store import open_store
+
+        self.settings = settings
+        self.store = store if store is not None else open_store(settings)
+        e = settings.embedder
+        self.embedder = embedder or get_embedder(e.name, e.batch_size, e.threads)
+        self._reranker = reranker
+
+    @property
+    def reranker(self) -> Any:
+        if self._reranker is None:
+            from rag.rerank import get_reranker
+
+            self._reranker = get_reranker()
+        return self._reranker
+
+    def dense(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
+        vec: np.ndarray = self.embedder.embed_query(query)
+        return self.store.query(vec, k, where=filters.to_where() if filters else None)
+
+    def bm25(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
+        return bm25_for(self.store).search(query, k, filters)
+
+    def retrieve(
+        self,
+        query: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        mode: str | None = None,
+    ) -> Retrieved:
+        cfg = self.settings.retrieval
+        mode = mode or cfg.mode
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
+        k = k or cfg.k
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+        if mode == "bm25":
+            hits = self.bm25(query, max(k, cfg.candidates), filters)
+        elif mode == "dense":
+            hits = self.dense(query, max(k, cfg.candidates), filters)
+        else:
+            hits = rrf(
+                [
+                    (self.bm25(query, cfg.candidates, filters), cfg.bm25_weight),
+                    (self.dense(query, cfg.candidates, filters), cfg.dense_weight),
+                ],
+                k=cfg.rrf_k,
+            )
+        timings["retrieve"] = (time.perf_counter() - t0) * 1000
+        if mode == "hybrid+rerank" and hits:
+            t1 = time.perf_counter()
+            hits = self.rerank(query, hits[: cfg.rerank_depth])
+            timings["rerank"] = (time.perf_counter() - t1) * 1000
+        return Retrieved(hits[:k], timings)
+
+    def rerank(self, query: str, hits: list[ScoredChunk]) -> list[ScoredChunk]:
+        logits = self.reranker.score(query, [embedding_text(h.chunk) for h in hits])
+        scored = [
+            ScoredChunk(h.chunk, float(s), {**h.scores, "rerank": float(s)})
+            for h, s in zip(hits, logits, strict=True)
+        ]
+        scored.sort(key=lambda h: (-h.score, h.chunk.chunk_id))
+        return scored

@@ -1,0 +1,165 @@
+"""Answers on the shipped corpus, with the real embedder, Chroma and cross-encoder."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rag.answer import answer
+from rag.numbers import extract_numbers
+from rag.types import ABSTAIN_TEXT, Answer
+from tests.helpers import citeqa
+
+
+def _numbers_grounded(ans: Answer) -> list[str]:
+    """Numbers of each answer sentence that are absent from the quotes it cites."""
+    by_n = {c.n: c.quote for c in ans.citations}
+    missing = []
+    for s in ans.sentences:
+        quotes = " ".join(by_n[n] for n in s.citations)
+        have = {round(n.value, 6) for n in extract_numbers(quotes)}
+        missing += [n.raw for n in extract_numbers(s.text) if round(n.value, 6) not in have]
+    return missing
+
+
+def test_aall1731_dfs(corpus_settings: Any) -> None:
+    ans = answer("What was the 4-year DFS in AALL1731?", settings=corpus_settings)
+    assert not ans.abstained
+    assert "94.8%" in ans.answer and "86.9%" in ans.answer
+    sources = {c.doc_id for c in ans.citations}
+    assert "ash2025-758-aall1731" in sources
+    cited = next(c for c in ans.citations if c.doc_id == "ash2025-758-aall1731")
+    assert cited.doc_type == "conference-abstract"
+    assert "94.8" in cited.quote and cited.quote in cited.passage
+    assert _numbers_grounded(ans) == []
+    assert set(ans.timings_ms) >= {"retrieve", "rerank", "answer", "total"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",
+        "How do I make sourdough bread rise faster?",
+    ],
+)
+def test_off_topic_abstains(corpus_settings: Any, question: str) -> None:
+    ans = answer(question, settings=corpus_settings)
+    assert ans.abstained and ans.answer == ABSTAIN_TEXT and ans.citations == []
+    assert ans.nearest, "abstentions show the nearest sources"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What was the 10-year overall survival in AALL1731?",
+        "What were the results of the ZUMA-3 trial?",
+    ],
+)
+def test_figure_not_in_corpus_abstains(corpus_settings: Any, question: str) -> None:
+    assert answer(question, settings=corpus_settings).abstained
+
+
+def test_family_answer_is_plain_with_glossary(corpus_settings: Any) -> None:
+    ans = answer("What does MRD mean for my child?", audience="family", settings=corpus_settings)
+    assert not ans.abstained
+    assert ans.readability["fk_grade"] <= 8
+    assert ans.glossary and all(g["definition"] for g in ans.glossary)
+    assert any(c.doc_type == "plain-language" for c in ans.citations)
+    assert "care team" in ans.notice
+
+
+def test_individual_dosing_gets_care_team_pointer(corpus_settings: Any) -> None:
+    ans = answer("How much blinatumomab should I give my son?", settings=corpus_settings)
+    assert "care team" in ans.notice
+    assert "you should give" not in ans.answer.lower()
+
+
+def test_false_premise_is_answered_from_sources(corpus_settings: Any) -> None:
+    ans = answer(
+        "Since blinatumomab increased CNS relapses in AALL1731, should it be avoided?",
+        settings=corpus_settings,
+    )
+    assert not ans.abstained
+    assert "CNS" in ans.answer
+    assert "increased CNS" not in ans.answer
+
+
+def test_followup_uses_history(corpus_settings: Any) -> None:
+    first = "What was the disease-free survival with blinatumomab in AALL1731?"
+    ans = answer("And in relapsed patients?", history=[first], settings=corpus_settings)
+    assert not ans.abstained
+    assert "follow-up" in ans.resolved_question
+    assert {c.doc_id for c in ans.citations} & {"jama2021-aall1331", "jama2021-locatelli"}
+
+
+def test_every_sentence_cites_a_retrieved_passage(corpus_settings: Any) -> None:
+    ans = answer("How is blinatumomab given?", settings=corpus_settings)
+    assert not ans.abstained and ans.sentences
+    ns = {c.n for c in ans.citations}
+    for s in ans.sentences:
+        assert s.citations and set(s.citations) <= ns
+        quotes = " ".join(c.quote for c in ans.citations if c.n in s.citations)
+        assert s.text in quotes
+    assert [c.n for c in ans.citations] == list(range(1, len(ans.citations) + 1))
+
+
+WORDS = ["blinatumomab", "relapse", "survival", "AALL1731", "TOWER", "E1910", "children", "adults", "MRD", "infusion", "CRS", "disease-free", "overall", "4-year", "3-year", "risk", "hazard", "ratio", "pump", "home", "survey", "marrow", "CNS", "label", "dose", "neurological", "standard", "high", "remission", "transplant", "infants", "Ph+"]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=7),
+    st.sampled_from(["clinician", "family"]),
+)
+def test_property_no_ungrounded_numbers(
+    corpus_settings: Any, words: list[str], audience: str
+) -> None:
+    ans = answer(" ".join(words) + "?", audience=audience, settings=corpus_settings)
+    assert _numbers_grounded(ans) == []
+    if ans.abstained:
+        assert ans.citations == [] and ans.answer == ABSTAIN_TEXT
+
+
+def test_cli_ask_json(corpus_settings: Any) -> None:
+    res = citeqa(
+        "ask",
+        "What was the 4-year DFS in AALL1731?",
+        "--json",
+        "--index",
+        str(corpus_settings.index_dir),
+    )
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert set(out) >= {
+        "question",
+        "audience",
+        "answer",
+        "abstained",
+        "citations",
+        "readability",
+        "timings_ms",
+    }
+    c = out["citations"][0]
+    assert set(c) >= {"n", "doc_id", "title", "reference", "doc_type", "locator", "quote", "url"}
+    assert "fk_grade" in out["readability"]
+    text = citeqa(
+        "ask", "What was the 4-year DFS in AALL1731?", "--index", str(corpus_settings.index_dir)
+    )
+    assert "References:" in text.stdout and "[1]" in text.stdout
+
+
+def test_langchain_runnable_and_retriever(corpus_settings: Any) -> None:
+    from rag.chain import CiteqaRetriever, answer_runnable
+
+    docs = CiteqaRetriever.from_settings(corpus_settings).invoke("blinatumomab infusion pump")
+    assert docs and all(d.metadata["chunk_id"] and d.metadata["label"] for d in docs)
+    out = answer_runnable(corpus_settings).invoke({"question": "What is blinatumomab?"})
+    assert isinstance(out, Answer)

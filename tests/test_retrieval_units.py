@@ -1,0 +1,40 @@
+from ingest.models import Chunk, Metadata, ScoredChunk, Sentence
+from rag.retrieval import Filters, rrf
+
+
+def _chunk(cid: str, **meta: object) -> Chunk:
+    m = Metadata(doc_id=f"doc-{cid}", **meta)  # type: ignore[arg-type]
+    return Chunk(cid, m.doc_id, "text.", "S", None, 0, 0, 5, (Sentence(0, 5),), "l", m)
+
+
+def _sc(cid: str, s: float = 1.0) -> ScoredChunk:
+    return ScoredChunk(_chunk(cid), s, {"x": s})
+
+
+def test_rrf_prefers_items_ranked_high_in_both() -> None:
+    fused = rrf([([_sc("a"), _sc("b"), _sc("c")], 1.0), ([_sc("b"), _sc("c"), _sc("a")], 1.0)])
+    assert fused[0].chunk.chunk_id == "b"
+    assert all("rrf" in f.scores for f in fused)
+
+
+def test_rrf_weights() -> None:
+    fused = rrf([([_sc("a")], 1.0), ([_sc("b")], 2.0)])
+    assert [f.chunk.chunk_id for f in fused] == ["b", "a"]
+
+
+def test_rrf_is_deterministic_on_ties() -> None:
+    fused = rrf([([_sc("b")], 1.0), ([_sc("a")], 1.0)])
+    assert [f.chunk.chunk_id for f in fused] == ["a", "b"]
+
+
+def test_filters_where_and_match() -> None:
+    f = Filters(doc_types=("journal-article",), year_min=2020, year_max=2024)
+    where = f.to_where()
+    assert where is not None and "$and" in where
+    assert f.matches(_chunk("x", doc_type="journal-article", year=2021))
+    assert not f.matches(_chunk("x", doc_type="journal-article", year=2025))
+    assert not f.matches(_chunk("x", doc_type="drug-label", year=2021))
+    assert not f.matches(_chunk("x", doc_type="journal-article"))
+    assert Filters().to_where() is None and Filters().is_empty()
+    assert Filters(audience="family").to_where() == {"audience": "family"}
+    assert Filters(trial="AALL1731").matches(_chunk("x", trial="aall1731"))
