@@ -217,6 +217,20 @@ def feedback_export(
     typer.echo(f"wrote {n} questions to {out}")
 
 
+@app.command()
+def config(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print a markdown table.")] = False,
+) -> None:
+    """Show every setting: environment variable, default and meaning."""
+    from ingest.settings import settings_markdown, settings_rows
+
+    if markdown:
+        typer.echo(settings_markdown())
+        return
+    for var, default, meaning in settings_rows():
+        typer.echo(f"{var} = {default}\n    {meaning}")
+
+
 def main() -> None:
     app()
 

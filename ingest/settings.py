@@ -147,3 +147,34 @@ class Settings(BaseSettings):
 def get_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit overrides (e.g. CLI flags) on top."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def settings_rows() -> list[tuple[str, str, str]]:
+    """(environment variable, default, description) for every setting, nested groups included."""
+    rows: list[tuple[str, str, str]] = []
+    for name, field in Settings.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            for sub, sf in ann.model_fields.items():
+                default = (
+                    sf.default.get_secret_value()
+                    if isinstance(sf.default, SecretStr)
+                    else sf.default
+                )
+                rows.append(
+                    (f"CITEQA_{name.upper()}__{sub.upper()}", repr(default), sf.description or "")
+                )
+        else:
+            default = (
+                field.default.get_secret_value()
+                if isinstance(field.default, SecretStr)
+                else field.default
+            )
+            rows.append((f"CITEQA_{name.upper()}", repr(str(default)), field.description or ""))
+    return rows
+
+
+def settings_markdown() -> str:
+    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    lines += [f"| `{v}` | `{d}` | {m} |" for v, d, m in settings_rows()]
+    return "\n".join(lines)
