@@ -1,0 +1,371 @@
+"""PDF loader: the real article, its JATS twin (text parity), and hostile PDFs."""
+
+from __future__ import annotations
+
+import difflib
+import io
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from ingest.loaders import LoadError, load_file
+from ingest.loaders.pdf import (
+    Line,
+    body_size,
+    dehyphenate,
+    split_sections,
+    strip_running_lines,
+    title_block,
+)
+from ingest.loaders.text import match_heading
+from ingest.models import Document
+from ingest.settings import IngestSettings
+from tests.loaders_support import (
+    REAL_PDF,
+    REAL_PDF_NXML,
+    blank_pdf,
+    encrypted_pdf,
+    shared,
+    text_pdf,
+)
+
+
+@pytest.fixture(scope="module")
+def real_pdf() -> Document:
+    shared("sources", "pdf")
+    docs = load_file(REAL_PDF)
+    assert len(docs) == 1
+    return docs[0]
+
+
+def _reason(path: Path, **settings: object) -> str:
+    with pytest.raises(LoadError) as info:
+        load_file(path, IngestSettings.model_validate(settings))
+    assert info.value.path == str(path)
+    return info.value.reason
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+# --- the real article --------------------------------------------------------------------
+
+
+def test_real_pdf_metadata(real_pdf: Document) -> None:
+    meta = real_pdf.meta
+    assert meta.doc_id == "12912-2025-article-2840"
+    assert meta.title.startswith("Effects of virtual counseling on the care burden")
+    assert meta.doi == "10.1186/s12912-025-02840-4"
+    assert meta.year == 2025
+    assert meta.doc_type == "journal-article"
+    assert meta.authors[0] == "Sadeghi A"
+    assert "doi:10.1186/s12912-025-02840-4." in meta.reference
+    assert real_pdf.source_path == str(REAL_PDF)
+    assert len(real_pdf.source_sha256) == 64
+
+
+def test_real_pdf_headings_and_pages(real_pdf: Document) -> None:
+    first_page: dict[str, int | None] = {}
+    for s in real_pdf.sections:
+        first_page.setdefault(s.heading, s.page)
+    for heading in ("Abstract", "Background", "Methods", "Results", "Discussion"):
+        assert heading in first_page, heading
+    assert first_page["Abstract"] == 1
+    assert first_page["Background"] == 2
+    assert first_page["Limitations"] == 11
+    assert first_page["Conclusion"] == 11
+    assert all(s.page is not None and 1 <= s.page <= 13 for s in real_pdf.sections)
+    pages = [s.page or 0 for s in real_pdf.sections]
+    assert pages == sorted(pages)
+    # Discussion spans pages 8-11: one Section per page, same heading
+    assert [s.page for s in real_pdf.sections if s.heading == "Discussion"] == [8, 9, 10, 11]
+
+
+def test_real_pdf_drops_references_and_running_headers(real_pdf: Document) -> None:
+    assert "References" not in {s.heading for s in real_pdf.sections}
+    assert "doi. org/" not in real_pdf.text  # broken DOIs of the reference list
+    assert not re.search(r"Page \d+ of 13", real_pdf.text)
+    assert "Sadeghi et al. BMC Nursing" not in real_pdf.text
+
+
+def test_real_pdf_dehyphenation(real_pdf: Document) -> None:
+    text = real_pdf.text
+    assert "hematopoiesis" in text and "hemat -" not in text
+    assert "Moreover, frequent" in text
+    assert "counseling can help" in text  # 'coun-' + 'seling' across lines
+    assert "well-being" in text  # a real compound keeps its hyphen
+    assert "However, their" in text  # no space before the comma
+
+
+def test_real_pdf_text_normalised(real_pdf: Document) -> None:
+    for s in real_pdf.sections:
+        assert s.text == s.text.strip()
+        assert "\n\n\n" not in s.text
+        for para in s.text.split("\n\n"):
+            assert para and "  " not in para
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def test_pdf_jats_parity(real_pdf: Document) -> None:
+    """>= 95% of the JATS words appear in the PDF text in the same order."""
+    jats = load_file(REAL_PDF_NXML)[0]
+    jats_words, pdf_words = _tokens(jats.text), _tokens(real_pdf.text)
+    matcher = difflib.SequenceMatcher(None, jats_words, pdf_words, autojunk=False)
+    matched = sum(b.size for b in matcher.get_matching_blocks())
+    ratio = matched / len(jats_words)
+    print(f"PDF/JATS in-order word parity: {ratio:.4f} ({matched}/{len(jats_words)} words)")
+    assert len(jats_words) > 4000
+    assert ratio >= 0.95
+
+
+# --- synthetic PDFs ------------------------------------------------------------------------
+
+
+def test_text_pdf_sections_pages_and_title(tmp_path: Path) -> None:
+    pages = [
+        ["A study of widgets", "Abstract", "Widgets were counted in two towns."],
+        ["1. Introduction", "Counting widgets is an old craft and a sur-", "prisingly hard one."],
+        ["Results", "We counted 42 widgets.", "References", "1. Smith J. Widgets. 1999."],
+    ]
+    path = _write(tmp_path, "Widget Study.pdf", text_pdf(pages, title="Widgets counted"))
+    doc = load_file(path)[0]
+    assert doc.meta.doc_id == "widget-study"
+    assert doc.meta.title == "Widgets counted"
+    got = [(s.heading, s.page) for s in doc.sections]
+    assert got == [("", 1), ("Abstract", 1), ("Introduction", 2), ("Results", 3)]
+    assert "surprisingly hard one." in doc.sections[2].text
+    assert "Smith J" not in doc.text
+
+
+def _styled_pdf(keywords: str = "", subject: str = "") -> bytes:
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(612, 792))
+    c.setKeywords(keywords)
+    c.setSubject(subject)
+    y = 740
+    for size, text in [
+        (20, "Caring for a child at home"),
+        (11, "A short guide written for families."),
+        (14, "Before you go home"),
+        (11, "Ask the team who to call at night."),
+        (11, "- Keep the numbers by the phone."),
+        (11, "- Check the pump once a day."),
+        (14, "Questions to ask"),
+        (11, "Write your questions down before the visit."),
+    ]:
+        c.setFont("Helvetica", size)
+        c.drawString(72, y, text)
+        y -= size + 8
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_font_headings_bullets_and_front_info(tmp_path: Path) -> None:
+    keywords = "doc_id=home-guide; doc_type=plain-language; audience=family; year=2026"
+    path = _write(tmp_path, "guide.pdf", _styled_pdf(keywords, "My reference."))
+    doc = load_file(path)[0]
+    assert [(s.heading, s.page) for s in doc.sections] == [
+        ("", 1),
+        ("Before you go home", 1),
+        ("Questions to ask", 1),
+    ]
+    assert doc.sections[1].text == (
+        "Ask the team who to call at night.\n\nKeep the numbers by the phone.\n\n"
+        "Check the pump once a day."
+    )
+    m = doc.meta
+    assert (m.doc_id, m.doc_type, m.audience, m.year) == (
+        "home-guide",
+        "plain-language",
+        "family",
+        2026,
+    )
+    assert m.title == "Caring for a child at home"  # no /Title: the large first-page line
+    assert m.reference == "My reference."
+
+
+def test_plain_pdf_keywords_are_not_front_info(tmp_path: Path) -> None:
+    doc = load_file(_write(tmp_path, "p.pdf", _styled_pdf("leukemia; caregivers")))[0]
+    assert (doc.meta.doc_id, doc.meta.doc_type) == ("p", "journal-article")
+
+
+def test_pdf_front_info_is_validated(tmp_path: Path) -> None:
+    path = _write(tmp_path, "bad.pdf", _styled_pdf("doc_type=poster"))
+    assert _reason(path).startswith("invalid doc_type 'poster'; allowed: ")
+
+
+def test_title_falls_back_to_first_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "x.pdf", text_pdf([["Widget counting in practice", "Some text."]]))
+    assert load_file(path)[0].meta.title == "Widget counting in practice"
+
+
+def test_empty_password_encryption_is_accepted(tmp_path: Path) -> None:
+    data = encrypted_pdf(text_pdf([["Readable words behind an empty password."]]), "")
+    doc = load_file(_write(tmp_path, "open.pdf", data))[0]
+    assert "Readable words behind an empty password." in doc.text
+
+
+# --- bad PDFs ------------------------------------------------------------------------------
+
+
+def test_random_bytes_pdf(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    noise = bytes(rng.randrange(256) for _ in range(4000))
+    path = _write(tmp_path, "noise.pdf", noise)
+    assert _reason(path) == "not a PDF file: no %PDF header"
+    path = _write(tmp_path, "noise2.pdf", b"%PDF-1.7\n" + noise.replace(b"obj", b"") + b"\n%%EOF\n")
+    assert _reason(path) == "corrupt PDF: no PDF objects found"
+
+
+def test_corrupt_pdf_objects(tmp_path: Path) -> None:
+    data = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 9 0 R >>\nendobj\ngarbage\n%%EOF\n"
+    reason = _reason(_write(tmp_path, "bad.pdf", data))
+    assert reason.startswith("corrupt PDF: ")
+
+
+def test_empty_pdf(tmp_path: Path) -> None:
+    assert _reason(_write(tmp_path, "empty.pdf", b"")) == "file is empty"
+
+
+def test_truncated_pdf(tmp_path: Path) -> None:
+    data = shared("sources", "pdf", REAL_PDF.name).read_bytes()
+    path = _write(tmp_path, "half.pdf", data[: len(data) // 2])
+    assert _reason(path) == "PDF is truncated: no %%EOF marker"
+
+
+def test_encrypted_pdf(tmp_path: Path) -> None:
+    data = encrypted_pdf(text_pdf([["Secret words."]]), "s3cret")
+    assert _reason(_write(tmp_path, "locked.pdf", data)) == "PDF is encrypted"
+
+
+def test_image_only_pdf(tmp_path: Path) -> None:
+    path = _write(tmp_path, "scan.pdf", blank_pdf(2))
+    assert _reason(path) == ("PDF has no text layer (image-only or scanned); OCR is not supported")
+
+
+def test_too_many_pages(tmp_path: Path) -> None:
+    path = _write(tmp_path, "long.pdf", text_pdf([["Page one text."], ["Page two text."]]))
+    assert _reason(path, max_pdf_pages=1) == "PDF has too many pages (2 > limit 1)"
+    assert len(load_file(path, IngestSettings.model_validate({"max_pdf_pages": 2}))) == 1
+
+
+def test_pdf_magic_wins_over_suffix(tmp_path: Path) -> None:
+    path = _write(tmp_path, "paper.bin", text_pdf([["Sniffed by content, not by name."]]))
+    assert "Sniffed by content" in load_file(path)[0].text
+
+
+# --- pure helpers --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Abstract", "Abstract"),
+        ("ABSTRACT", "Abstract"),
+        ("2. Methods", "Methods"),
+        ("II. RESULTS", "Results"),
+        ("Materials and Methods", "Materials and Methods"),
+        ("Conclusions:", "Conclusions"),
+        ("Authors’ contributions", "Authors' contributions"),
+        ("Results of the trial were good", ""),
+        ("Methods were standard.", ""),
+        ("", ""),
+    ],
+)
+def test_match_heading(line: str, expected: str) -> None:
+    assert match_heading(line) == expected
+
+
+def test_strip_running_lines() -> None:
+    body = ["Alpha text.", "Beta words.", "Gamma lines.", "Delta prose.", "Epsilon end."]
+    pages = [
+        [Line(f"Journal X (2020) 1:{i}", i), Line(b, i), Line(f"Page {i} of 5", i)]
+        for i, b in enumerate(body, 1)
+    ]
+    lines = strip_running_lines(pages)
+    assert [x.text for x in lines] == body
+    assert [x.page for x in lines] == [1, 2, 3, 4, 5]
+
+
+def test_strip_running_lines_keeps_short_documents() -> None:
+    pages = [[Line("Same line", 1), Line("A", 1)], [Line("Same line", 2), Line("B", 2)]]
+    lines = strip_running_lines(pages)
+    assert [x.text for x in lines] == ["Same line", "A", "Same line", "B"]
+
+
+def test_dehyphenate_rules() -> None:
+    lines = [
+        Line("the care-", 1),
+        Line("givers and the well-being of the long-", 1),
+        Line("term caregivers; a long baseline term study", 1),
+        Line("measure at base-", 1),
+        Line("line; hemat -", 1),
+        Line("opoiesis across a page break-", 1),
+        Line("down", 2),
+    ]
+    out = dehyphenate(lines)
+    text = " ".join(x.text for x in out)
+    assert "the caregivers and" in text
+    assert "long-term" in text  # both halves are words
+    assert "at baseline; hematopoiesis" in text  # 'baseline' occurs unbroken elsewhere
+    assert "hematopoiesis" in text
+    assert out[-1].text.endswith("breakdown") and out[-1].page == 1
+
+
+def test_font_size_headings_and_title_block() -> None:
+    lines = [
+        Line("Big Title Of", 1, 20.0),
+        Line("The Document", 1, 20.0),
+        Line("Intro body text that is long enough.", 1, 10.0),
+        Line("What it is", 1, 14.0),
+        Line("Body text under the first heading.", 1, 10.0),
+        Line("A heading that wraps", 2, 14.0),
+        Line("over two lines", 2, 14.0),
+        Line("More body text on page two here.", 2, 10.0),
+        Line("Large but a sentence.", 2, 14.0),
+        Line("Methods", 2, 10.0),
+        Line("Known heading in body size.", 2, 10.0),
+    ]
+    body = body_size(lines)
+    assert body == 10.0
+    assert title_block(lines, body) == ("Big Title Of The Document", 2)
+    got = [(h, [x.text for x in ls]) for h, ls in split_sections(lines, body, skip=2)]
+    assert got == [
+        ("", ["Big Title Of", "The Document", "Intro body text that is long enough."]),
+        ("What it is", ["Body text under the first heading."]),
+        (
+            "A heading that wraps over two lines",
+            ["More body text on page two here.", "Large but a sentence."],
+        ),
+        ("Methods", ["Known heading in body size."]),
+    ]
+
+
+def test_no_title_block_when_page_one_has_no_large_font() -> None:
+    lines = [Line("Same size title", 1, 10.0), Line("Body", 1, 10.0)]
+    assert title_block(lines, body_size(lines)) == ("", 0)
+
+
+def test_split_sections_drops_reference_list() -> None:
+    lines = [
+        Line("Intro text", 1),
+        Line("Results", 1),
+        Line("R text", 2),
+        Line("References", 2),
+        Line("1. A ref", 2),
+        Line("Funding", 3),
+        Line("None.", 3),
+    ]
+    got = [(h, [x.text for x in ls]) for h, ls in split_sections(lines)]
+    assert got == [("", ["Intro text"]), ("Results", ["R text"]), ("Funding", ["None."])]
