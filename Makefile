@@ -43,5 +43,8 @@ pytest: setup
 
 test: lint typecheck pytest
 
+corpus-pdfs: setup
+	$(BIN)/python scripts/make_corpus_pdfs.py
+
 clean:
 	rm -rf $(VENV) .citeqa .mypy_cache .ruff_cache .pytest_cache tests/artifacts
