@@ -69,11 +69,21 @@ def nearest_sources(passages: Sequence[ScoredChunk], sel: Selection, k: int = 3)
 
 
 def trim_for_family(chosen: list[Candidate], max_grade: float) -> list[Candidate]:
-    """Drop the hardest sentences while the answer reads above ``max_grade`` (keep one)."""
+    """Drop sentences while the answer reads above ``max_grade``, but only when dropping one
+    actually lowers the grade (short plain sentences often bring it down)."""
     chosen = list(chosen)
-    while len(chosen) > 1 and fk_grade(" ".join(c.text for c in chosen)) > max_grade:
-        hardest = max(chosen[1:], key=lambda c: fk_grade(c.text))
-        chosen.remove(hardest)
+
+    def grade(cs: list[Candidate]) -> float:
+        return fk_grade(" ".join(c.text for c in cs))
+
+    current = grade(chosen)
+    while len(chosen) > 1 and current > max_grade:
+        options = [(grade(chosen[:i] + chosen[i + 1 :]), i) for i in range(1, len(chosen))]
+        best_grade, i = min(options)
+        if best_grade >= current:
+            break
+        del chosen[i]
+        current = best_grade
     return chosen
 
 
@@ -111,6 +121,8 @@ class Pipeline:
         if audience not in ("clinician", "family"):
             raise ValueError("audience must be 'clinician' or 'family'")
         cleaned, injected = qa.strip_injection(question)
+        if qa.asks_individual_decision(cleaned):
+            cleaned = qa.general_form(cleaned)
         resolved = qa.resolve_followup(cleaned or question, history)
         needs = qa.analyse(cleaned, resolved.extra_measures)
         got = self.retriever.retrieve(resolved.query, filters=filters)

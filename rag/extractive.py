@@ -18,8 +18,15 @@ from rag.question import QuestionNeeds, content_terms, measures_in, stem
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+\-]*")
 BOILERPLATE = re.compile(
-    r"summary written for citeqa|written for citeqa|this summary|summarises|summarizes the",
+    r"written for citeqa|this summary|summarises|summarizes the|"
+    r"\b(?:our|this|the next|that) (?:page|sheet|explainer|section)\b",
     re.I,
+)
+# Sentences that lean on the previous one ("It is ...", "This can ...") read badly alone.
+DANGLING = re.compile(r"^(?:it|this|that|these|those|they|both|he|she|such)\b", re.I)
+SECTION_WEIGHT = (
+    (re.compile(r"result|finding|conclusion|what .*mean|dos|administration", re.I), 0.5),
+    (re.compile(r"limitation|background|about|introduction", re.I), -0.5),
 )
 
 
@@ -102,13 +109,22 @@ def score_candidates(
         # less direct answer than one about exactly what was asked
         extra = [m for m in measures_in(c.text) if m not in needs.measures]
         bonus -= 0.75 * len(extra)
+        if DANGLING.match(c.text):
+            bonus -= 1.0
+        for pattern, weight in SECTION_WEIGHT:
+            if pattern.search(c.passage.chunk.section):
+                bonus += weight
+                break
         plain = c.passage.chunk.meta.doc_type == "plain-language"
         if audience == "family":
             bonus += 1.5 if plain else 0.0
             bonus -= 0.05 * max(0, len(c.text.split()) - 22)
         elif plain:
             bonus -= 1.0
-        c.score = c.ce + bonus + 0.25 * min(c.passage.score, 8.0)
+        # plain sentences get harsh cross-encoder scores out of context: for families the
+        # relevance of the whole passage counts for more
+        weight = 0.6 if audience == "family" else 0.25
+        c.score = c.ce + bonus + weight * min(c.passage.score, 8.0)
 
 
 def select(
@@ -133,19 +149,58 @@ def select(
     best = fitting[0]
     if best.ce < sentence_threshold:
         return Selection([], True, "no sentence is relevant enough", cands)
+    if audience == "family" and best.passage.chunk.meta.doc_type == "plain-language":
+        return Selection(window(best, cands, max_sentences), False, "", cands)
     chosen = [best]
-    floor = max(sentence_threshold, best.score - margin)
+    floor = best.score - (margin * 1.5 if audience == "family" else margin)
+    floor_ce = sentence_threshold - (3.0 if audience == "family" else 0.0)
     for c in cands:
         if len(chosen) >= max_sentences or c.score < floor:
             break
-        if c is best or c.ce < sentence_threshold:
+        if c is best or c.ce < floor_ce:
             continue
         if needs.entities and not satisfies_entities(c, needs):
             continue
-        if any(overlap(c.stems, s.stems) >= 0.8 for s in chosen):
-            continue
-        chosen.append(c)
+        dup = next((s for s in chosen if overlap(c.stems, s.stems) >= 0.8), None)
+        if dup is None:
+            chosen.append(c)
+        elif len(c.stems) > len(dup.stems) and c.score >= dup.score - 2.5 and satisfies(c, needs):
+            chosen[chosen.index(dup)] = c  # same point, said more fully
     return Selection(order(chosen), False, "", cands)
+
+
+def window(best: Candidate, cands: list[Candidate], max_sentences: int) -> list[Candidate]:
+    """Contiguous sentences of the best passage around the best sentence, so that short plain
+    sentences keep the context they lean on ("It is about two side effects: ...").
+
+    The window stays inside the best sentence's paragraph once it holds two sentences."""
+    chunk = best.passage.chunk
+    texts = chunk.sentence_texts()
+    spans = chunk.sentences
+    scored = {c.position: c for c in cands if c.passage.chunk.chunk_id == chunk.chunk_id}
+
+    def breaks(i: int) -> bool:  # paragraph break between sentence i and i + 1
+        return "\n\n" in chunk.text[spans[i].end : spans[i + 1].start]
+
+    start = best.position
+    while start > 0 and best.position - start < 2 and DANGLING.match(texts[start]):
+        start -= 1
+    end = best.position + 1
+    while end < len(texts) and end - start < max_sentences:
+        if end - start >= 2 and breaks(end - 1):
+            break
+        end += 1
+    while start > 0 and end - start < max_sentences:
+        if end - start >= 2 and breaks(start - 1):
+            break
+        start -= 1
+    out = []
+    for pos in range(start, end):
+        text = texts[pos]
+        if BOILERPLATE.search(text) or text.rstrip().endswith(":"):
+            continue
+        out.append(scored.get(pos) or Candidate(text, best.passage, best.rank, pos))
+    return out or [best]
 
 
 def satisfies_entities(c: Candidate, needs: QuestionNeeds) -> bool:

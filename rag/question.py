@@ -288,6 +288,19 @@ def asks_individual_decision(question: str) -> bool:
     return any(p.search(question) for p in _DECISION)
 
 
+_PERSONAL = re.compile(rf"\b{_PERSON}\b", re.I)
+_DOSE_WORDS = re.compile(r"\b(how much|dose|dosing|mg|µg|ug|mcg|give)\b", re.I)
+
+
+def general_form(question: str) -> str:
+    """A personal question recast as the general one the literature can answer
+    ("how much should I give my son?" -> about dosing in children)."""
+    q = _PERSONAL.sub("children", question)
+    if _DOSE_WORDS.search(q):
+        q += " recommended dose by body weight"
+    return q
+
+
 def strip_injection(question: str) -> tuple[str, bool]:
     """Remove attempts to change the rules; returns the cleaned question and whether any were found."""
     parts = re.split(r"(?<=[.!?;])\s+|\n+", question)

