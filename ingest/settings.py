@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ingest.models import content_hash
 
 # Bump when chunk boundaries change for the same settings, so stale indexes are not reused.
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 
 
 class ChunkingSettings(BaseModel):

@@ -18,12 +18,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ingest.sentences import MARKER_RE
+
 # Citation markers, replaced by spaces of the same length so spans stay valid.
-MARKER_RE = re.compile(
-    r"\[\s*(?:(?:source|sources|passage|ref|reference|doc)\.?\s*)?"
-    r"\d+(?:\s*[-–,;]\s*(?:(?:source|passage|ref|reference|doc)\.?\s*)?\d+)*\s*\]",
-    re.IGNORECASE,
-)
 
 # A number may not start right after a word character or a '.', nor after "letter-".
 _NUM_RE = re.compile(
