@@ -159,7 +159,7 @@ def select(
             break
         if c is best or c.ce < floor_ce:
             continue
-        if needs.entities and not satisfies_entities(c, needs):
+        if not satisfies(c, needs):  # every sentence keeps to the asked trial/measure/figure
             continue
         dup = next((s for s in chosen if overlap(c.stems, s.stems) >= 0.8), None)
         if dup is None:
@@ -201,11 +201,6 @@ def window(best: Candidate, cands: list[Candidate], max_sentences: int) -> list[
             continue
         out.append(scored.get(pos) or Candidate(text, best.passage, best.rank, pos))
     return out or [best]
-
-
-def satisfies_entities(c: Candidate, needs: QuestionNeeds) -> bool:
-    ctx = f"{c.text} {c.passage.chunk.meta.title} {c.passage.chunk.meta.trial}".lower()
-    return all(e.lower() in ctx for e in needs.entities)
 
 
 def order(chosen: list[Candidate]) -> list[Candidate]:

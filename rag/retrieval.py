@@ -149,6 +149,26 @@ def rrf(rankings: Sequence[tuple[list[ScoredChunk], float]], k: int = 60) -> lis
     return [ScoredChunk(first[c].chunk, fused[c], {**stage[c], "rrf": fused[c]}) for c in order]
 
 
+def rerank_pool(
+    fused: list[ScoredChunk], rankings: Sequence[list[ScoredChunk]], depth: int
+) -> tuple[list[ScoredChunk], list[ScoredChunk]]:
+    """The chunks the cross-encoder re-scores, and the rest in fused order (pure).
+
+    The pool interleaves the retrievers' own rankings (first of each, second of each, ...), so
+    a passage that only one retriever finds near its top is always re-scored: fusion alone can
+    push it below the depth when the other retriever misses it."""
+    by_id = {f.chunk.chunk_id: f for f in fused}
+    chosen: list[str] = []
+    for rank in range(max((len(r) for r in rankings), default=0)):
+        for ranking in rankings:
+            if rank < len(ranking) and len(chosen) < depth:
+                cid = ranking[rank].chunk.chunk_id
+                if cid not in chosen and cid in by_id:
+                    chosen.append(cid)
+    taken = set(chosen)
+    return [by_id[c] for c in chosen], [f for f in fused if f.chunk.chunk_id not in taken]
+
+
 class HybridRetriever:
     """BM25 + dense + fusion + optional cross-encoder rerank, as configured by Settings."""
 
@@ -189,30 +209,37 @@ class HybridRetriever:
         k: int | None = None,
         filters: Filters | None = None,
         mode: str | None = None,
+        candidates: int | None = None,
     ) -> Retrieved:
+        """Top ``k`` chunks for ``query``.
+
+        ``candidates`` overrides ``settings.retrieval.candidates`` (chunks taken from each
+        retriever), e.g. for benchmarks that need a deep ranking. With reranking, only the top
+        ``rerank_depth`` fused chunks are re-scored; the rest follow below them in fused order.
+        """
         cfg = self.settings.retrieval
         mode = mode or cfg.mode
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         k = k or cfg.k
+        n = max(k, candidates or cfg.candidates)
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         if mode == "bm25":
-            hits = self.bm25(query, max(k, cfg.candidates), filters)
+            hits = self.bm25(query, n, filters)
         elif mode == "dense":
-            hits = self.dense(query, max(k, cfg.candidates), filters)
+            hits = self.dense(query, n, filters)
         else:
+            rankings = [self.bm25(query, n, filters), self.dense(query, n, filters)]
             hits = rrf(
-                [
-                    (self.bm25(query, cfg.candidates, filters), cfg.bm25_weight),
-                    (self.dense(query, cfg.candidates, filters), cfg.dense_weight),
-                ],
+                [(rankings[0], cfg.bm25_weight), (rankings[1], cfg.dense_weight)],
                 k=cfg.rrf_k,
             )
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
         if mode == "hybrid+rerank" and hits:
             t1 = time.perf_counter()
-            hits = self.rerank(query, hits[: cfg.rerank_depth])
+            pool, rest = rerank_pool(hits, rankings, cfg.rerank_depth)
+            hits = self.rerank(query, pool) + rest
             timings["rerank"] = (time.perf_counter() - t1) * 1000
         return Retrieved(hits[:k], timings)
 

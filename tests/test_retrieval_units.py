@@ -38,3 +38,15 @@ def test_filters_where_and_match() -> None:
     assert Filters().to_where() is None and Filters().is_empty()
     assert Filters(audience="family").to_where() == {"audience": "family"}
     assert Filters(trial="AALL1731").matches(_chunk("x", trial="aall1731"))
+
+
+def test_rerank_pool_interleaves_rankings() -> None:
+    from rag.retrieval import rerank_pool
+
+    bm25 = [_sc("a"), _sc("b"), _sc("c"), _sc("d")]
+    dense = [_sc("x"), _sc("a"), _sc("y"), _sc("z")]
+    fused = rrf([(bm25, 1.0), (dense, 1.0)])
+    pool, rest = rerank_pool(fused, [bm25, dense], depth=4)
+    assert [p.chunk.chunk_id for p in pool] == ["a", "x", "b", "c"]
+    assert {r.chunk.chunk_id for r in rest} == {"d", "y", "z"}
+    assert all("rrf" in p.scores for p in pool)
