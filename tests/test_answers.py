@@ -111,7 +111,7 @@ WORDS = ["blinatumomab", "relapse", "survival", "AALL1731", "TOWER", "E1910", "c
 
 
 @settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
