@@ -155,7 +155,8 @@ def ui(
         "--browser.gatherUsageStats",
         "false",
     ]
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    # run from the repo root so .streamlit/config.toml (theme, no usage stats) applies
+    raise typer.Exit(subprocess.call(cmd, env=env, cwd=app_path.parents[1]))
 
 
 @eval_app.command("questions")
