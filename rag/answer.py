@@ -123,6 +123,7 @@ class Pipeline:
         cleaned, injected = qa.strip_injection(question)
         if qa.asks_individual_decision(cleaned):
             cleaned = qa.general_form(cleaned)
+        cleaned = qa.impersonal(cleaned)
         resolved = qa.resolve_followup(cleaned or question, history)
         needs = qa.analyse(cleaned, resolved.extra_measures)
         got = self.retriever.retrieve(resolved.query, filters=filters)
@@ -178,6 +179,7 @@ class Pipeline:
             audience,
             cfg.max_sentences,
             cfg.sentence_threshold,
+            max_grade=cfg.family_max_grade,
         )
         if sel.abstained:
             return self._abstain(question, audience, passages, sel)

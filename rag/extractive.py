@@ -15,6 +15,7 @@ from typing import Any
 
 from ingest.models import ScoredChunk
 from rag.question import QuestionNeeds, content_terms, measures_in, stem
+from rag.readability import fk_grade
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+\-]*")
 BOILERPLATE = re.compile(
@@ -120,7 +121,7 @@ def score_candidates(
             bonus += 1.5 if plain else 0.0
             bonus -= 0.05 * max(0, len(c.text.split()) - 22)
         elif plain:
-            bonus -= 1.0
+            bonus -= 2.0  # clinicians get the evidence itself first
         # plain sentences get harsh cross-encoder scores out of context: for families the
         # relevance of the whole passage counts for more
         weight = 0.6 if audience == "family" else 0.25
@@ -136,6 +137,7 @@ def select(
     max_sentences: int,
     sentence_threshold: float,
     margin: float = 4.0,
+    max_grade: float = 8.0,
 ) -> Selection:
     """Choose the answer sentences, or abstain with a reason."""
     cands = candidates_from(passages)
@@ -149,8 +151,11 @@ def select(
     best = fitting[0]
     if best.ce < sentence_threshold:
         return Selection([], True, "no sentence is relevant enough", cands)
-    if audience == "family" and best.passage.chunk.meta.doc_type == "plain-language":
-        return Selection(window(best, cands, max_sentences), False, "", cands)
+    if audience == "family":
+        plain = [c for c in fitting if c.passage.chunk.meta.doc_type == "plain-language"]
+        if plain and plain[0].score >= best.score - 3.0:
+            chosen = family_window(plain, cands, max_sentences, 2.0, max_grade)
+            return Selection(chosen, False, "", cands)
     chosen = [best]
     floor = best.score - (margin * 1.5 if audience == "family" else margin)
     floor_ce = sentence_threshold - (3.0 if audience == "family" else 0.0)
@@ -167,6 +172,24 @@ def select(
         elif len(c.stems) > len(dup.stems) and c.score >= dup.score - 2.5 and satisfies(c, needs):
             chosen[chosen.index(dup)] = c  # same point, said more fully
     return Selection(order(chosen), False, "", cands)
+
+
+def family_window(
+    fitting: list[Candidate],
+    cands: list[Candidate],
+    max_sentences: int,
+    margin: float,
+    max_grade: float,
+) -> list[Candidate]:
+    """The window of the best plain-language sentence that reads at or below ``max_grade``,
+    trying the next best ones (within ``margin``) before settling for the easiest to read."""
+    top = fitting[0].score
+    options = [window(c, cands, max_sentences) for c in fitting[:4] if c.score >= top - margin]
+    graded = [(fk_grade(" ".join(c.text for c in w)), i, w) for i, w in enumerate(options)]
+    for grade, _, w in graded:
+        if grade <= max_grade:
+            return w
+    return min(graded)[2]
 
 
 def window(best: Candidate, cands: list[Candidate], max_sentences: int) -> list[Candidate]:

@@ -292,6 +292,11 @@ _PERSONAL = re.compile(rf"\b{_PERSON}\b", re.I)
 _DOSE_WORDS = re.compile(r"\b(how much|dose|dosing|mg|µg|ug|mcg|give)\b", re.I)
 
 
+def impersonal(question: str) -> str:
+    """"my child" -> "a child": the literature speaks of children, not of this child."""
+    return _PERSONAL.sub("a child", question)
+
+
 def general_form(question: str) -> str:
     """A personal question recast as the general one the literature can answer
     ("how much should I give my son?" -> about dosing in children)."""

@@ -90,3 +90,8 @@ def test_no_history_no_rewrite() -> None:
 
 def test_content_terms_stem_and_drop_stopwords() -> None:
     assert qa.content_terms("What were the relapses in children?") == ["relaps", "children"]
+
+
+def test_impersonal_and_general_forms() -> None:
+    assert qa.impersonal("What does MRD mean for my child?") == "What does MRD mean for a child?"
+    assert "dose" in qa.general_form("How much should I give my son?")
