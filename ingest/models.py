@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 DocType = Literal[
     "conference-abstract",
@@ -19,14 +19,7 @@ DocType = Literal[
     "plain-language",
     "other",
 ]
-DOC_TYPES: tuple[str, ...] = (
-    "conference-abstract",
-    "journal-article",
-    "drug-label",
-    "trial-registry",
-    "plain-language",
-    "other",
-)
+DOC_TYPES: tuple[str, ...] = get_args(DocType)
 Audience = Literal["clinician", "family"]
 
 DOC_TYPE_LABELS: dict[str, str] = {

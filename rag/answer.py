@@ -22,24 +22,6 @@ INJECTION_NOTE = (
 )
 
 
-def citation_for(n: int, sc: ScoredChunk, quote: str) -> Citation:
-    c = sc.chunk
-    return Citation(
-        n=n,
-        chunk_id=c.chunk_id,
-        doc_id=c.doc_id,
-        title=c.meta.title,
-        reference=c.meta.reference,
-        doc_type=c.meta.doc_type,
-        locator=c.locator(),
-        quote=quote,
-        passage=c.text,
-        url=c.meta.link(),
-        label=c.label,
-        score=round(sc.score, 4),
-    )
-
-
 def compose(sentences: Sequence[Candidate]) -> tuple[str, list[AnswerSentence], list[Citation]]:
     """Answer text with [n] markers, the sentences, and citations numbered by first use."""
     numbers: dict[str, int] = {}
@@ -53,7 +35,9 @@ def compose(sentences: Sequence[Candidate]) -> tuple[str, list[AnswerSentence], 
         passages[cid] = c.passage
         out.append(AnswerSentence(c.text, (n,)))
     text = " ".join(f"{s.text} [{s.citations[0]}]" for s in out)
-    cites = [citation_for(n, passages[cid], " ".join(quotes[cid])) for cid, n in numbers.items()]
+    cites = [
+        Citation.from_chunk(n, passages[cid], " ".join(quotes[cid])) for cid, n in numbers.items()
+    ]
     return text, out, cites
 
 
@@ -64,7 +48,7 @@ def nearest_sources(passages: Sequence[ScoredChunk], sel: Selection, k: int = 3)
     out = []
     for i, sc in enumerate(passages[:k], start=1):
         quote = best_sentence.get(sc.chunk.chunk_id) or (sc.chunk.sentence_texts() or [""])[0]
-        out.append(citation_for(i, sc, quote))
+        out.append(Citation.from_chunk(i, sc, quote))
     return out
 
 

@@ -203,24 +203,6 @@ def _judge(
     return kept, quotes, removed
 
 
-def _citation(n: int, sc: ScoredChunk, quote: str) -> Citation:
-    c = sc.chunk
-    return Citation(
-        n=n,
-        chunk_id=c.chunk_id,
-        doc_id=c.doc_id,
-        title=c.meta.title,
-        reference=c.meta.reference,
-        doc_type=c.meta.doc_type,
-        locator=c.locator(),
-        quote=quote,
-        passage=c.text,
-        url=c.meta.link(),
-        label=c.label,
-        score=sc.score,
-    )
-
-
 def nearest_citations(
     question: str, passages: Sequence[ScoredChunk], embedder: Embedder | None, k: int = NEAREST_K
 ) -> list[Citation]:
@@ -234,7 +216,7 @@ def nearest_citations(
             sims = [float(x) for x in embedder.embed_documents(units) @ qvec]
         else:
             sims = [_lexical_sim(question, u) for u in units]
-        out.append(_citation(n, sc, units[max(range(len(units)), key=sims.__getitem__)]))
+        out.append(Citation.from_chunk(n, sc, units[max(range(len(units)), key=sims.__getitem__)]))
     return out
 
 
@@ -264,7 +246,7 @@ def answer_from_text(
     kept, quotes, removed = _judge(candidates, ev, embedder, settings.answer.support_similarity)
     final, mapping = renumber(kept, known)
     citations = [
-        _citation(
+        Citation.from_chunk(
             new, passages[old - 1], " ".join(ev.units[old - 1][j] for j in sorted(quotes[old]))
         )
         for old, new in sorted(mapping.items(), key=lambda kv: kv[1])

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ingest.models import ScoredChunk
 
 ABSTAIN_TEXT = "The indexed literature does not answer this question."
 CARE_TEAM_NOTE = (
@@ -31,6 +34,25 @@ class Citation:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_chunk(cls, n: int, sc: ScoredChunk, quote: str) -> Citation:
+        """Citation ``n`` of a retrieved passage, quoting ``quote`` from it."""
+        c = sc.chunk
+        return cls(
+            n=n,
+            chunk_id=c.chunk_id,
+            doc_id=c.doc_id,
+            title=c.meta.title,
+            reference=c.meta.reference,
+            doc_type=c.meta.doc_type,
+            locator=c.locator(),
+            quote=quote,
+            passage=c.text,
+            url=c.meta.link(),
+            label=c.label,
+            score=round(sc.score, 4),
+        )
 
 
 @dataclass(frozen=True, slots=True)
