@@ -21,6 +21,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "complete remission": ("complete remission",),
     "hazard ratio": ("hazard ratio", " hr "),
     "median": ("median",),
+    "follow-up": ("follow-up", "followed up", "follow up"),
     "MRD": ("mrd", "residual disease"),
 }
 # Domain acronyms that are vocabulary, not names of particular studies.
