@@ -110,8 +110,12 @@ def ask(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    host: Annotated[
+        str | None, typer.Option(help="Bind address (default 127.0.0.1; CITEQA_SERVER__HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default 8000; CITEQA_SERVER__PORT).")
+    ] = None,
     index: IndexOpt = None,
 ) -> None:
     """Start the HTTP API (FastAPI)."""

@@ -96,6 +96,12 @@ class ServerSettings(BaseModel):
     port: int = Field(8000, ge=1, le=65535, description="Port of `citeqa serve`.")
     max_question_chars: int = Field(2000, ge=10, description="Longest accepted question.")
     max_body_bytes: int = Field(256_000, ge=1024, description="Largest accepted request body.")
+    max_active: int = Field(
+        2, ge=1, le=64, description="Answers computed at once; further requests wait in line."
+    )
+    max_queue: int = Field(
+        128, ge=0, description="Requests allowed to wait; beyond that the API answers 503 busy."
+    )
 
 
 class IngestSettings(BaseModel):

@@ -226,6 +226,14 @@ def get_pipeline(settings: Settings | None = None) -> Pipeline:
         return _PIPELINES[key]
 
 
+def drop_pipeline(settings: Settings | None = None) -> None:
+    """Forget the shared Pipeline for ``settings`` (e.g. after the vector store went away), so
+    the next request builds a fresh one."""
+    key = (settings or get_settings()).model_dump_json()
+    with _PIPELINES_LOCK:
+        _PIPELINES.pop(key, None)
+
+
 def answer(
     question: str,
     audience: str = "clinician",

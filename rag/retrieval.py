@@ -43,7 +43,7 @@ class Filters:
             return False
         if self.year_max is not None and (m.year is None or m.year > self.year_max):
             return False
-        if self.trial and m.trial.lower() != self.trial.lower():
+        if self.trial and m.trial != self.trial:  # exact, as Chroma matches it
             return False
         return not (self.audience and m.audience != self.audience)
 

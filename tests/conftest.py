@@ -90,3 +90,7 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
     report = Ingestor(settings, progress=False).run([CORPUS])
     assert report.failed == [], report.failed
     return settings
+
+
+# the `chroma_server` fixture (a real `chroma run` on loopback), shared by several modules
+from tests.fixtures_chroma import chroma_server  # noqa: E402, F401

@@ -12,7 +12,7 @@ import pytest
 
 from ingest.settings import Settings
 from ingest.store import open_store
-from tests.helpers import BIN, REPO, citeqa, free_port, last_json, prose, wait_http, write_md
+from tests.helpers import BIN, REPO, citeqa, free_port, last_json, prose, write_md
 
 N_FILES = 60
 
@@ -77,35 +77,6 @@ def test_sigkill_mid_ingest_then_rerun_is_consistent(tmp_path: Path) -> None:
     assert len(ids) == len(set(ids)), "duplicate chunk ids"
     assert sorted(ids) == sorted(ref_ids), "index differs from a clean ingest"
     assert entries == ref_entries == N_FILES
-
-
-@pytest.fixture
-def chroma_server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(BIN / "chroma"),
-            "run",
-            "--path",
-            str(tmp_path / "srv"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.mark.slow

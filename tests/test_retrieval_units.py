@@ -37,7 +37,8 @@ def test_filters_where_and_match() -> None:
     assert not f.matches(_chunk("x", doc_type="journal-article"))
     assert Filters().to_where() is None and Filters().is_empty()
     assert Filters(audience="family").to_where() == {"audience": "family"}
-    assert Filters(trial="AALL1731").matches(_chunk("x", trial="aall1731"))
+    assert Filters(trial="AALL1731").matches(_chunk("x", trial="AALL1731"))
+    assert not Filters(trial="AALL1731").matches(_chunk("x", trial="AALL1331"))
 
 
 def test_rerank_pool_interleaves_rankings() -> None:

@@ -35,6 +35,7 @@ from ui.api_models import (
     ApiError,
     AskRequest,
     ChatRequest,
+    ErrorOut,
     ModelCard,
     ModelList,
     chat_inputs,
@@ -141,19 +142,26 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] | None = No
             },
         },
     )
-    async def ask(body: AskRequest, stream: bool = Query(False)) -> Response:
+    async def ask(request: Request, body: AskRequest, stream: bool = Query(False)) -> Response:
         """Answer a question from the indexed literature, with numbered citations."""
         _check_lengths(settings, body.question, body.history)
         filters = body.filters.to_filters() if body.filters else None
         args = (body.question, body.audience, body.history, filters)
         pipeline = await run_in_threadpool(service.get)
+        service.admission.check()
         if stream:
-            return event_stream(ask_events(service, pipeline, args))
-        ans = await run_in_threadpool(service.answer, pipeline, *args)
+            return event_stream(ask_events(service, request, pipeline, args))
+        async with service.admission.slot(request):
+            ans = await run_in_threadpool(service.answer, pipeline, *args)
         return JSONResponse(ans.to_json())
 
-    @app.post("/v1/chat/completions", tags=["openai"], dependencies=auth, responses=ERRORS)
-    async def chat(body: ChatRequest) -> Response:
+    @app.post(
+        "/v1/chat/completions",
+        tags=["openai"],
+        dependencies=auth,
+        responses={**ERRORS, 404: {"model": ErrorOut, "description": "Unknown model"}},
+    )
+    async def chat(request: Request, body: ChatRequest) -> Response:
         """OpenAI-compatible chat completion (model `citeqa`); extra fields `citations`, `citeqa`."""
         if body.model != MODEL_ID:
             raise ApiError(404, f"unknown model {body.model!r}; this server has 'citeqa'", "model")
@@ -165,10 +173,12 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] | None = No
         filters = body.filters.to_filters() if body.filters else None
         args = (question, audience, history, filters)
         pipeline = await run_in_threadpool(service.get)
+        service.admission.check()
         if body.stream:
             usage = bool((body.stream_options or {}).get("include_usage"))
-            return event_stream(chat_events(service, pipeline, args, usage))
-        ans = await run_in_threadpool(service.answer, pipeline, *args)
+            return event_stream(chat_events(service, request, pipeline, args, usage))
+        async with service.admission.slot(request):
+            ans = await run_in_threadpool(service.answer, pipeline, *args)
         return JSONResponse(completion_json(ans, question, history))
 
     @app.get("/v1/models", tags=["openai"], dependencies=auth, response_model=ModelList)
@@ -220,9 +230,9 @@ def run_server(settings: Settings, host: str | None = None, port: int | None = N
 
     host = host or settings.server.host
     port = port or settings.server.port
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key.get_secret_value():
         log.warning("serving on %s without an API key: set CITEQA_API_KEY", host)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
     uvicorn.run(
         create_app(settings),
         host=host,

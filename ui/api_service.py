@@ -16,10 +16,12 @@ from typing import Any
 
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.settings import Settings
 from ingest.store import StoreError
+from rag.answer import drop_pipeline
 from rag.retrieval import Filters
 from rag.types import Answer
 from ui.api_models import ApiError, chunk_json, completion_id, error_json, final_chunks, sse
@@ -34,12 +36,41 @@ def _default_loader(settings: Settings) -> Any:
     return get_pipeline(settings)
 
 
-def _forget_pipeline(settings: Settings) -> None:
-    """Remove a broken pipeline from rag.answer's per-process cache."""
-    from rag import answer as rag_answer
+class Admission:
+    """At most ``active`` answers run at once; the others wait in arrival order (asyncio's
+    semaphore is FIFO), at most ``queue`` of them (then 503 busy). A request whose client
+    went away while it waited is dropped at its turn instead of being computed for nobody."""
 
-    with rag_answer._PIPELINES_LOCK:
-        rag_answer._PIPELINES.pop(settings.model_dump_json(), None)
+    def __init__(self, active: int, queue: int) -> None:
+        self.active, self.queue, self.waiting = active, queue, 0
+        self._sem: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._sem is None or self._loop is not loop:
+            self._sem, self._loop = asyncio.Semaphore(self.active), loop
+        return self._sem
+
+    def check(self) -> None:
+        if self.waiting >= self.queue:
+            msg = f"the server is busy ({self.waiting} questions waiting); retry shortly"
+            raise ApiError(503, msg, "busy")
+
+    @contextlib.asynccontextmanager
+    async def slot(self, request: Request) -> AsyncIterator[None]:
+        sem = self._semaphore()
+        self.waiting += 1
+        try:
+            await sem.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            if await request.is_disconnected():
+                raise ApiError(499, "the client closed the request", "client_gone")
+            yield
+        finally:
+            sem.release()
 
 
 class Service:
@@ -47,6 +78,8 @@ class Service:
 
     def __init__(self, settings: Settings, loader: Callable[[Settings], Any] | None = None) -> None:
         self.settings = settings
+        srv = settings.server  # max_active/max_queue: optional ServerSettings fields
+        self.admission = Admission(srv.max_active, srv.max_queue)
         self._loader = loader or _default_loader
         self._pipeline: Any = None
         self._lock = threading.Lock()
@@ -109,7 +142,7 @@ class Service:
         with self._lock:
             if self._pipeline is pipeline:
                 self._pipeline = None
-                _forget_pipeline(self.settings)
+                drop_pipeline(self.settings)
 
     def store_alive(self, pipeline: Any) -> bool:
         try:
@@ -258,19 +291,22 @@ _BACKGROUND: set[asyncio.Future[None]] = set()
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-async def ask_events(service: Service, pipeline: Any, args: tuple[Any, ...]) -> AsyncIterator[str]:
-    async for kind, item in bridge(service, pipeline, args, live=True):
-        if kind == "token":
-            yield sse({"text": item}, "token")
-        elif kind == "answer":
-            yield sse(item.to_json(), "answer")
-        else:
-            yield sse(error_json(item.message, item.status, item.code), "error")
+async def ask_events(
+    service: Service, request: Request, pipeline: Any, args: tuple[Any, ...]
+) -> AsyncIterator[str]:
+    async with service.admission.slot(request):
+        async for kind, item in bridge(service, pipeline, args, live=True):
+            if kind == "token":
+                yield sse({"text": item}, "token")
+            elif kind == "answer":
+                yield sse(item.to_json(), "answer")
+            else:
+                yield sse(error_json(item.message, item.status, item.code), "error")
     yield sse({}, "done")
 
 
 async def chat_events(
-    service: Service, pipeline: Any, args: tuple[Any, ...], usage: bool
+    service: Service, request: Request, pipeline: Any, args: tuple[Any, ...], usage: bool
 ) -> AsyncIterator[str]:
     """OpenAI chat.completion.chunk events; the answer text streams without a trailing space."""
     cid, created = completion_id(), int(time.time())
@@ -278,21 +314,22 @@ async def chat_events(
     live = service.settings.llm.provider == "none"  # LLM drafts are verified before sending
     yield sse(chunk_json(cid, created, {"role": "assistant", "content": ""}))
     pending, streamed = "", False
-    async for kind, item in bridge(service, pipeline, args, live=live):
-        if kind == "token":
-            text = pending + item
-            body = text.rstrip()
-            pending = text[len(body) :]
-            if body:
-                streamed = True
-                yield sse(chunk_json(cid, created, {"content": body}))
-        elif kind == "answer":
-            if not streamed and item.answer:
-                yield sse(chunk_json(cid, created, {"content": item.answer}))
-            for c in final_chunks(item, cid, created, question, history, usage):
-                yield sse(c)
-        else:
-            yield sse(error_json(item.message, item.status, item.code))
+    async with service.admission.slot(request):
+        async for kind, item in bridge(service, pipeline, args, live=live):
+            if kind == "token":
+                text = pending + item
+                body = text.rstrip()
+                pending = text[len(body) :]
+                if body:
+                    streamed = True
+                    yield sse(chunk_json(cid, created, {"content": body}))
+            elif kind == "answer":
+                if not streamed and item.answer:
+                    yield sse(chunk_json(cid, created, {"content": item.answer}))
+                for c in final_chunks(item, cid, created, question, history, usage):
+                    yield sse(c)
+            else:
+                yield sse(error_json(item.message, item.status, item.code))
     yield "data: [DONE]\n\n"
 
 

@@ -1,0 +1,231 @@
+"""Load benchmark of a running `citeqa serve`: many concurrent clients asking questions.
+
+    python -m evals.load --url http://127.0.0.1:8000 --clients 32 --seconds 60 [--json]
+
+Each of ``clients`` async httpx clients posts ``/v1/ask`` in a loop until ``seconds`` have passed
+(or ``max_requests`` requests were sent). Requests still in flight at the deadline complete and
+count. Prints requests/s, latency p50/p95/p99 and the error count; with ``--json`` one JSON
+object last. Only loopback URLs are accepted (the benchmark never leaves the machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+DEFAULT_QUESTIONS = (  # about the shipped corpus; clients cycle through them
+    "What was the 4-year disease-free survival in AALL1731?",
+    "What is minimal residual disease?",
+    "Which side effects of blinatumomab are most common in children?",
+    "How is blinatumomab given?",
+    "Did blinatumomab improve survival after first relapse in the COG AALL1331 trial?",
+    "Can my child go to school during the blinatumomab infusion?",
+)
+MAX_REQUESTS = 100_000
+TIMEOUT_S = 600.0
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Linear-interpolated percentile (q in 0..100) of ``values``; None when empty."""
+    if not values:
+        return None
+    s = sorted(values)
+    pos = (len(s) - 1) * q / 100
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def summarize(
+    latencies_ms: Sequence[float], failures: Sequence[str], elapsed_s: float
+) -> dict[str, Any]:
+    """Figures of a run: ``latencies_ms`` of successful requests, ``failures`` one label each."""
+    total = len(latencies_ms) + len(failures)
+
+    def r(x: float | None) -> float | None:
+        return None if x is None else round(x, 1)
+
+    return {
+        "requests": total,
+        "ok": len(latencies_ms),
+        "errors": len(failures),
+        "error_kinds": dict(Counter(failures)),
+        "elapsed_s": round(elapsed_s, 2),
+        "requests_per_s": round(total / elapsed_s, 2) if elapsed_s > 0 else None,
+        "latency_ms": {
+            "p50": r(percentile(latencies_ms, 50)),
+            "p95": r(percentile(latencies_ms, 95)),
+            "p99": r(percentile(latencies_ms, 99)),
+            "mean": r(sum(latencies_ms) / len(latencies_ms)) if latencies_ms else None,
+            "max": r(max(latencies_ms)) if latencies_ms else None,
+        },
+    }
+
+
+def check_loopback(url: str) -> str:
+    """The URL without a trailing slash; ValueError unless it points at this machine."""
+    u = urlparse(url)
+    host = u.hostname or ""
+    if u.scheme not in ("http", "https") or not host:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    if host != "localhost":
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise ValueError(f"the load benchmark only targets loopback servers, not {host}")
+    return url.rstrip("/")
+
+
+async def _client(
+    http: Any,
+    deadline: float,
+    bodies: list[dict[str, Any]],
+    budget: list[int],
+    out: dict[str, list[Any]],
+    start: int,
+) -> None:
+    import httpx
+
+    i = start % len(bodies)  # clients start at different questions
+    while time.monotonic() < deadline and budget[0] > 0:
+        budget[0] -= 1
+        body, i = bodies[i], (i + 1) % len(bodies)
+        t0 = time.perf_counter()
+        try:
+            resp = await http.post("/v1/ask", json=body)
+            ms = (time.perf_counter() - t0) * 1000
+            ok = resp.status_code == 200 and bool(resp.json().get("answer"))
+            out["ok" if ok else "fail"].append(ms if ok else f"http {resp.status_code}")
+        except (httpx.HTTPError, ValueError) as exc:
+            out["fail"].append(type(exc).__name__)
+
+
+async def _run(
+    url: str,
+    clients: int,
+    seconds: float,
+    bodies: list[dict[str, Any]],
+    headers: dict[str, str],
+    cap: int,
+    timeout_s: float,
+) -> dict[str, Any]:
+    import httpx
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    timeout = httpx.Timeout(timeout_s, connect=10.0)
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=timeout
+    ) as http:
+        health = await http.get("/healthz")
+        if health.status_code != 200:
+            raise RuntimeError(f"{url}/healthz answered {health.status_code}: {health.text}")
+        out: dict[str, list[Any]] = {"ok": [], "fail": []}
+        budget = [cap]
+        t0 = time.monotonic()
+        deadline = t0 + seconds
+        await asyncio.gather(
+            *(_client(http, deadline, bodies, budget, out, k) for k in range(clients))
+        )
+        elapsed = time.monotonic() - t0
+    return summarize(out["ok"], out["fail"], elapsed)
+
+
+def run_load(
+    url: str,
+    clients: int = 32,
+    seconds: float = 60,
+    question: str | Sequence[str] = DEFAULT_QUESTIONS,
+    api_key: str | None = None,
+    as_json: bool = False,
+    audience: str = "clinician",
+    max_requests: int = MAX_REQUESTS,
+    timeout: float = TIMEOUT_S,
+) -> dict[str, Any]:
+    """Run the benchmark against ``url`` (a `citeqa serve` on loopback); print and return the
+    figures: requests, ok, errors, error_kinds, elapsed_s, requests_per_s, latency_ms.
+
+    ``question``: one question or several (clients cycle through them). ``timeout``: seconds a
+    client waits for one answer before counting it as an error (ReadTimeout)."""
+    if not 1 <= clients <= 1024:
+        raise ValueError("clients must be between 1 and 1024")
+    if not 0 < seconds <= 3600:
+        raise ValueError("seconds must be in (0, 3600]")
+    base = check_loopback(url)
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    questions = [question] if isinstance(question, str) else list(question)
+    if not questions or not all(q.strip() for q in questions):
+        raise ValueError("at least one non-empty question is needed")
+    bodies = [{"question": q, "audience": audience} for q in questions]
+    result = asyncio.run(_run(base, clients, seconds, bodies, headers, max_requests, timeout))
+    result = {
+        "url": base,
+        "clients": clients,
+        "seconds": seconds,
+        "questions": len(questions),
+        "timeout_s": timeout,
+        **result,
+    }
+    lat = result["latency_ms"]
+    print(
+        f"{result['requests']} requests in {result['elapsed_s']} s from {clients} clients: "
+        f"{result['requests_per_s']} req/s; latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, "
+        f"p99 {lat['p99']} ms; {result['errors']} errors {result['error_kinds'] or ''}".rstrip(),
+        file=sys.stderr if as_json else sys.stdout,
+    )
+    if as_json:
+        print(json.dumps(result))
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m evals.load", description=__doc__.split("\n")[0])
+    p.add_argument("--url", default="http://127.0.0.1:8000", help="Base URL of `citeqa serve`.")
+    p.add_argument("--clients", type=int, default=32, help="Concurrent clients.")
+    p.add_argument("--seconds", type=float, default=60, help="Duration of the run.")
+    p.add_argument(
+        "--question",
+        action="append",
+        help="A question (repeat for several; default: six questions about the shipped corpus).",
+    )
+    p.add_argument("--timeout", type=float, default=TIMEOUT_S, help="Seconds per request.")
+    p.add_argument("--audience", default="clinician", choices=["clinician", "family"])
+    p.add_argument("--api-key", default=None, help="Bearer key (or set CITEQA_API_KEY).")
+    p.add_argument("--max-requests", type=int, default=MAX_REQUESTS, help="Stop after this many.")
+    p.add_argument(
+        "--json", dest="as_json", action="store_true", help="Print one JSON object last."
+    )
+    a = p.parse_args(argv)
+    import os
+
+    key = a.api_key or os.environ.get("CITEQA_API_KEY") or None
+    try:
+        questions = a.question or DEFAULT_QUESTIONS
+        res = run_load(
+            a.url,
+            a.clients,
+            a.seconds,
+            questions,
+            key,
+            a.as_json,
+            a.audience,
+            a.max_requests,
+            a.timeout,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        print(f"load: {exc}", file=sys.stderr)
+        return 2
+    return 1 if res["errors"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
