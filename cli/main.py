@@ -165,18 +165,51 @@ def ui(
 
 @eval_app.command("questions")
 def eval_questions(
-    file: Annotated[Path, typer.Argument(help="Question file (JSONL).")],
+    file: Annotated[Path | None, typer.Argument(help="Question file (JSONL) or folder.")] = None,
     index: IndexOpt = None,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("evals/out/questions"),
+    compare: Annotated[
+        tuple[Path, Path] | None,
+        typer.Option("--compare", help="Two result directories: what got better and worse."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run a question benchmark and report quality and speed."""
+    """Run a question benchmark and report quality and speed (or compare two runs)."""
     try:
-        from evals.questions import run_questions
+        from evals.questions import run_compare, run_questions
     except ImportError:
         _not_built("eval questions", "E")
         return
+    if compare is not None:
+        run_compare(compare[0], compare[1], as_json)
+        return
+    if file is None:
+        fail("give a question file or folder, or --compare A B")
+        return
     run_questions(file, settings_for(index), out, as_json)
+
+
+@eval_app.command("load")
+def eval_load(
+    url: Annotated[str, typer.Option(help="Base URL of a running `citeqa serve`.")] = (
+        "http://127.0.0.1:8000"
+    ),
+    clients: Annotated[int, typer.Option(help="Concurrent clients.")] = 32,
+    seconds: Annotated[float, typer.Option(help="How long to send requests.")] = 60.0,
+    api_key: Annotated[
+        str | None, typer.Option(help="Bearer key, if the server needs one.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load benchmark against a local API server: requests/s, p50/p95/p99, errors."""
+    from evals.load import run_load
+
+    try:
+        result = run_load(url, clients=clients, seconds=seconds, api_key=api_key, as_json=as_json)
+    except ValueError as exc:
+        fail(str(exc))
+        return
+    raise typer.Exit(1 if result.get("errors") else 0)
 
 
 @eval_app.command("beir")
@@ -197,14 +230,26 @@ def eval_beir(
 
 
 @app.command()
-def bench(as_json: JsonOpt = False, index: IndexOpt = None) -> None:
+def bench(
+    as_json: JsonOpt = False,
+    index: IndexOpt = None,
+    sizes: Annotated[str, typer.Option(help="Corpus sizes in chunks, comma-separated.")] = (
+        "1000,10000,100000"
+    ),
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("evals/out/bench"),
+) -> None:
     """Speed benchmark: ingest throughput, query latency, memory."""
     try:
         from evals.bench import run_bench
     except ImportError:
         _not_built("bench", "E")
         return
-    run_bench(settings_for(index), as_json)
+    try:
+        size_list = tuple(int(x) for x in sizes.split(",") if x.strip())
+    except ValueError:
+        fail(f"--sizes must be whole numbers separated by commas, got {sizes!r}")
+        return
+    run_bench(settings_for(index), as_json, sizes=size_list, out=out)
 
 
 @feedback_app.command("export")
