@@ -110,7 +110,8 @@ class Pipeline:
         cleaned = qa.impersonal(cleaned)
         resolved = qa.resolve_followup(cleaned or question, history)
         needs = qa.analyse(cleaned, resolved.extra_measures)
-        got = self.retriever.retrieve(resolved.query, filters=filters)
+        query = f"{resolved.query} {needs.expansion()}".strip()
+        got = self.retriever.retrieve(query, filters=filters)
         passages = got.chunks
         timings = dict(got.timings_ms)
         t1 = time.perf_counter()
@@ -128,6 +129,11 @@ class Pipeline:
             for s in ans.answer.split(" "):
                 on_token(s + " ")
         return ans
+
+    def _vocabulary(self) -> set[str]:
+        from rag.retrieval import bm25_for
+
+        return bm25_for(self.retriever.store).vocabulary()
 
     def _notice(self, question: str, audience: str, injected: bool) -> str:
         notes = []
@@ -155,6 +161,10 @@ class Pipeline:
             and passages[0].score < cfg.abstain_threshold
         ):
             return self._abstain(question, audience, passages, Selection([], True, "low relevance"))
+        unknown = qa.unknown_terms(qa.main_clause(question), self._vocabulary())
+        if unknown:
+            reason = f"the indexed literature never mentions {', '.join(unknown)}"
+            return self._abstain(question, audience, passages, Selection([], True, reason))
         sel = select(
             query if query != question else question,
             passages,

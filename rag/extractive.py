@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.models import ScoredChunk
-from rag.question import QuestionNeeds, content_terms, measures_in, stem
+from rag.question import QuestionNeeds, content_terms, has_measure, measures_in, stem
 from rag.readability import fk_grade
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+\-]*")
@@ -77,14 +77,24 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def satisfies(c: Candidate, needs: QuestionNeeds) -> bool:
-    """Does the sentence (in its passage) carry what the question specifically asks for?"""
-    low = c.text.lower()
-    ctx = f"{low} {c.passage.chunk.meta.title.lower()} {c.passage.chunk.meta.trial.lower()}"
-    if any(e.lower() not in ctx for e in needs.entities):
+    """Does the sentence (in its passage) carry what the question specifically asks for?
+    With several named studies (a comparison), naming one of them is enough."""
+    ctx = f"{c.text} {c.passage.chunk.meta.title} {c.passage.chunk.meta.trial}".lower()
+    named = [e for e in needs.entities if e.lower() in ctx]
+    if needs.entities and (not named if len(needs.entities) > 1 else len(named) < 1):
         return False
+    if len(needs.entities) > 1:  # a comparison: each sentence carries one side of it
+        if needs.numbers and not needs.any_number_in(c.text):
+            return False
+        return not needs.measures or any(has_measure(c.text, g) for g in needs.measures)
     if needs.numbers and not needs.numbers_in(c.text):
         return False
-    return all(any(alias in low for alias in group) for group in needs.measures)
+    return all(has_measure(c.text, group) for group in needs.measures)
+
+
+def covers(c: Candidate, entity: str) -> bool:
+    ctx = f"{c.text} {c.passage.chunk.meta.title} {c.passage.chunk.meta.trial}".lower()
+    return entity.lower() in ctx
 
 
 def score_candidates(
@@ -102,7 +112,7 @@ def score_candidates(
         c.ce = float(logit)
         overlap = len(q_terms & c.stems) / len(q_terms) if q_terms else 0.0
         bonus = 2.0 * overlap
-        if needs.wants_figure and needs.has_number(c.text):
+        if needs.wants_figure and needs.has_figure(c.text):
             bonus += 1.0
         if satisfies(c, needs) and not needs.is_empty():
             bonus += 1.5
@@ -148,6 +158,12 @@ def select(
     fitting = [c for c in cands if satisfies(c, needs)]
     if not fitting:
         return Selection([], True, f"no passage states {needs.describe()}", cands)
+    missing = [e for e in needs.entities if not any(covers(c, e) for c in fitting)]
+    if missing:
+        return Selection([], True, f"no passage states the asked {', '.join(missing)}", cands)
+    if needs.wants_figure and audience == "clinician":
+        with_figures = [c for c in fitting if needs.has_figure(c.text)]
+        fitting = with_figures or fitting
     best = fitting[0]
     if best.ce < sentence_threshold:
         return Selection([], True, "no sentence is relevant enough", cands)
@@ -157,12 +173,17 @@ def select(
             chosen = family_window(plain, cands, max_sentences, 2.0, max_grade)
             return Selection(chosen, False, "", cands)
     chosen = [best]
+    for entity in needs.entities if len(needs.entities) > 1 else []:
+        if not any(covers(c, entity) for c in chosen):
+            extra = next((c for c in fitting if covers(c, entity)), None)
+            if extra is not None:
+                chosen.append(extra)
     floor = best.score - (margin * 1.5 if audience == "family" else margin)
     floor_ce = sentence_threshold - (3.0 if audience == "family" else 0.0)
     for c in cands:
         if len(chosen) >= max_sentences or c.score < floor:
             break
-        if c is best or c.ce < floor_ce:
+        if c in chosen or c.ce < floor_ce:
             continue
         if not satisfies(c, needs):  # every sentence keeps to the asked trial/measure/figure
             continue

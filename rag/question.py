@@ -179,6 +179,7 @@ _FIGURE = re.compile(
     r"incidence|median|hazard|odds|figure|number|risk|what (?:was|were|is|are) the)\b|%",
     re.I,
 )
+_TIMEPOINT = re.compile(r"-?\s?(?:year|month|week|day|hour)s?\b", re.I)
 _YEAR = re.compile(r"^(19[5-9]\d|20[0-4]\d)$")
 
 
@@ -215,10 +216,19 @@ def entities_in(text: str) -> list[str]:
     return found
 
 
+def normalised(text: str) -> str:
+    """Lower-case text with punctuation turned into spaces, padded: " hr 0 70 " style."""
+    return " " + re.sub(r"[^\w%+\- ]", " ", text.lower()) + " "
+
+
 def measures_in(text: str) -> list[tuple[str, ...]]:
-    low = f" {text.lower()} "
-    low = re.sub(r"[^\w%+\- ]", " ", low)
+    low = normalised(text)
     return [aliases for aliases in MEASURES.values() if any(a in low for a in aliases)]
+
+
+def has_measure(text: str, group: tuple[str, ...]) -> bool:
+    low = normalised(text)
+    return any(a in low for a in group)
 
 
 def asked_numbers(text: str) -> list[float]:
@@ -232,6 +242,7 @@ class QuestionNeeds:
     measures: list[tuple[str, ...]] = field(default_factory=list)
     numbers: list[float] = field(default_factory=list)
     wants_figure: bool = False
+    wants_count: bool = False  # "how many ...": plain counts are the figures asked for
 
     def is_empty(self) -> bool:
         return not (self.entities or self.measures or self.numbers)
@@ -243,10 +254,37 @@ class QuestionNeeds:
         values = {round(n.value, 6) for n in extract_numbers(text)}
         return all(round(v, 6) in values for v in self.numbers)
 
+    def has_figure(self, text: str) -> bool:
+        """A reported figure: a number that is not just a time point ("3-year", "28-day")."""
+        for n in extract_numbers(text):
+            after = text[n.start : n.end + 2]
+            if _TIMEPOINT.match(text, n.end):
+                continue
+            if "%" in after or "." in n.raw or self.wants_count:
+                return True
+        return False
+
+    def any_number_in(self, text: str) -> bool:
+        values = {round(n.value, 6) for n in extract_numbers(text)}
+        return any(round(v, 6) in values for v in self.numbers)
+
+    def expansion(self) -> str:
+        """The asked measures under all their names, for retrieval ("RFS" for "relapse-free")."""
+        return " ".join(a.strip() for group in self.measures for a in group)
+
     def describe(self) -> str:
         parts = [*self.entities, *(m[0] for m in self.measures)]
         parts += [f"{v:g}" for v in self.numbers]
         return "the asked " + (", ".join(parts) if parts else "information")
+
+
+_PREMISE = re.compile(r"^\s*(since|given that|because|as|now that|considering)\b[^,?]*,", re.I)
+
+
+def main_clause(question: str) -> str:
+    """The question without a leading premise ("Since X did Y, ..."): a premise's figures are
+    claims to check, not figures the answer must contain."""
+    return _PREMISE.sub("", question, count=1)
 
 
 def analyse(question: str, extra_measures: Sequence[tuple[str, ...]] = ()) -> QuestionNeeds:
@@ -254,12 +292,124 @@ def analyse(question: str, extra_measures: Sequence[tuple[str, ...]] = ()) -> Qu
     for m in extra_measures:
         if m not in measures:
             measures.append(m)
+    # a child's weight or age in a personal question is not a figure the literature states
+    numbers = [] if asks_individual_decision(question) else asked_numbers(main_clause(question))
     return QuestionNeeds(
         entities=entities_in(question),
         measures=measures,
-        numbers=asked_numbers(question),
+        numbers=numbers,
         wants_figure=bool(_FIGURE.search(question)),
+        wants_count=bool(re.search(r"\b(how many|number of)\b", question, re.I)),
     )
+
+
+# Words that carry no topic of their own: their absence from the index says nothing.
+GENERIC_TERMS = frozenset(
+    stem(w)
+    for w in [
+        "make",
+        "made",
+        "happen",
+        "work",
+        "mean",
+        "means",
+        "know",
+        "tell",
+        "explain",
+        "show",
+        "find",
+        "found",
+        "need",
+        "needs",
+        "take",
+        "takes",
+        "feel",
+        "get",
+        "gets",
+        "use",
+        "used",
+        "help",
+        "helps",
+        "thing",
+        "things",
+        "kind",
+        "type",
+        "way",
+        "much",
+        "many",
+        "long",
+        "often",
+        "good",
+        "bad",
+        "better",
+        "worse",
+        "best",
+        "right",
+        "wrong",
+        "safe",
+        "common",
+        "usual",
+        "usually",
+        "normal",
+        "able",
+        "likely",
+        "possible",
+        "happen",
+        "happens",
+        "start",
+        "stop",
+        "keep",
+        "go",
+        "goes",
+        "come",
+        "comes",
+        "look",
+        "different",
+        "same",
+        "other",
+        "another",
+        "first",
+        "last",
+        "next",
+        "question",
+        "questions",
+        "answer",
+        "answers",
+        "people",
+        "person",
+        "someone",
+        "doctor",
+        "doctors",
+        "study",
+        "studies",
+        "trial",
+        "trials",
+        "result",
+        "results",
+        "data",
+        "evidence",
+        "information",
+        "report",
+        "reported",
+        "say",
+        "says",
+    ]
+)
+
+
+def unknown_terms(question: str, vocabulary: set[str]) -> list[str]:
+    """Content words of ``question`` (stemmed) that occur nowhere in the index vocabulary."""
+    out = []
+    for tok in _TOKEN.findall(question):
+        low = tok.lower().strip("'")
+        if len(low) < 4 or low in STOPWORDS or any(ch.isdigit() for ch in low):
+            continue
+        # the BM25 tokenizer splits "relapse-free" into its parts: check them the same way
+        parts = [p for p in re.split(r"[-']", low) if len(p) >= 4 and p not in STOPWORDS]
+        missing = [p for p in parts if stem(p) not in GENERIC_TERMS and stem(p) not in vocabulary]
+        if missing:
+            out.append(low)
+    return out
 
 
 _PERSON = r"(?:my|our|his|her)\s+(?:child|son|daughter|kid|baby|boy|girl|toddler|teen|patient)"
@@ -294,7 +444,7 @@ _DOSE_WORDS = re.compile(r"\b(how much|dose|dosing|mg|µg|ug|mcg|give)\b", re.I)
 
 
 def impersonal(question: str) -> str:
-    """"my child" -> "a child": the literature speaks of children, not of this child."""
+    """ "my child" -> "a child": the literature speaks of children, not of this child."""
     return _PERSONAL.sub("a child", question)
 
 

@@ -94,6 +94,12 @@ class BM25Index:
             self._bm25 = bm25s.BM25()
             self._bm25.index(tokens, show_progress=False)
 
+    def vocabulary(self) -> set[str]:
+        """Every (stemmed, lower-case) token of the indexed passages."""
+        if self._bm25 is None:
+            return set()
+        return {str(t) for t in self._bm25.vocab_dict}
+
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
         import bm25s
         import numpy as np

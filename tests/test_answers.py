@@ -107,7 +107,40 @@ def test_every_sentence_cites_a_retrieved_passage(corpus_settings: Any) -> None:
     assert [c.n for c in ans.citations] == list(range(1, len(ans.citations) + 1))
 
 
-WORDS = ["blinatumomab", "relapse", "survival", "AALL1731", "TOWER", "E1910", "children", "adults", "MRD", "infusion", "CRS", "disease-free", "overall", "4-year", "3-year", "risk", "hazard", "ratio", "pump", "home", "survey", "marrow", "CNS", "label", "dose", "neurological", "standard", "high", "remission", "transplant", "infants", "Ph+"]
+WORDS = [
+    "blinatumomab",
+    "relapse",
+    "survival",
+    "AALL1731",
+    "TOWER",
+    "E1910",
+    "children",
+    "adults",
+    "MRD",
+    "infusion",
+    "CRS",
+    "disease-free",
+    "overall",
+    "4-year",
+    "3-year",
+    "risk",
+    "hazard",
+    "ratio",
+    "pump",
+    "home",
+    "survey",
+    "marrow",
+    "CNS",
+    "label",
+    "dose",
+    "neurological",
+    "standard",
+    "high",
+    "remission",
+    "transplant",
+    "infants",
+    "Ph+",
+]
 
 
 @settings(

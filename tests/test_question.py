@@ -95,3 +95,31 @@ def test_content_terms_stem_and_drop_stopwords() -> None:
 def test_impersonal_and_general_forms() -> None:
     assert qa.impersonal("What does MRD mean for my child?") == "What does MRD mean for a child?"
     assert "dose" in qa.general_form("How much should I give my son?")
+
+
+def test_unknown_terms_against_vocabulary() -> None:
+    vocab = {
+        qa.stem(w) for w in ["blinatumomab", "relapse", "free", "survival", "follow", "infusion"]
+    }
+    assert qa.unknown_terms("Does blinatumomab cause hair loss?", vocab) == [
+        "cause",
+        "hair",
+        "loss",
+    ]
+    assert qa.unknown_terms("What was the relapse-free survival?", vocab) == []
+    assert qa.unknown_terms("What was the median follow-up?", vocab) == ["median"]
+    assert qa.unknown_terms("How long does it take to work?", vocab) == []
+
+
+def test_premise_numbers_are_not_required() -> None:
+    n = qa.analyse("Since E1910 enrolled children aged 1 to 9, what did it find?")
+    assert n.numbers == []
+    assert qa.analyse("What dose for my 30 kg son?").numbers == []
+
+
+def test_time_points_are_not_figures() -> None:
+    n = qa.QuestionNeeds()
+    assert not n.has_figure("E1910 reported 3-year overall survival and 28-day cycles.")
+    assert n.has_figure("3-year RFS was 80% versus 64%.")
+    assert not n.has_figure("adults aged 30 to 70")
+    assert qa.analyse("How many were randomized?").has_figure("208 were randomized")
