@@ -53,7 +53,7 @@ class Selection:
 def useful(text: str) -> bool:
     """A sentence worth quoting: several words, not a heading, not our own boilerplate."""
     words = _WORD.findall(text)
-    if len(words) < 5 or text.rstrip().endswith(":"):
+    if len(words) < 5 or text.rstrip().endswith((":", "?")):  # headings, intros, questions
         return False
     return not BOILERPLATE.search(text)
 
@@ -241,7 +241,7 @@ def window(best: Candidate, cands: list[Candidate], max_sentences: int) -> list[
     out = []
     for pos in range(start, end):
         text = texts[pos]
-        if BOILERPLATE.search(text) or text.rstrip().endswith(":"):
+        if BOILERPLATE.search(text) or text.rstrip().endswith((":", "?")):
             continue
         out.append(scored.get(pos) or Candidate(text, best.passage, best.rank, pos))
     return out or [best]

@@ -123,3 +123,12 @@ def test_time_points_are_not_figures() -> None:
     assert n.has_figure("3-year RFS was 80% versus 64%.")
     assert not n.has_figure("adults aged 30 to 70")
     assert qa.analyse("How many were randomized?").has_figure("208 were randomized")
+
+
+def test_questions_and_headings_are_not_quotable() -> None:
+    from rag.extractive import useful
+
+    assert not useful("What side effects should we watch for?")
+    assert not useful("Signs of CRS can include:")
+    assert not useful("Short one.")
+    assert useful("In AALL1731, 4-year DFS was 94.8% with blinatumomab.")
