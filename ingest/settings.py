@@ -108,6 +108,9 @@ class IngestSettings(BaseModel):
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
     max_pdf_pages: int = Field(2000, ge=1, description="PDFs with more pages are refused.")
     file_timeout_s: float = Field(120.0, gt=0, description="Per-file parse time limit.")
+    flush_chunks: int = Field(
+        512, ge=1, description="Chunks gathered across files before one embedding call."
+    )
 
 
 class Settings(BaseSettings):

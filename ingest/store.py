@@ -95,6 +95,33 @@ def make_client(settings: Settings) -> Any:
         raise StoreError(f"cannot open the index at {path}: {exc}") from exc
 
 
+class _Guarded:
+    """A Chroma collection whose failing calls raise StoreError with an actionable message
+    (e.g. the Chroma server went away after the store was opened) instead of raw HTTP errors."""
+
+    def __init__(self, col: Any, settings: Settings) -> None:
+        self._col = col
+        if settings.chroma_url:
+            self._what = f"the Chroma server at {settings.chroma_url} failed"
+            self._hint = ". Is `chroma run` up? Check CITEQA_CHROMA_URL."
+        else:
+            self._what, self._hint = f"the index at {settings.index_dir} failed", ""
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._col, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except Exception as exc:
+                msg = f"{self._what} ({type(exc).__name__}: {exc}){self._hint}"
+                raise StoreError(msg) from exc
+
+        return call
+
+
 class ChromaStore:
     """Chunks and manifest in one Chroma database."""
 
@@ -102,40 +129,63 @@ class ChromaStore:
         self.settings = settings
         self.client = client if client is not None else make_client(settings)
         self.name = settings.collection_name()
-        self.col = self.client.get_or_create_collection(
+        col = self.client.get_or_create_collection(
             self.name,
             embedding_function=None,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedder": settings.embedder.name, "identity": settings.index_identity()},
         )
-        self.man = self.client.get_or_create_collection(
-            f"{self.name}_manifest", embedding_function=None
-        )
+        man = self.client.get_or_create_collection(f"{self.name}_manifest", embedding_function=None)
+        self.col, self.man = _Guarded(col, settings), _Guarded(man, settings)
         self.max_batch = int(self.client.get_max_batch_size())
 
     # -- writing ---------------------------------------------------------------------------
     def replace_source(
         self, key: str, sha256: str, chunks: Sequence[Chunk], vectors: np.ndarray
     ) -> None:
-        """Make the index hold exactly ``chunks`` for source ``key``, then record it."""
+        """Make the index hold exactly ``chunks`` for source ``key``, then record it.
+
+        If writing fails (disk full, read-only index, server gone), the chunks added so far are
+        removed again (best effort) and StoreError is raised: the source keeps its previous
+        chunks and manifest entry, and other sources are untouched.
+        """
         ids = [c.chunk_id for c in chunks]
-        for i in range(0, len(chunks), self.max_batch):
-            part = chunks[i : i + self.max_batch]
-            metas: list[Any] = []
-            for c in part:
-                md = c.to_store_metadata()
-                md["source"] = key
-                metas.append(md)
-            self.col.upsert(
-                ids=ids[i : i + self.max_batch],
-                embeddings=vectors[i : i + self.max_batch].tolist(),
-                documents=[c.text for c in part],
-                metadatas=metas,
-            )
+        before = set(self._ids_where({"source": key}))
+        try:
+            for i in range(0, len(chunks), self.max_batch):
+                self._upsert(key, chunks[i : i + self.max_batch], vectors[i : i + self.max_batch])
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                self._delete_ids([i for i in ids if i not in before])
+            raise self._write_error(key, exc, "what was indexed before is intact") from exc
         keep = set(ids)
-        stale = [i for i in self._ids_where({"source": key}) if i not in keep]
-        self._delete_ids(stale)
-        self._put_manifest(key, sha256, chunks)
+        try:
+            self._delete_ids([i for i in before if i not in keep])
+            self._put_manifest(key, sha256, chunks)
+        except Exception as exc:
+            raise self._write_error(key, exc, "the next `citeqa ingest` redoes it") from exc
+
+    def _upsert(self, key: str, part: Sequence[Chunk], vectors: np.ndarray) -> None:
+        metas: list[Any] = []
+        for c in part:
+            md = c.to_store_metadata()
+            md["source"] = key
+            metas.append(md)
+        self.col.upsert(
+            ids=[c.chunk_id for c in part],
+            embeddings=vectors.tolist(),
+            documents=[c.text for c in part],
+            metadatas=metas,
+        )
+
+    def _write_error(self, key: str, exc: BaseException, state: str) -> StoreError:
+        where = self.settings.chroma_url or self.settings.index_dir
+        exc = exc.__cause__ if isinstance(exc, StoreError) and exc.__cause__ else exc
+        return StoreError(
+            f"could not write {key} to the index at {where} ({type(exc).__name__}: {exc}); "
+            f"the file was not recorded and {state}. Free disk space or fix permissions, "
+            "then run `citeqa ingest` again."
+        )
 
     def delete_source(self, key: str) -> None:
         self._delete_ids(self._ids_where({"source": key}))
@@ -187,6 +237,8 @@ class ChromaStore:
                 continue
             try:
                 docs = tuple(json.loads(str(md.get("docs", "[]"))))
+                if not all(isinstance(d, dict) for d in docs):
+                    raise ValueError("'docs' must be a JSON list of objects")
                 out[key] = ManifestEntry(
                     key=key,
                     sha256=str(md["sha256"]),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.models import ScoredChunk
-from rag.question import QuestionNeeds, content_terms, has_measure, measures_in, stem
+from rag.question import QuestionNeeds, content_terms, has_measure, is_injection, measures_in, stem
 from rag.readability import fk_grade
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+\-]*")
@@ -55,7 +55,8 @@ def useful(text: str) -> bool:
     words = _WORD.findall(text)
     if len(words) < 5 or text.rstrip().endswith((":", "?")):  # headings, intros, questions
         return False
-    return not BOILERPLATE.search(text)
+    # a document that tries to instruct the reader is data, never an answer
+    return not BOILERPLATE.search(text) and not is_injection(text)
 
 
 def candidates_from(passages: Sequence[ScoredChunk]) -> list[Candidate]:
@@ -241,7 +242,7 @@ def window(best: Candidate, cands: list[Candidate], max_sentences: int) -> list[
     out = []
     for pos in range(start, end):
         text = texts[pos]
-        if BOILERPLATE.search(text) or text.rstrip().endswith((":", "?")):
+        if BOILERPLATE.search(text) or is_injection(text) or text.rstrip().endswith((":", "?")):
             continue
         out.append(scored.get(pos) or Candidate(text, best.passage, best.rank, pos))
     return out or [best]

@@ -172,6 +172,43 @@ STOPWORDS = frozenset(
         "give",
     ]
 )
+# function words that a small corpus may simply never use: not topics of their own
+STOPWORDS |= frozenset(
+    [
+        "without",
+        "within",
+        "against",
+        "among",
+        "across",
+        "through",
+        "throughout",
+        "whether",
+        "while",
+        "although",
+        "though",
+        "unless",
+        "toward",
+        "towards",
+        "despite",
+        "onto",
+        "beyond",
+        "along",
+        "upon",
+        "around",
+        "still",
+        "yet",
+        "either",
+        "neither",
+        "both",
+        "each",
+        "every",
+        "anyone",
+        "anything",
+        "something",
+        "nothing",
+        "everyone",
+    ]
+)
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+\-']*")
 _IDENT = re.compile(r"\b(?:[A-Z]{1,6}-?\d+[A-Z0-9]*|[A-Z][A-Z+\-]{3,})\b")
 _FIGURE = re.compile(
@@ -397,22 +434,33 @@ GENERIC_TERMS = frozenset(
 )
 
 
+@lru_cache(maxsize=1)
+def _bm25_stopwords() -> frozenset[str]:
+    """Our stopwords plus the BM25 tokenizer's: words the index vocabulary never holds."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return STOPWORDS | frozenset(STOPWORDS_EN)
+
+
 def unknown_terms(question: str, vocabulary: set[str]) -> list[str]:
     """Content words of ``question`` (stemmed) that occur nowhere in the index vocabulary."""
     out = []
     for tok in _TOKEN.findall(question):
         low = tok.lower().strip("'")
-        if len(low) < 4 or low in STOPWORDS or any(ch.isdigit() for ch in low):
+        if len(low) < 4 or low in _bm25_stopwords() or any(ch.isdigit() for ch in low):
             continue
         # the BM25 tokenizer splits "relapse-free" into its parts: check them the same way
-        parts = [p for p in re.split(r"[-']", low) if len(p) >= 4 and p not in STOPWORDS]
+        parts = [p for p in re.split(r"[-']", low) if len(p) >= 4 and p not in _bm25_stopwords()]
         missing = [p for p in parts if stem(p) not in GENERIC_TERMS and stem(p) not in vocabulary]
         if missing:
             out.append(low)
     return out
 
 
-_PERSON = r"(?:my|our|his|her)\s+(?:child|son|daughter|kid|baby|boy|girl|toddler|teen|patient)"
+_PERSON = (
+    r"(?:my|our|his|her)\s+(?:[\w.-]+\s+){0,3}?"
+    r"(?:child|son|daughter|kid|baby|boy|girl|toddler|teen|patient)"
+)
 _DECISION = [
     re.compile(r"\bhow much\b.*\b(give|take|use|dose|infuse)\b", re.I),
     re.compile(r"\b(what|which) dose\b.*\b(should|do i|do we|for)\b", re.I),
@@ -455,6 +503,11 @@ def general_form(question: str) -> str:
     if _DOSE_WORDS.search(q):
         q += " recommended dose by body weight"
     return q
+
+
+def is_injection(text: str) -> bool:
+    """Text that tries to change the rules ("ignore previous instructions ...")."""
+    return bool(_INJECTION.search(text))
 
 
 def strip_injection(question: str) -> tuple[str, bool]:

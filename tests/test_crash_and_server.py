@@ -14,37 +14,39 @@ from ingest.settings import Settings
 from ingest.store import open_store
 from tests.helpers import BIN, REPO, citeqa, free_port, last_json, prose, write_md
 
-N_FILES = 60
+N_FILES = 40
+FLUSH = {"CITEQA_INGEST__FLUSH_CHUNKS": "24"}  # an embedding batch every ~8 files
 
 
 def _corpus(root: Path, seed: int) -> None:
+    # with small embedding batches (FLUSH env below) files are committed all through the run
     for i in range(N_FILES):
         write_md(root / f"f{i:03d}.md", f"f{i:03d}", prose(seed * 1000 + i, 25))
 
 
-def _kill_midway(docs: Path, index: Path) -> int:
-    """Start an ingest, SIGKILL it once it has passed a third of the files."""
+def _kill_midway(docs: Path, index: Path) -> None:
+    """Start an ingest and SIGKILL it as soon as its first batch is embedded: that is while it
+    commits files one by one, with more files still to come."""
     proc = subprocess.Popen(
         [str(BIN / "citeqa"), "ingest", str(docs), "--index", str(index), "--progress"],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         cwd=REPO,
-        env={**os.environ, "COLUMNS": "100"},
+        env={**os.environ, "COLUMNS": "100", **FLUSH},
     )
     assert proc.stderr is not None
     buf = b""
-    done = 0
-    while done < N_FILES // 3:
+    while b"chunks=" not in buf:
         ch = proc.stderr.read(1)
         if not ch:
             break
-        buf = (buf + ch)[-200:]
-        m = re.findall(rb"(\d+)/%d" % N_FILES, buf)
-        if m:
-            done = int(m[-1])
+        buf = (buf + ch)[-300:]
+    still_running = proc.poll() is None
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
-    return done
+    assert still_running and b"chunks=" in buf, "the kill must land mid-run"
+    done = re.findall(rb"(\d+)/%d" % N_FILES, buf)
+    assert done and int(done[-1]) < N_FILES, "files were still left to ingest"
 
 
 def _state(index: Path) -> tuple[list[str], int]:
@@ -57,8 +59,7 @@ def _state(index: Path) -> tuple[list[str], int]:
 def test_sigkill_mid_ingest_then_rerun_is_consistent(tmp_path: Path) -> None:
     docs, index, fresh = tmp_path / "docs", tmp_path / "ix", tmp_path / "fresh"
     _corpus(docs, seed=1)
-    killed_at = _kill_midway(docs, index)
-    assert 0 < killed_at < N_FILES, "the kill must land mid-run"
+    _kill_midway(docs, index)
     res = citeqa("ingest", str(docs), "--index", str(index), "--json")
     assert res.returncode == 0, res.stderr
     # second crash, this time while files are being replaced by new versions

@@ -8,6 +8,7 @@ hyphenated across lines are re-joined, reference lists are dropped.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import math
@@ -25,6 +26,8 @@ from ingest.loaders.text import collapse, match_heading, slugify
 from ingest.models import Document, Metadata, Section
 
 ENCRYPTED_REASON = "PDF is encrypted"
+# Hostile-input limits (a dense page holds ~6,000 characters; pypdf's own stream limit is 75 MB)
+MAX_PAGE_CHARS, MAX_TEXT_CHARS, MAX_STREAM_MB = 200_000, 20_000_000, 32
 TRUNCATED_REASON = "PDF is truncated: no %%EOF marker"
 NO_TEXT_REASON = "PDF has no text layer (image-only or scanned); OCR is not supported"
 MIN_TEXT_CHARS = 20
@@ -41,8 +44,26 @@ class Line(NamedTuple):
 
 
 def _corrupt(exc: BaseException) -> str:
+    if type(exc).__name__ == "LimitReachedError":  # pypdf.errors: our stream limits
+        return f"PDF stream larger than {MAX_STREAM_MB} MB decompressed (decompression bomb?)"
     msg = collapse(str(exc))[:160] or type(exc).__name__
     return f"corrupt PDF: {msg}"
+
+
+class _TextLimit(Exception):
+    """Raised from the text visitor to stop extracting an oversized page early."""
+
+
+def pypdf_limits() -> contextlib.AbstractContextManager[Any]:
+    """Lower pypdf (>= 7) decompression limits for this parse; older pypdf keeps its own."""
+    kinds = ("zlib", "lzw", "run_length", "brotli", "jbig2", "array_based_stream")
+    try:
+        from pypdf import apply_configuration, get_configuration  # type: ignore[attr-defined]
+
+        limits = {f"{k}_maximum_output_length": MAX_STREAM_MB << 20 for k in kinds}
+        return apply_configuration(get_configuration().with_overwrites(**limits))  # type: ignore[no-any-return]
+    except (ImportError, TypeError):
+        return contextlib.nullcontext()
 
 
 def check_structure(path: Path, data: bytes) -> None:
@@ -80,13 +101,18 @@ def _font_size(font_size: float, cm: list[float], tm: list[float]) -> float:
     return round(font_size * (scale or 1.0), 1)
 
 
-def _page_lines(page: Any, number: int) -> list[Line]:
-    """Lines of one page with the dominant font size of each (pypdf text visitor)."""
+def _page_lines(page: Any, number: int, left: list[int] | None = None) -> list[Line]:
+    """Lines of one page with the dominant font size of each (pypdf text visitor); ``left``:
+    characters allowed on this page and in the rest of the document (_TextLimit beyond)."""
     frags: list[tuple[str, float]] = []
+    left = left or [MAX_PAGE_CHARS, MAX_TEXT_CHARS]
 
     def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
         if text:
             frags.append((text, _font_size(float(size or 0), list(cm), list(tm))))
+            left[0], left[1] = left[0] - len(text), left[1] - len(text)
+            if min(left) < 0:
+                raise _TextLimit(number)
 
     page.extract_text(visitor_text=visit)
     lines: list[Line] = []
@@ -115,12 +141,19 @@ def page_lines(path: Path, reader: Any, max_pages: int) -> list[list[Line]]:
         raise LoadError(path, "PDF has no pages")
     if n > max_pages:
         raise LoadError(path, f"PDF has too many pages ({n} > limit {max_pages})")
-    pages = []
+    pages, budget = [], [MAX_PAGE_CHARS, MAX_TEXT_CHARS]
     for i in range(n):
+        budget[0] = MAX_PAGE_CHARS
         try:
-            pages.append(_page_lines(reader.pages[i], i + 1))
+            pages.append(_page_lines(reader.pages[i], i + 1, budget))
+        except _TextLimit:
+            msg = f"more than {MAX_PAGE_CHARS:,} characters on a page or {MAX_TEXT_CHARS:,} in all"
+            raise LoadError(path, f"PDF text too long (page {i + 1}): {msg}") from None
         except Exception as exc:
-            raise LoadError(path, f"corrupt PDF: page {i + 1}: {_corrupt(exc)[13:]}") from None
+            reason = _corrupt(exc)
+            if reason.startswith("corrupt PDF: "):
+                raise LoadError(path, f"corrupt PDF: page {i + 1}: {reason[13:]}") from None
+            raise LoadError(path, f"{reason} (page {i + 1})") from None
     if sum(len(x.text.replace(" ", "")) for p in pages for x in p) < MIN_TEXT_CHARS:
         raise LoadError(path, NO_TEXT_REASON)
     return pages
@@ -133,8 +166,9 @@ EDGE_LINES = 3
 _BULLET = re.compile(r"^(?:[•▪◦●‣∙·*]\s*|-\s+)")
 _SENTENCE_END = re.compile(r"[.!?:][\"'”’)\]]*$")
 _WORD = re.compile(r"[A-Za-z]+")
-_HYPHENATED = re.compile(r"[A-Za-z]+-[A-Za-z]+")
-_TRAILING_HYPHEN = re.compile(r"([A-Za-z]+)( ?)-$")
+# (?<!...) keeps these linear on long letter runs (hostile input), with the same matches
+_HYPHENATED = re.compile(r"(?<![A-Za-z])[A-Za-z]+-[A-Za-z]+")
+_TRAILING_HYPHEN = re.compile(r"(?<![A-Za-z])([A-Za-z]+)( ?)-$")
 _SPACE_PUNCT = re.compile(r"(?<=\w) +([,;])")
 _LEADING_WORD = re.compile(r"^([a-z][A-Za-z]*)([^\sA-Za-z]*)(.*)$")
 
@@ -364,6 +398,11 @@ def pdf_metadata(path: Path, reader: Any, lines: list[Line], font_title: str) ->
 
 def pdf_document(path: Path, data: bytes, max_pages: int = 2000) -> Document:
     check_structure(path, data)
+    with pypdf_limits():
+        return _pdf_document(path, data, max_pages)
+
+
+def _pdf_document(path: Path, data: bytes, max_pages: int) -> Document:
     reader = open_reader(path, data)
     lines = dehyphenate(strip_running_lines(page_lines(path, reader, max_pages)))
     body = body_size(lines)
