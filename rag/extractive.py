@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.models import ScoredChunk
+from ingest.sentences import MARKER_RE
+from rag.citations import strip_markers
 from rag.question import QuestionNeeds, content_terms, has_measure, is_injection, measures_in, stem
 from rag.readability import fk_grade
 
@@ -63,7 +65,9 @@ def candidates_from(passages: Sequence[ScoredChunk]) -> list[Candidate]:
     seen: set[str] = set()
     out: list[Candidate] = []
     for rank, sc in enumerate(passages):
-        for pos, sent in enumerate(sc.chunk.sentence_texts()):
+        for pos, raw in enumerate(sc.chunk.sentence_texts()):
+            # a source's own reference markers ("[12]", or fake "[1][2]") would read as ours
+            sent = strip_markers(raw) if MARKER_RE.search(raw) else raw
             key = " ".join(sent.lower().split())
             if key in seen or not useful(sent):
                 continue

@@ -75,8 +75,11 @@ def _key(ans: Answer) -> tuple[Any, ...]:
 
 
 def _quoted_verbatim(ans: Answer) -> bool:
-    """Every answer sentence is a verbatim sentence of each passage it cites."""
-    passage = {c.n: c.passage for c in ans.citations}
+    """Every answer sentence is a verbatim sentence of each passage it cites (less the source's
+    own reference markers, which the answerer drops so they cannot pass for its citations)."""
+    from rag.citations import strip_markers
+
+    passage = {c.n: strip_markers(c.passage) for c in ans.citations}
     return all(s.text in passage[n] for s in ans.sentences for n in s.citations)
 
 
@@ -128,11 +131,6 @@ def test_answer_markers_point_at_real_citations(asked_directly: Answer) -> None:
     assert _quoted_verbatim(asked_directly)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rag/extractive quotes instruction-like sentences of a source verbatim, fake [1][2] "
-    "markers included (reported to the lead: filter them in candidates_from / strip markers)",
-)
 def test_instructions_inside_sources_are_never_quoted(asked_directly: Answer) -> None:
     for s in asked_directly.sentences:
         assert "ignore previous instructions" not in s.text.lower()
