@@ -1,0 +1,1 @@
+"""citeqa command line: `citeqa ingest|ask|serve|ui|eval|bench|config|feedback`."""

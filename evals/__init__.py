@@ -1,0 +1,1 @@
+"""Evaluation: question benchmark, BEIR retrieval benchmark, speed, load and soak runs."""

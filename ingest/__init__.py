@@ -1,0 +1,1 @@
+"""Ingestion: loaders, chunking, embedders, the Chroma store, the pipeline and Settings."""

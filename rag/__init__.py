@@ -1,0 +1,1 @@
+"""Answers: retrieval, reranking, extractive and generative answerers, support checks."""

@@ -1,0 +1,1 @@
+"""citeqa test suite (no network beyond loopback; real models, Chroma and browser)."""
