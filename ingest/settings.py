@@ -55,6 +55,12 @@ class RetrievalSettings(BaseModel):
     rerank_depth: int = Field(
         30, ge=1, le=500, description="Fused candidates re-scored by the cross-encoder."
     )
+    rerank_blend: float = Field(
+        2.0,
+        ge=0.0,
+        le=20.0,
+        description="Weight of the fused rank in the reranked order: score = logit - w*log2(1+rank); 0 = cross-encoder alone.",
+    )
 
 
 class AnswerSettings(BaseModel):

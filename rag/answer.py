@@ -13,7 +13,7 @@ from rag import question as qa
 from rag.extractive import Candidate, Selection, select
 from rag.glossary import load_glossary, terms_in
 from rag.readability import fk_grade
-from rag.retrieval import Filters, HybridRetriever
+from rag.retrieval import Filters, HybridRetriever, ce_logit
 from rag.types import ABSTAIN_TEXT, CARE_TEAM_NOTE, Answer, AnswerSentence, Citation
 
 FAMILY_NOTE = "This is general information. Your child's care team knows your child best: ask them."
@@ -158,7 +158,7 @@ class Pipeline:
             return self._abstain(question, audience, passages, Selection([], True, "no passages"))
         if (
             self.settings.retrieval.mode == "hybrid+rerank"
-            and passages[0].score < cfg.abstain_threshold
+            and max(ce_logit(p) for p in passages) < cfg.abstain_threshold
         ):
             return self._abstain(question, audience, passages, Selection([], True, "low relevance"))
         unknown = qa.unknown_terms(qa.main_clause(question), self._vocabulary())

@@ -18,6 +18,7 @@ from ingest.sentences import MARKER_RE
 from rag.citations import strip_markers
 from rag.question import QuestionNeeds, content_terms, has_measure, is_injection, measures_in, stem
 from rag.readability import fk_grade
+from rag.retrieval import ce_logit
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+\-]*")
 BOILERPLATE = re.compile(
@@ -140,7 +141,7 @@ def score_candidates(
         # plain sentences get harsh cross-encoder scores out of context: for families the
         # relevance of the whole passage counts for more
         weight = 0.6 if audience == "family" else 0.25
-        c.score = c.ce + bonus + weight * min(c.passage.score, 8.0)
+        c.score = c.ce + bonus + weight * min(ce_logit(c.passage), 8.0)
 
 
 def select(

@@ -6,6 +6,7 @@ process (CLI, UI, API workers) sees the same passages as Chroma, including in se
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -155,6 +156,22 @@ def rrf(rankings: Sequence[tuple[list[ScoredChunk], float]], k: int = 60) -> lis
     return [ScoredChunk(first[c].chunk, fused[c], {**stage[c], "rrf": fused[c]}) for c in order]
 
 
+def ce_logit(hit: ScoredChunk) -> float:
+    """The raw cross-encoder logit of a reranked passage (its score when it was not reranked)."""
+    return float(hit.scores.get("rerank", hit.score))
+
+
+def blend_scores(logits: Sequence[float], weight: float) -> list[float]:
+    """Cross-encoder logits blended with the prior rank of each passage (pure).
+
+    ``logits[i]`` belongs to the passage at prior (fused) rank ``i``; its final score is
+    ``logit - weight * log2(1 + i)``: the prior's top passage keeps its raw logit, lower ones
+    must beat it by a margin that grows slowly with rank. ``weight`` 0 = cross-encoder only.
+    (On SciFact train the cross-encoder alone ranks worse than the hybrid fusion it re-scores;
+    the blend recovers that and adds to it, see docs/benchmarks.md.)"""
+    return [s - weight * math.log2(1 + i) for i, s in enumerate(logits)]
+
+
 def rerank_pool(
     fused: list[ScoredChunk], rankings: Sequence[list[ScoredChunk]], depth: int
 ) -> tuple[list[ScoredChunk], list[ScoredChunk]]:
@@ -245,15 +262,24 @@ class HybridRetriever:
         if mode == "hybrid+rerank" and hits:
             t1 = time.perf_counter()
             pool, rest = rerank_pool(hits, rankings, cfg.rerank_depth)
-            hits = self.rerank(query, pool) + rest
+            order = {h.chunk.chunk_id: i for i, h in enumerate(hits)}
+            pool.sort(key=lambda h: order[h.chunk.chunk_id])  # fused order inside the pool
+            hits = self.rerank(query, pool, cfg.rerank_blend) + rest
             timings["rerank"] = (time.perf_counter() - t1) * 1000
         return Retrieved(hits[:k], timings)
 
-    def rerank(self, query: str, hits: list[ScoredChunk]) -> list[ScoredChunk]:
-        logits = self.reranker.score(query, [embedding_text(h.chunk) for h in hits])
+    def rerank(self, query: str, hits: list[ScoredChunk], blend: float = 0.0) -> list[ScoredChunk]:
+        """``hits`` re-scored by the cross-encoder, best first.
+
+        With ``blend`` > 0 the prior order of ``hits`` counts too (see :func:`blend_scores`);
+        ``scores["rerank"]`` always keeps the raw cross-encoder logit."""
+        logits = [
+            float(s) for s in self.reranker.score(query, [embedding_text(h.chunk) for h in hits])
+        ]
+        final = blend_scores(logits, blend)
         scored = [
-            ScoredChunk(h.chunk, float(s), {**h.scores, "rerank": float(s)})
-            for h, s in zip(hits, logits, strict=True)
+            ScoredChunk(h.chunk, f, {**h.scores, "rerank": s, "blend": f})
+            for h, s, f in zip(hits, logits, final, strict=True)
         ]
         scored.sort(key=lambda h: (-h.score, h.chunk.chunk_id))
         return scored

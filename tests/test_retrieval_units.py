@@ -1,5 +1,5 @@
 from ingest.models import Chunk, Metadata, ScoredChunk, Sentence
-from rag.retrieval import Filters, rrf
+from rag.retrieval import Filters, blend_scores, ce_logit, rrf
 
 
 def _chunk(cid: str, **meta: object) -> Chunk:
@@ -51,3 +51,28 @@ def test_rerank_pool_interleaves_rankings() -> None:
     assert [p.chunk.chunk_id for p in pool] == ["a", "x", "b", "c"]
     assert {r.chunk.chunk_id for r in rest} == {"d", "y", "z"}
     assert all("rrf" in p.scores for p in pool)
+
+
+def test_blend_zero_weight_is_cross_encoder_alone() -> None:
+    assert blend_scores([1.0, 3.0, -2.0], 0.0) == [1.0, 3.0, -2.0]
+
+
+def test_blend_keeps_top_logit_and_penalises_by_log_rank() -> None:
+    out = blend_scores([1.0, 1.0, 1.0, 1.0], 2.0)
+    assert out[0] == 1.0
+    assert out[1] == 1.0 - 2.0  # log2(2) = 1
+    assert out[3] == 1.0 - 4.0  # log2(4) = 2
+    assert out == sorted(out, reverse=True)
+
+
+def test_blend_lets_a_much_better_logit_overtake_the_prior() -> None:
+    out = blend_scores([0.0, 5.0], 2.0)
+    assert out[1] > out[0]
+    out = blend_scores([0.0, 1.5], 2.0)
+    assert out[1] < out[0]
+
+
+def test_ce_logit_reads_raw_rerank_score() -> None:
+    sc = ScoredChunk(_chunk("a"), -3.0, {"rerank": 4.5, "blend": -3.0})
+    assert ce_logit(sc) == 4.5
+    assert ce_logit(_sc("b", 2.0)) == 2.0
