@@ -6,8 +6,7 @@ temporary folder, then, each in a fresh process (so peak memory is per job):
 * **ours**: ``Ingestor`` on the folder (timed, models loaded beforehand), the same run again
   (every file unchanged), the embedder's raw ``embed_documents`` throughput on a sample of the
   same chunk texts, and ~20 generated questions through ``rag.answer.get_pipeline(...).answer``
-  (falls back to ``HybridRetriever.retrieve`` when the answer pipeline is not importable), with
-  per-stage timings;
+  with per-stage timings;
 * **langchain**: the plain LangChain pipeline on the same files: ``RecursiveCharacterTextSplitter``
   + ``HuggingFaceEmbeddings`` (all-MiniLM-L6-v2 from the local package) +
   ``Chroma.from_documents`` into a temporary directory (telemetry off).
@@ -87,26 +86,14 @@ def _raw_encode(embedder: Any, corpus: Path, docs: int, chunk_size: int) -> dict
 
 
 def _queries(settings: Settings, questions: list[str]) -> dict[str, Any]:
-    try:
-        from rag.answer import get_pipeline
+    from rag.answer import get_pipeline
 
-        pipe: Any = get_pipeline(settings)
+    pipe: Any = get_pipeline(settings)
 
-        def ask(q: str) -> dict[str, float]:
-            return dict(pipe.answer(q).timings_ms)
+    def ask(q: str) -> dict[str, float]:
+        return dict(pipe.answer(q).timings_ms)
 
-        what = "answer"
-    except ImportError:
-        from rag.retrieval import HybridRetriever
-
-        hr = HybridRetriever(settings)
-
-        def ask(q: str) -> dict[str, float]:
-            t0 = time.perf_counter()
-            got = hr.retrieve(q)
-            return {**got.timings_ms, "total": (time.perf_counter() - t0) * 1000}
-
-        what = "retrieval only (rag.answer not importable)"
+    what = "answer"
     t0 = time.perf_counter()
     ask(questions[0])  # cold: loads the reranker, builds the BM25 index
     cold = (time.perf_counter() - t0) * 1000

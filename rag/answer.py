@@ -10,7 +10,7 @@ from typing import Any
 from ingest.models import ScoredChunk
 from ingest.settings import Settings, get_settings
 from rag import question as qa
-from rag.extractive import Candidate, Selection, select
+from rag.extractive import Candidate, Selection, select, states_asked
 from rag.glossary import load_glossary, terms_in
 from rag.readability import fk_grade
 from rag.retrieval import Filters, HybridRetriever, ce_logit
@@ -71,6 +71,17 @@ def trim_for_family(chosen: list[Candidate], max_grade: float) -> list[Candidate
     return chosen
 
 
+STATING_POOL = 40  # fused ranks below the top k searched for passages stating the asked figure
+STATING_EXTRA = 2
+
+
+def stating(more: Sequence[ScoredChunk], needs: qa.QuestionNeeds) -> list[ScoredChunk]:
+    """Passages ranked just below the top k that state the asked figure (see
+    :func:`states_asked`). Chunk-level ranking dilutes a single figure sentence among the
+    other results of a long passage; the sentence-level scorer then judges it on its own."""
+    return [p for p in more[:STATING_POOL] if states_asked(p, needs)][:STATING_EXTRA]
+
+
 class Pipeline:
     """Models, index and retriever, loaded once and shared (thread-safe)."""
 
@@ -112,7 +123,7 @@ class Pipeline:
         needs = qa.analyse(cleaned, resolved.extra_measures)
         query = f"{resolved.query} {needs.expansion()}".strip()
         got = self.retriever.retrieve(query, filters=filters)
-        passages = got.chunks
+        passages = got.chunks + stating(got.more, needs)
         timings = dict(got.timings_ms)
         t1 = time.perf_counter()
         if self.settings.llm.provider != "none":

@@ -98,6 +98,14 @@ def satisfies(c: Candidate, needs: QuestionNeeds) -> bool:
     return all(has_measure(c.text, group) for group in needs.measures)
 
 
+def states_asked(passage: ScoredChunk, needs: QuestionNeeds) -> bool:
+    """Does some sentence of ``passage`` state a figure for exactly what was asked (the named
+    trial, the measure, the time point)? Only for questions after a figure of a measure."""
+    if not (needs.wants_figure and needs.measures):
+        return False
+    return any(satisfies(c, needs) and needs.has_figure(c.text) for c in candidates_from([passage]))
+
+
 def covers(c: Candidate, entity: str) -> bool:
     ctx = f"{c.text} {c.passage.chunk.meta.title} {c.passage.chunk.meta.trial}".lower()
     return entity.lower() in ctx

@@ -70,6 +70,7 @@ class Filters:
 class Retrieved:
     chunks: list[ScoredChunk]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    more: list[ScoredChunk] = field(default_factory=list)  # ranked below the top k
 
 
 def _tokenizer() -> Any:
@@ -266,7 +267,7 @@ class HybridRetriever:
             pool.sort(key=lambda h: order[h.chunk.chunk_id])  # fused order inside the pool
             hits = self.rerank(query, pool, cfg.rerank_blend) + rest
             timings["rerank"] = (time.perf_counter() - t1) * 1000
-        return Retrieved(hits[:k], timings)
+        return Retrieved(hits[:k], timings, hits[k:])
 
     def rerank(self, query: str, hits: list[ScoredChunk], blend: float = 0.0) -> list[ScoredChunk]:
         """``hits`` re-scored by the cross-encoder, best first.
