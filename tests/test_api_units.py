@@ -243,7 +243,7 @@ def test_healthz_503_while_loading_then_ready() -> None:
             "status": "ready",
             "chunks": 7,
             "retrieval": "hybrid+rerank",
-            "embedder": "minilm",
+            "embedder": "bge-small",
             "llm": "none",
             "store": "embedded",
         }

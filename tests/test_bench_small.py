@@ -175,7 +175,7 @@ def test_run_beir_tiny_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str
     res = last_json(capsys.readouterr().out)
     keys = {"ndcg@10", "recall@100", "mrr@10", "p50_ms", "p95_ms", "retriever", "embedder"}
     assert keys | {"queries"} <= set(res)
-    assert res["retriever"] == "bm25" and res["embedder"] == "minilm"
+    assert res["retriever"] == "bm25" and res["embedder"] == settings.embedder.name
     assert res["queries"] == 3  # q9 has no judgements
     assert res["ndcg@10"] > 0.6 and res["mrr@10"] > 0.6 and res["recall@100"] == 1.0
     assert 0 <= res["p50_ms"] <= res["p95_ms"]

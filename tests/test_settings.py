@@ -26,7 +26,7 @@ def test_invalid_setting_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_index_identity_tracks_embedder_and_chunking() -> None:
     base = Settings()
-    assert base.index_identity() != Settings(embedder={"name": "bge-small"}).index_identity()  # type: ignore[arg-type]
+    assert base.index_identity() != Settings(embedder={"name": "minilm"}).index_identity()  # type: ignore[arg-type]
     assert base.index_identity() != Settings(chunking={"overlap": 0}).index_identity()  # type: ignore[arg-type]
     assert base.index_identity() == Settings(retrieval={"k": 3}).index_identity()  # type: ignore[arg-type]
 
