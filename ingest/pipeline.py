@@ -34,6 +34,7 @@ from ingest.chunking import chunk_document, embedding_text
 from ingest.loaders.base import LoadError
 from ingest.models import Chunk, Document
 from ingest.settings import ChunkingSettings, IngestSettings, Settings
+from ingest.store import SourceWrite
 
 EMBED_SLICE = 1024  # chunks per embedding call (progress granularity)
 
@@ -376,12 +377,13 @@ class Ingestor:
         t0 = time.perf_counter()
         vectors = self._embed(texts)
         self.report.embed_seconds += time.perf_counter() - t0
-        i = 0
+        writes, i = [], 0
         for p in pending:
             n = len(p.chunks)
-            self.store.replace_source(p.key, p.sha256, p.chunks, vectors[i : i + n])
-            self.report.new_chunks += n
+            writes.append(SourceWrite(p.key, p.sha256, p.chunks, vectors[i : i + n]))
             i += n
+        self.store.replace_sources(writes)
+        self.report.new_chunks += i
 
     def _embed(self, texts: list[str]) -> Any:
         import numpy as np

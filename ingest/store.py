@@ -46,6 +46,7 @@ class VectorStore(Protocol):
     def replace_source(
         self, key: str, sha256: str, chunks: Sequence[Chunk], vectors: np.ndarray
     ) -> None: ...
+    def replace_sources(self, writes: Sequence[SourceWrite]) -> None: ...
     def delete_source(self, key: str) -> None: ...
     def manifest(self) -> dict[str, ManifestEntry]: ...
     def query(
@@ -55,6 +56,41 @@ class VectorStore(Protocol):
     def count(self) -> int: ...
     def version(self) -> str: ...
     def doc_owner(self, doc_id: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class SourceWrite:
+    """The chunks (and their vectors) one source file should have in the index."""
+
+    key: str
+    sha256: str
+    chunks: Sequence[Chunk]
+    vectors: np.ndarray
+
+
+def manifest_metadata(sha256: str, chunks: Sequence[Chunk]) -> dict[str, Any]:
+    """The manifest record of one source: its hash, counts and (a sample of) its documents."""
+    docs: dict[str, dict[str, Any]] = {}
+    for c in chunks:
+        d = docs.setdefault(
+            c.doc_id,
+            {
+                "doc_id": c.doc_id,
+                "title": c.meta.title,
+                "doc_type": c.meta.doc_type,
+                "year": c.meta.year,
+                "chunks": 0,
+            },
+        )
+        d["chunks"] += 1
+    listed = list(docs.values())[:500]  # big corpora (BEIR) keep a sample only
+    return {
+        "sha256": sha256,
+        "n_docs": len(docs),
+        "n_chunks": len(chunks),
+        "docs": json.dumps(listed),
+        "time": time.time(),
+    }
 
 
 def _chroma_settings() -> Any:
@@ -143,27 +179,43 @@ class ChromaStore:
     def replace_source(
         self, key: str, sha256: str, chunks: Sequence[Chunk], vectors: np.ndarray
     ) -> None:
-        """Make the index hold exactly ``chunks`` for source ``key``, then record it.
+        """Make the index hold exactly ``chunks`` for source ``key``, then record it."""
+        self.replace_sources([SourceWrite(key, sha256, chunks, vectors)])
 
-        If writing fails (disk full, read-only index, server gone), the chunks added so far are
-        removed again (best effort) and StoreError is raised: the source keeps its previous
-        chunks and manifest entry, and other sources are untouched.
+    def replace_sources(self, writes: Sequence[SourceWrite]) -> None:
+        """Make the index hold exactly each write's chunks for its source, then record them.
+
+        One batch of Chroma calls for all sources (a per-file round of calls costs more than
+        embedding a small file). If writing fails (disk full, read-only index, server gone), the
+        chunks added so far are removed again (best effort) and StoreError is raised: every
+        source of the batch keeps its previous chunks and manifest entry, others are untouched.
+        Manifest entries are written last, so a crash before them means a redo, not a loss.
         """
-        ids = [c.chunk_id for c in chunks]
-        before = set(self._ids_where({"source": key}))
+        if not writes:
+            return
+        keys = [w.key for w in writes]
+        ids = [c.chunk_id for w in writes for c in w.chunks]
+        where = {"source": {"$in": keys}} if len(keys) > 1 else {"source": keys[0]}
+        before = set(self._ids_where(where))
+        current = keys[0]
         try:
-            for i in range(0, len(chunks), self.max_batch):
-                self._upsert(key, chunks[i : i + self.max_batch], vectors[i : i + self.max_batch])
+            for w in writes:
+                current = w.key
+                for i in range(0, len(w.chunks), self.max_batch):
+                    part = w.chunks[i : i + self.max_batch]
+                    self._upsert(w.key, part, w.vectors[i : i + self.max_batch])
         except Exception as exc:
             with contextlib.suppress(Exception):
                 self._delete_ids([i for i in ids if i not in before])
-            raise self._write_error(key, exc, "what was indexed before is intact") from exc
+            state = "what was indexed before is intact"
+            raise self._write_error(current, exc, state, len(keys) - 1) from exc
         keep = set(ids)
         try:
             self._delete_ids([i for i in before if i not in keep])
-            self._put_manifest(key, sha256, chunks)
+            self._put_manifest(writes)
         except Exception as exc:
-            raise self._write_error(key, exc, "the next `citeqa ingest` redoes it") from exc
+            state = "the next `citeqa ingest` redoes it"
+            raise self._write_error(current, exc, state, len(keys) - 1) from exc
 
     def _upsert(self, key: str, part: Sequence[Chunk], vectors: np.ndarray) -> None:
         metas: list[Any] = []
@@ -178,12 +230,13 @@ class ChromaStore:
             metadatas=metas,
         )
 
-    def _write_error(self, key: str, exc: BaseException, state: str) -> StoreError:
+    def _write_error(self, key: str, exc: BaseException, state: str, others: int = 0) -> StoreError:
         where = self.settings.chroma_url or self.settings.index_dir
         exc = exc.__cause__ if isinstance(exc, StoreError) and exc.__cause__ else exc
+        what = "the file was" if not others else f"it and {others} other files written with it were"
         return StoreError(
             f"could not write {key} to the index at {where} ({type(exc).__name__}: {exc}); "
-            f"the file was not recorded and {state}. Free disk space or fix permissions, "
+            f"{what} not recorded and {state}. Free disk space or fix permissions, "
             "then run `citeqa ingest` again."
         )
 
@@ -199,29 +252,16 @@ class ChromaStore:
         for i in range(0, len(ids), self.max_batch):
             self.col.delete(ids=ids[i : i + self.max_batch])
 
-    def _put_manifest(self, key: str, sha256: str, chunks: Sequence[Chunk]) -> None:
-        docs: dict[str, dict[str, Any]] = {}
-        for c in chunks:
-            d = docs.setdefault(
-                c.doc_id,
-                {
-                    "doc_id": c.doc_id,
-                    "title": c.meta.title,
-                    "doc_type": c.meta.doc_type,
-                    "year": c.meta.year,
-                    "chunks": 0,
-                },
+    def _put_manifest(self, writes: Sequence[SourceWrite]) -> None:
+        metas = [manifest_metadata(w.sha256, w.chunks) for w in writes]
+        for i in range(0, len(writes), self.max_batch):
+            part = writes[i : i + self.max_batch]
+            self.man.upsert(
+                ids=[w.key for w in part],
+                embeddings=[[1.0]] * len(part),
+                documents=[w.key for w in part],
+                metadatas=metas[i : i + self.max_batch],
             )
-            d["chunks"] += 1
-        listed = list(docs.values())[:500]  # big corpora (BEIR) keep a sample only
-        md = {
-            "sha256": sha256,
-            "n_docs": len(docs),
-            "n_chunks": len(chunks),
-            "docs": json.dumps(listed),
-            "time": time.time(),
-        }
-        self.man.upsert(ids=[key], embeddings=[[1.0]], documents=[key], metadatas=[md])
         self._bump()
 
     def _bump(self) -> None:
