@@ -191,19 +191,22 @@ class ChromaStore:
         source of the batch keeps its previous chunks and manifest entry, others are untouched.
         Manifest entries are written last, so a crash before them means a redo, not a loss.
         """
+        import numpy as np
+
         if not writes:
             return
         keys = [w.key for w in writes]
         ids = [c.chunk_id for w in writes for c in w.chunks]
         where = {"source": {"$in": keys}} if len(keys) > 1 else {"source": keys[0]}
         before = set(self._ids_where(where))
+        rows = [(w.key, c) for w in writes for c in w.chunks]
+        vectors = np.concatenate([w.vectors for w in writes])
         current = keys[0]
         try:
-            for w in writes:
-                current = w.key
-                for i in range(0, len(w.chunks), self.max_batch):
-                    part = w.chunks[i : i + self.max_batch]
-                    self._upsert(w.key, part, w.vectors[i : i + self.max_batch])
+            for i in range(0, len(rows), self.max_batch):
+                part = rows[i : i + self.max_batch]
+                current = " and ".join(dict.fromkeys(key for key, _ in part))
+                self._upsert(part, vectors[i : i + self.max_batch])
         except Exception as exc:
             with contextlib.suppress(Exception):
                 self._delete_ids([i for i in ids if i not in before])
@@ -217,16 +220,17 @@ class ChromaStore:
             state = "the next `citeqa ingest` redoes it"
             raise self._write_error(current, exc, state, len(keys) - 1) from exc
 
-    def _upsert(self, key: str, part: Sequence[Chunk], vectors: np.ndarray) -> None:
+    def _upsert(self, rows: Sequence[tuple[str, Chunk]], vectors: Any) -> None:
+        """Write chunks (each with its source key) and their vectors in one Chroma call."""
         metas: list[Any] = []
-        for c in part:
+        for key, c in rows:
             md = c.to_store_metadata()
             md["source"] = key
             metas.append(md)
         self.col.upsert(
-            ids=[c.chunk_id for c in part],
+            ids=[c.chunk_id for _, c in rows],
             embeddings=vectors.tolist(),
-            documents=[c.text for c in part],
+            documents=[c.text for _, c in rows],
             metadatas=metas,
         )
 
