@@ -14,13 +14,14 @@ import argparse
 import asyncio
 import ipaddress
 import json
-import math
 import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlparse
+
+from evals.metrics import percentile_or_none as percentile
 
 DEFAULT_QUESTIONS = (  # about the shipped corpus; clients cycle through them
     "What was the 4-year disease-free survival in AALL1731?",
@@ -32,16 +33,6 @@ DEFAULT_QUESTIONS = (  # about the shipped corpus; clients cycle through them
 )
 MAX_REQUESTS = 100_000
 TIMEOUT_S = 600.0
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolated percentile (q in 0..100) of ``values``; None when empty."""
-    if not values:
-        return None
-    s = sorted(values)
-    pos = (len(s) - 1) * q / 100
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
 def summarize(

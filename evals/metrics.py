@@ -107,3 +107,8 @@ def percentile(values: Sequence[float], p: float) -> float:
     lo = math.floor(pos)
     hi = min(lo + 1, len(xs) - 1)
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def percentile_or_none(values: Sequence[float], q: float) -> float | None:
+    """:func:`percentile`, but None (an undefined metric, not 0) when there are no values."""
+    return percentile(values, q) if values else None

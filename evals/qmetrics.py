@@ -26,12 +26,12 @@ Answer sentences and citations
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from evals.metrics import percentile_or_none
 from rag.numbers import extract_numbers
 
 AUDIENCES = ("clinician", "family")
@@ -315,13 +315,9 @@ def ratio(num: float, den: float) -> float | None:
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0-100) with linear interpolation; None for no values."""
-    if not values:
-        return None
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q / 100.0
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return round(xs[lo] + (xs[hi] - xs[lo]) * (pos - lo), 2)
+    """The ``q``-th percentile (0-100), rounded to 2 places; None for no values."""
+    p = percentile_or_none(values, q)
+    return None if p is None else round(p, 2)
 
 
 def abstention_scores(
