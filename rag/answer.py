@@ -167,10 +167,8 @@ class Pipeline:
         cfg = self.settings.answer
         if not question.strip() or not passages:
             return self._abstain(question, audience, passages, Selection([], True, "no passages"))
-        if (
-            self.settings.retrieval.mode == "hybrid+rerank"
-            and max(ce_logit(p) for p in passages) < cfg.abstain_threshold
-        ):
+        reranked = [ce_logit(p) for p in passages if "rerank" in p.scores]
+        if reranked and max(reranked) < cfg.abstain_threshold:
             return self._abstain(question, audience, passages, Selection([], True, "low relevance"))
         unknown = qa.unknown_terms(qa.main_clause(question), self._vocabulary())
         if unknown:
