@@ -4,7 +4,6 @@ time limit, and the rest of the folder is still indexed."""
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import threading
@@ -21,6 +20,7 @@ from ingest.pipeline import _WORKER, Ingestor, load_with_timeout
 from ingest.settings import IngestSettings, get_settings
 from ingest.store import open_store
 from tests.helpers import prose, write_md
+from tests.loaders_support import blank_pdf
 from tests.robust_support import assert_whole_documents
 
 PASSWD_MARK = "root:x:0:0"
@@ -49,17 +49,6 @@ EXTERNAL_DTD = (
 )
 
 
-def _many_pages_pdf(pages: int) -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(612, 792)
-    buf = io.BytesIO()
-    writer.write(buf)
-    return buf.getvalue()
-
-
 def _reason(path: Path, **ingest: object) -> str:
     with pytest.raises(LoadError) as info:
         load_file(path, IngestSettings.model_validate(ingest))
@@ -85,7 +74,7 @@ def test_external_dtd_is_not_fetched(tmp_path: Path) -> None:
 def test_pdf_with_too_many_pages_is_refused_before_parsing(tmp_path: Path) -> None:
     limit = IngestSettings().max_pdf_pages
     path = tmp_path / "long.pdf"
-    path.write_bytes(_many_pages_pdf(limit + 1))
+    path.write_bytes(blank_pdf(limit + 1))
     assert _reason(path) == f"PDF has too many pages ({limit + 1} > limit {limit})"
     # a 'page bomb': a few hundred bytes listing one page object 5,000 times
     text = b"BT /F1 12 Tf 72 700 Td (Blinatumomab is a bispecific antibody.) Tj ET"
