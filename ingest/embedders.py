@@ -85,7 +85,7 @@ _CACHE: dict[tuple[str, int, int], Embedder] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def get_embedder(name: str = "minilm", batch_size: int = 64, threads: int = 0) -> Embedder:
+def get_embedder(name: str = "minilm", batch_size: int = 0, threads: int = 0) -> Embedder:
     """Shared, lazily created embedder for ``name`` (one per process)."""
     key = (name, batch_size, threads)
     with _CACHE_LOCK:
@@ -94,7 +94,11 @@ def get_embedder(name: str = "minilm", batch_size: int = 64, threads: int = 0) -
         return _CACHE[key]
 
 
+DEFAULT_BATCH = {"minilm": 64, "bge-small": 1}
+
+
 def _create(name: str, batch_size: int, threads: int) -> Embedder:
+    batch_size = batch_size or DEFAULT_BATCH.get(name, 1)
     if name == "minilm":
         return MiniLMEmbedder(batch_size=batch_size, threads=threads)
     if name == "bge-small":

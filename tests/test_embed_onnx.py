@@ -95,3 +95,29 @@ def test_factory_builds_bge() -> None:
     e = get_embedder("bge-small", batch_size=8, threads=1)
     assert e.name == "bge-small" and e.dim == 384
     assert e.embed_documents(["CD19"]).shape == (1, 384)
+
+
+def test_session_pool_default_runs_one_text_per_session_run() -> None:
+    """Default (threads 0, batch 1): one single-threaded session per core, texts spread over
+    them; a text's vector is then the same whatever it is embedded with, and the same as
+    a single session's."""
+    from ingest.embed_onnx import cpu_cores
+
+    pooled = BgeSmallOnnxEmbedder()
+    assert pooled.batch_size == 1 and pooled._sessions.size == cpu_cores()
+    single = BgeSmallOnnxEmbedder(threads=1)
+    assert single._sessions.size == 1
+    many = DOCS * 3
+    a = pooled.embed_documents(many)
+    assert np.array_equal(a, single.embed_documents(many))
+    alone = np.stack([pooled.embed_documents([t])[0] for t in DOCS])
+    assert np.array_equal(a[: len(DOCS)], alone)
+    assert np.array_equal(a[len(DOCS) :], np.concatenate([alone, alone]))
+
+
+def test_factory_default_batch_per_model() -> None:
+    from ingest.embedders import DEFAULT_BATCH, get_embedder
+
+    assert DEFAULT_BATCH == {"minilm": 64, "bge-small": 1}
+    e = get_embedder("bge-small")
+    assert isinstance(e, BgeSmallOnnxEmbedder) and e.batch_size == 1

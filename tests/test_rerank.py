@@ -50,6 +50,18 @@ def test_deterministic_and_order_independent(ce: OnnxCrossEncoder) -> None:
     assert np.array_equal(rev[::-1], a)
 
 
+def test_default_pool_scores_each_pair_alone() -> None:
+    """Default: one pair per run, spread over one session per core; a passage's logit is
+    the same whatever other passages are scored with it."""
+    pooled = OnnxCrossEncoder()
+    assert pooled.batch_size == 1
+    q = CASES[1][0]
+    together = pooled.score(q, PASSAGES * 2)
+    alone = np.array([pooled.score(q, [t])[0] for t in PASSAGES], dtype=np.float32)
+    assert np.array_equal(together, np.concatenate([alone, alone]))
+    assert np.array_equal(together[: len(PASSAGES)], OnnxCrossEncoder(threads=1).score(q, PASSAGES))
+
+
 def test_empty_list(ce: OnnxCrossEncoder) -> None:
     s = ce.score("anything", [])
     assert s.shape == (0,) and s.dtype == np.float32
