@@ -237,6 +237,13 @@ def bench(
         "1000,10000,100000"
     ),
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("evals/out/bench"),
+    langchain: Annotated[
+        bool,
+        typer.Option(
+            "--langchain/--no-langchain",
+            help="Also run LangChain's plain pipeline on the same files (the speed-up column).",
+        ),
+    ] = True,
 ) -> None:
     """Speed benchmark: ingest throughput, query latency, memory."""
     try:
@@ -249,7 +256,7 @@ def bench(
     except ValueError:
         fail(f"--sizes must be whole numbers separated by commas, got {sizes!r}")
         return
-    run_bench(settings_for(index), as_json, sizes=size_list, out=out)
+    run_bench(settings_for(index), as_json, sizes=size_list, out=out, langchain=langchain)
 
 
 @feedback_app.command("export")

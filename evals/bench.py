@@ -201,10 +201,12 @@ def bench_size(settings: Settings, n: int, langchain: bool, n_questions: int) ->
         qs = questions(n_questions, n_docs=info.docs)
         ours = in_fresh_process(our_job, ours_settings, info.directory, info.docs, qs)
         log(f"[{n}] ours: {ours['ingest_s']} s, {ours['chunks_per_s']} chunks/s")
+        log(f"[{n}] ours (all figures): {json.dumps(ours)}")
         res: dict[str, Any] = {"size": n, "docs": info.docs, "chars": info.chars, "ours": ours}
         if langchain:
             lc = in_fresh_process(langchain_job, info.directory, settings.chunking.size, work)
             log(f"[{n}] langchain: {lc['ingest_s']} s, {lc['chunks_per_s']} chunks/s")
+            log(f"[{n}] langchain (all figures): {json.dumps(lc)}")
             res["langchain"] = lc
             res["speedup_vs_langchain"] = round(lc["ingest_s"] / ours["ingest_s"], 2)
         return res

@@ -220,3 +220,23 @@ def test_run_bench_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         assert (out / name).stat().st_size > 0
     assert (out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((out / "bench.json").read_text())["sizes"][0]["docs"] == row["docs"]
+
+
+def test_bench_cli_without_langchain(tmp_path: Path) -> None:
+    """`citeqa bench --no-langchain`: our figures only; the LangChain cells read "-"."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    out = tmp_path / "out"
+    env = {"CITEQA_DATA_DIR": str(tmp_path / "state")}
+    res = CliRunner().invoke(
+        app,
+        ["bench", "--sizes", "60", "--no-langchain", "--json", "--out", str(out)],
+        env=env,
+    )
+    assert res.exit_code == 0, res.output
+    row = json.loads((out / "bench.json").read_text())["sizes"][0]
+    assert "langchain" not in row and "speedup_vs_langchain" not in row
+    assert row["ours"]["chunks"] >= 60
+    assert "| - | - | - |" in (out / "bench.md").read_text()
