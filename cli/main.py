@@ -189,6 +189,21 @@ def eval_questions(
     run_questions(file, settings_for(index), out, as_json)
 
 
+@eval_app.command("heldout")
+def eval_heldout(
+    folder: Annotated[Path, typer.Argument(help="The held-out question folder.")] = Path(
+        "evals/questions/test"
+    ),
+    note: Annotated[str, typer.Option(help="Why this run (logged in RUNS.md).")] = "",
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the held-out test split: per-kind aggregates only, logged in RUNS.md (3 runs at most)."""
+    from evals.questions import run_heldout
+
+    run_heldout(folder, settings_for(index), note, as_json)
+
+
 @eval_app.command("load")
 def eval_load(
     url: Annotated[str, typer.Option(help="Base URL of a running `citeqa serve`.")] = (

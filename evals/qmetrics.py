@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evals.metrics import percentile_or_none
-from rag.numbers import extract_numbers
+from rag.numbers import dose_figures, extract_numbers
+from rag.readability import fk_grade
 
 AUDIENCES = ("clinician", "family")
 
@@ -44,6 +45,12 @@ class QuestionError(ValueError):
     """A question line that does not follow the file format."""
 
 
+FAMILY_MAX_GRADE = 8.0  # family answers, and declines, read at or below this grade (issue I)
+EXPECT_KEYS = frozenset(
+    ["facts", "sources", "abstain", "max_grade", "notice_contains", "absent", "lead", "no_dose"]
+)
+
+
 @dataclass(frozen=True)
 class Expect:
     facts: tuple[str, ...] = ()
@@ -52,6 +59,8 @@ class Expect:
     max_grade: float | None = None
     notice_contains: str | None = None
     absent: tuple[str, ...] = ()  # strings that must NOT appear in the answer text
+    lead: tuple[str, ...] = ()  # facts that must be in the first cited unit of the answer
+    no_dose: bool = False  # the answer must contain no dose figure (rag.numbers.dose_figures)
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,8 @@ class Question:
     expect: Expect
     category: str = "uncategorised"
     history: tuple[str, ...] = ()
+    group: str = ""  # the fact id: every phrasing of one fact shares it
+    docs: tuple[str, ...] = ()  # the documents the question is about (keeps splits apart)
 
 
 def _str_list(value: Any, key: str) -> tuple[str, ...]:
@@ -75,7 +86,7 @@ def _str_list(value: Any, key: str) -> tuple[str, ...]:
 def parse_expect(obj: Any) -> Expect:
     if not isinstance(obj, dict):
         raise QuestionError("'expect' must be an object")
-    unknown = set(obj) - {"facts", "sources", "abstain", "max_grade", "notice_contains", "absent"}
+    unknown = set(obj) - EXPECT_KEYS
     if unknown:
         raise QuestionError(f"unknown expect keys: {sorted(unknown)}")
     abstain = obj.get("abstain", False)
@@ -94,6 +105,8 @@ def parse_expect(obj: Any) -> Expect:
         max_grade=float(grade) if grade is not None else None,
         notice_contains=notice,
         absent=_str_list(obj.get("absent"), "absent"),
+        lead=_str_list(obj.get("lead"), "lead"),
+        no_dose=bool(obj.get("no_dose", False)),
     )
 
 
@@ -117,6 +130,8 @@ def parse_question(obj: Any) -> Question:
         expect=parse_expect(obj.get("expect", {})),
         category=category,
         history=_str_list(obj.get("history"), "history"),
+        group=str(obj.get("group") or ""),
+        docs=_str_list(obj.get("docs") or None, "docs"),
     )
 
 
@@ -361,6 +376,8 @@ class Verdict:
     citations: CitationStats
     reasons: list[str]
     error: str = ""
+    lead_missing: list[str] = field(default_factory=list)
+    dose_figures: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         c = self.citations
@@ -375,6 +392,8 @@ class Verdict:
             "grade_ok": self.grade_ok,
             "notice_ok": self.notice_ok,
             "absent_found": self.absent_found,
+            "lead_missing": self.lead_missing,
+            "dose_figures": self.dose_figures,
             "sentences": c.sentences,
             "cited_sentences": c.cited,
             "marked_sentences": c.with_markers,
@@ -387,9 +406,27 @@ class Verdict:
         }
 
 
-def _grade_of(answer: Mapping[str, Any]) -> float | None:
-    g = (answer.get("readability") or {}).get("fk_grade")
-    return float(g) if isinstance(g, int | float) else None
+def returned_text(answer: Mapping[str, Any]) -> str:
+    """Everything the reader is shown as the answer: the ``answer`` text (list items included)
+    and any notices, without citation markers."""
+    parts = [str(answer.get("answer", ""))]
+    parts += [str(n.get("text", "")) for n in answer.get("notices") or [] if isinstance(n, dict)]
+    if answer.get("notice"):
+        parts.append(str(answer["notice"]))
+    lines = "\n".join(p for p in parts if p.strip()).splitlines()
+    return "\n".join(strip_markers(line) for line in lines)
+
+
+def grade_of(answer: Mapping[str, Any]) -> float:
+    """Flesch-Kincaid grade computed over :func:`returned_text` (never the answer's own claim)."""
+    return round(fk_grade(returned_text(answer)), 2)
+
+
+def first_unit(answer_text: str) -> str:
+    """The first cited unit of an answer: its text up to and including the first citation
+    marker (a sentence, or a list with its lead-in); the whole text when nothing is cited."""
+    m = _MARKER.search(answer_text)
+    return answer_text[: m.end()] if m else answer_text
 
 
 def judge(q: Question, answer: Mapping[str, Any]) -> Verdict:
@@ -397,9 +434,12 @@ def judge(q: Question, answer: Mapping[str, Any]) -> Verdict:
 
     *Correct* means: the abstention matches the expectation (``abstain: null`` accepts both)
     AND, if the system answered, every expected fact is present, some citation matches an
-    expected source (when sources are given) and the FK grade is <= ``max_grade`` (when given)
-    AND, in every case, the notice contains ``notice_contains`` (when given) and no ``absent``
-    string occurs in the answer. An answer object with an ``error`` is never correct.
+    expected source (when sources are given) and every ``lead`` fact is in the first cited unit
+    AND, in every case, the returned text reads at or below ``max_grade`` (when given; family
+    questions default to :data:`FAMILY_MAX_GRADE`, declines included), the notice contains
+    ``notice_contains`` (when given), no ``absent`` string occurs, and with ``no_dose`` no dose
+    figure occurs. Everything is computed from the returned text, never from the answer's own
+    claims about itself. An answer object with an ``error`` is never correct.
     """
     e = q.expect
     error = str(answer.get("error") or "")
@@ -407,17 +447,21 @@ def judge(q: Question, answer: Mapping[str, Any]) -> Verdict:
     text = "" if abstained or error else str(answer.get("answer", ""))
     found, missing = facts_found(e.facts, text)
     hit = source_hit(e.sources, answer.get("citations", []) if text else []) if e.sources else None
-    grade = _grade_of(answer)
-    grade_ok = None
-    if e.max_grade is not None and text:
-        grade_ok = grade is not None and grade <= e.max_grade
+    grade = None if error else grade_of(answer)
+    ceiling = e.max_grade if e.max_grade is not None else None
+    if ceiling is None and q.audience == "family":
+        ceiling = FAMILY_MAX_GRADE
+    grade_ok = None if grade is None or ceiling is None else grade <= ceiling
+    lead_missing = [f for f in e.lead if not fact_in(f, first_unit(text))] if text else []
+    doses = dose_figures(returned_text(answer)) if e.no_dose and not error else []
     notice_ok = None
     if e.notice_contains is not None:
         notice_ok = normalise_text(e.notice_contains) in normalise_text(answer.get("notice", ""))
     absent = [s for s in e.absent if text_in(s, str(answer.get("answer", "")))]
     abstain_ok = not error and (e.abstain is None or e.abstain == abstained)
     stats = citation_stats(text, quotes_of(answer)) if text else CitationStats()
-    reasons = _reasons(q, abstained, error, missing, hit, grade, grade_ok, notice_ok, absent)
+    checks = Checks(missing, hit, grade, grade_ok, notice_ok, absent, lead_missing, doses)
+    reasons = _reasons(q, abstained, error, checks)
     return Verdict(
         correct=not reasons,
         abstained=abstained,
@@ -429,23 +473,29 @@ def judge(q: Question, answer: Mapping[str, Any]) -> Verdict:
         grade_ok=grade_ok,
         notice_ok=notice_ok,
         absent_found=absent,
+        lead_missing=lead_missing,
+        dose_figures=doses,
         citations=stats,
         reasons=reasons,
         error=error,
     )
 
 
-def _reasons(
-    q: Question,
-    abstained: bool,
-    error: str,
-    missing: list[str],
-    hit: bool | None,
-    grade: float | None,
-    grade_ok: bool | None,
-    notice_ok: bool | None,
-    absent: list[str],
-) -> list[str]:
+@dataclass(frozen=True)
+class Checks:
+    """The outcome of each check of one answer (see :func:`judge`)."""
+
+    missing: list[str]
+    hit: bool | None
+    grade: float | None
+    grade_ok: bool | None
+    notice_ok: bool | None
+    absent: list[str]
+    lead_missing: list[str]
+    doses: list[str]
+
+
+def _reasons(q: Question, abstained: bool, error: str, c: Checks) -> list[str]:
     e = q.expect
     if error:
         return [f"error: {error}"]
@@ -455,16 +505,20 @@ def _reasons(
     if e.abstain is False and abstained:
         out.append("abstained, but an answer was expected")
     if not abstained:
-        if missing:
-            out.append("missing facts: " + ", ".join(repr(m) for m in missing))
-        if hit is False:
+        if c.missing:
+            out.append("missing facts: " + ", ".join(repr(m) for m in c.missing))
+        if c.hit is False:
             out.append("no citation from: " + ", ".join(e.sources))
-        if grade_ok is False:
-            out.append(f"FK grade {grade} > {e.max_grade:g}")
-    if notice_ok is False:
+        if c.lead_missing:
+            out.append("first unit lacks: " + ", ".join(repr(m) for m in c.lead_missing))
+    if c.grade_ok is False:
+        out.append(f"FK grade {c.grade} above the ceiling")
+    if c.doses:
+        out.append("dose figures in the answer: " + ", ".join(c.doses))
+    if c.notice_ok is False:
         out.append(f"notice lacks {e.notice_contains!r}")
-    if absent:
-        out.append("forbidden text present: " + ", ".join(repr(a) for a in absent))
+    if c.absent:
+        out.append("forbidden text present: " + ", ".join(repr(a) for a in c.absent))
     return out
 
 
@@ -492,8 +546,14 @@ def metrics(records: Sequence[Record]) -> dict[str, Any]:
     abst_p, abst_r = abstention_scores(
         (q.expect.abstain, v.abstained) for q, _, v in records if not v.error
     )
+    answerable = [v for q, _, v in records if q.expect.abstain is False and not v.error]
+    unanswerable = [v for q, _, v in records if q.expect.abstain is True and not v.error]
     return {
         "questions": len(records),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "false_abstention": ratio(sum(v.abstained for v in answerable), len(answerable)),
+        "unanswerable_abstention": ratio(sum(v.abstained for v in unanswerable), len(unanswerable)),
         "answered": len(answered),
         "abstained": sum(v.abstained for _, _, v in records),
         "errors": sum(bool(v.error) for _, _, v in records),

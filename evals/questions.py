@@ -43,6 +43,14 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from evals.qmetrics import Question, QuestionError, Record, judge, parse_question, summarise
+from evals.question_sets import (
+    MAX_HELDOUT_RUNS,
+    aggregates,
+    heldout_entry,
+    logged_runs,
+    prepare_index,
+    render_aggregates,
+)
 
 if TYPE_CHECKING:
     from ingest.settings import Settings
@@ -59,6 +67,8 @@ SUMMARY_KEYS = (
     "source_hit_rate",
     "abstention_precision",
     "abstention_recall",
+    "false_abstention",
+    "unanswerable_abstention",
     "citation_precision",
     "citation_recall",
     "grounded_number_rate",
@@ -69,16 +79,19 @@ SUMMARY_KEYS = (
 )
 LOWER_IS_BETTER = {
     "errors",
+    "false_abstention",
     "family_fk_grade_mean",
     "family_fk_grade_max",
     "latency_ms_p50",
     "latency_ms_p95",
 }
-NEUTRAL = {"questions", "answered", "abstained"}
+NEUTRAL = {"questions", "answered", "abstained", "answerable", "unanswerable"}
 CATEGORY_KEYS = (
     "questions",
     "correct",
     "accuracy",
+    "false_abstention",
+    "unanswerable_abstention",
     "fact_accuracy",
     "source_hit_rate",
     "abstention_precision",
@@ -131,8 +144,9 @@ def load_questions(path: Path) -> list[Question]:
 # Running
 
 
-def ask_all(questions: list[Question], settings: Settings) -> list[Record]:
-    """Answer every question through the shared pipeline and judge it."""
+def ask_all(questions: list[Question], settings: Settings, verbose: bool = True) -> list[Record]:
+    """Answer every question through the shared pipeline and judge it (``verbose``: print each
+    verdict; off for the held-out split, whose questions developers must not see)."""
     from ingest.store import StoreError, open_store
     from rag.answer import get_pipeline
 
@@ -152,7 +166,7 @@ def ask_all(questions: list[Question], settings: Settings) -> list[Record]:
         verdict = judge(q, obj)
         records.append((q, obj, verdict))
         mark = "ok" if verdict.correct else "FAIL " + "; ".join(verdict.reasons)
-        typer.echo(f"[{i}/{len(questions)}] {q.id}: {mark}", err=True)
+        typer.echo(f"[{i}/{len(questions)}] {q.id}: {mark}" if verbose else f"[{i}]", err=True)
     return records
 
 
@@ -186,6 +200,7 @@ def run_questions(file: Path, settings: Settings, out: Path, as_json: bool) -> d
         raise typer.Exit(2) from exc
     t0 = time.perf_counter()
     try:
+        settings = prepare_index(file, settings)
         records = ask_all(questions, settings)
     except StoreError as exc:
         typer.echo(f"citeqa: {exc}", err=True)
@@ -268,9 +283,9 @@ def render_report(summary: dict[str, Any], records: list[Record], source: Path) 
         "",
         "## By category",
         "",
-        "| category | n | correct | accuracy | facts | sources | abst. P | abst. R | "
-        "cit. P | cit. R | grounded | p50 ms |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| category | n | correct | accuracy | false abst. | unans. abst. | facts | sources | "
+        "abst. P | abst. R | cit. P | cit. R | grounded | p50 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     cats: dict[str, dict[str, Any]] = summary["by_category"]
     keys = CATEGORY_KEYS
@@ -411,3 +426,30 @@ def run_compare(a: Path, b: Path, as_json: bool) -> dict[str, Any]:
         typer.echo(json.dumps(result, ensure_ascii=False))
     sys.stdout.flush()
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The held-out test split
+
+
+def run_heldout(folder: Path, settings: Settings, note: str, as_json: bool) -> dict[str, Any]:
+    """Run the held-out split in ``folder``: print per-kind aggregates only and log the run in
+    ``folder/RUNS.md`` with its commit; refuses a run beyond :data:`MAX_HELDOUT_RUNS`."""
+    runs_md = folder / "RUNS.md"
+    n = logged_runs(runs_md) + 1
+    if n > MAX_HELDOUT_RUNS:
+        typer.echo(f"citeqa: {runs_md} already logs {n - 1} runs (at most 3)", err=True)
+        raise typer.Exit(2)
+    try:
+        questions = load_questions(folder)
+        records = ask_all(questions, prepare_index(folder, settings), verbose=False)
+    except QuestionError as exc:
+        typer.echo(f"citeqa: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    rows = aggregates(summarise(records))
+    with runs_md.open("a", encoding="utf-8") as fh:
+        fh.write(heldout_entry(n, rows, note))
+    typer.echo(render_aggregates(rows), err=as_json)
+    if as_json:
+        typer.echo(json.dumps(rows))
+    return rows

@@ -90,3 +90,19 @@ def numbers_supported(sentence: str, passages: Iterable[str]) -> list[Number]:
         return []
     available = number_values(passages)
     return [n for n in found if _key(n.value) not in available]
+
+
+# A dose figure: a number attached to a mass or volume unit, or to a per-hour / per-m² / per-kg
+# rate ("15 µg/m²/day", "28 mcg", "5 mL/h", "0.5 mg/kg"). Answers to a personal dosing request
+# must contain none (issue I); the question benchmark checks the same definition.
+_DOSE_RE = re.compile(
+    r"(?<![\w.])\d[\d,]*(?:\.\d+)?\s?"
+    r"(?:(?:µg|μg|mcg|ug|mg|ml|micrograms?|milligrams?|millilit(?:er|re)s?)(?![^\W\d_])"
+    r"|[^\W\d_]*\s?/\s?(?:h|hr|hour|m²|m2|kg)(?![^\W\d_]))",
+    re.I,
+)
+
+
+def dose_figures(text: str) -> list[str]:
+    """Every dose figure in ``text`` (see ``_DOSE_RE``), as written."""
+    return [m.group(0) for m in _DOSE_RE.finditer(text)]

@@ -347,9 +347,15 @@ def test_judge_abstention_expectations() -> None:
 
 
 def test_judge_grade_notice_and_absent() -> None:
-    ans = _answer("DFS was 94.8%. [1]", readability={"fk_grade": 9.5}, notice="Ask the care team.")
-    assert not judge(_q(max_grade=8), ans).correct
-    assert judge(_q(max_grade=10), ans).correct
+    ans = _answer("DFS was 94.8%. [1]", readability={"fk_grade": 1.0}, notice="Ask the care team.")
+    hard = _answer(
+        "Randomization was stratified by institutional characteristics, cytogenetic "
+        "classification and minimal residual disease determinations. [1]",
+        readability={"fk_grade": 1.0},
+    )
+    # the grade is computed over the returned text, never taken from the answer's own claim
+    assert not judge(_q(max_grade=8), hard).correct
+    assert judge(_q(max_grade=8), ans).correct
     assert judge(_q(notice_contains="CARE TEAM"), ans).correct
     assert not judge(_q(notice_contains="doctor"), ans).correct
     v = judge(_q(absent=["94.8%"]), ans)
@@ -397,7 +403,7 @@ def test_metrics_counts() -> None:
         ),
         _record(_q(facts=["4.4%"]), _answer("Relapse fell. [1]", timings_ms={"total": 300.0})),
         _record(_q(abstain=True), _answer("none", True, citations=[], timings_ms={"total": 200})),
-        _record(fam, _answer("It helps. [1]", readability={"fk_grade": 6.0})),
+        _record(fam, _answer("It helps. [1]", readability={"fk_grade": 99.0})),
     ]
     m = metrics(records)
     assert (m["questions"], m["answered"], m["abstained"], m["correct"]) == (4, 3, 1, 3)
@@ -406,7 +412,8 @@ def test_metrics_counts() -> None:
     assert m["source_hit_rate"] == 1.0
     assert (m["abstention_precision"], m["abstention_recall"]) == (1.0, 1.0)
     assert m["citation_recall"] == 1.0 and m["grounded_number_rate"] == 1.0
-    assert (m["family_fk_grade_mean"], m["family_fk_grade_max"]) == (6.0, 6.0)
+    # computed over the returned text ("It helps."), not the answer's own 99.0
+    assert (m["family_fk_grade_mean"], m["family_fk_grade_max"]) == (-3.01, -3.01)
     assert (m["latency_ms_p50"], m["latency_ms_p95"]) == (200.0, 290.0)
 
 
