@@ -30,8 +30,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object las
 
 def settings_for(index: Path | None, **overrides: Any) -> Any:
     """Settings from the environment with CLI overrides applied."""
+    from citeqa.settings import get_settings
     from ingest.embedders import offline_env
-    from ingest.settings import get_settings
 
     offline_env()
     if index is not None:
@@ -294,7 +294,7 @@ def config(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a markdown table.")] = False,
 ) -> None:
     """Show every setting: environment variable, default and meaning."""
-    from ingest.settings import settings_markdown, settings_rows
+    from citeqa.settings import settings_markdown, settings_rows
 
     if markdown:
         typer.echo(settings_markdown())

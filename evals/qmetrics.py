@@ -7,7 +7,7 @@ Matching rules
     * A *fact* with numbers in it (``"94.8%"``, ``"1,444"``, ``"HR 0.39"``) matches when every
       number of the fact occurs among the numbers of the answer text (compared as values, so
       ``1,444`` = ``1444`` and ``94.8%`` = ``94.8``) and every remaining word of the fact occurs
-      in the answer as a whole word, case-insensitively. Numbers follow ``rag.numbers`` rules
+      in the answer as a whole word, case-insensitively. Numbers follow ``ingest.numbers`` rules
       (``AALL1731`` is an identifier, not a number; citation markers are not numbers).
     * A fact without numbers matches as a case-insensitive phrase (white space collapsed, dashes
       and micro signs normalised).
@@ -31,8 +31,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from citeqa.errors import QuestionFileError
 from evals.metrics import percentile_or_none
-from rag.numbers import dose_figures, extract_numbers
+from ingest.numbers import dose_figures, extract_numbers
 from rag.readability import fk_grade
 
 AUDIENCES = ("clinician", "family")
@@ -41,8 +42,7 @@ AUDIENCES = ("clinician", "family")
 # Questions
 
 
-class QuestionError(ValueError):
-    """A question line that does not follow the file format."""
+QuestionError = QuestionFileError  # a question line that does not follow the file format
 
 
 FAMILY_MAX_GRADE = 8.0  # family answers, and declines, read at or below this grade (issue I)
@@ -60,7 +60,7 @@ class Expect:
     notice_contains: str | None = None
     absent: tuple[str, ...] = ()  # strings that must NOT appear in the answer text
     lead: tuple[str, ...] = ()  # facts that must be in the first cited unit of the answer
-    no_dose: bool = False  # the answer must contain no dose figure (rag.numbers.dose_figures)
+    no_dose: bool = False  # the answer must contain no dose figure (ingest.numbers.dose_figures)
 
 
 @dataclass(frozen=True)

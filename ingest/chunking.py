@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ingest.models import Chunk, Document, Sentence, content_hash
+from citeqa.models import Chunk, Document, Sentence, content_hash
+from citeqa.settings import ChunkingSettings
 from ingest.sentences import split_sentences
-from ingest.settings import ChunkingSettings
 
 
 def _cut_long(text: str, a: int, b: int, size: int) -> list[tuple[int, int]]:

@@ -30,10 +30,10 @@ from pathlib import Path
 from subprocess import PIPE
 from typing import Any
 
+from citeqa.models import Chunk, Document
+from citeqa.settings import ChunkingSettings, IngestSettings, Settings
 from ingest.chunking import chunk_document, embedding_text
 from ingest.loaders.base import LoadError
-from ingest.models import Chunk, Document
-from ingest.settings import ChunkingSettings, IngestSettings, Settings
 from ingest.store import SourceWrite
 
 EMBED_SLICE = 1024  # chunks per embedding call (progress granularity)
@@ -143,7 +143,7 @@ def _recv(fd: int, deadline: float | None, size: int = -1) -> bytes:
 
 def worker_main() -> None:
     """Child side: (path, ingest, chunking) requests on stdin, replies on the original stdout."""
-    if os.environ.get("CITEQA_WORKER_PDEATHSIG") == "1":
+    if os.environ.get("_CITEQA_WORKER_PDEATHSIG") == "1":
         with contextlib.suppress(Exception):  # Linux: die with the parent (no orphan parsing on)
             ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     out = os.dup(1)
@@ -180,7 +180,7 @@ class ParseWorker:
             **os.environ,
             "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
         }
-        env["CITEQA_WORKER_PDEATHSIG"] = str(
+        env["_CITEQA_WORKER_PDEATHSIG"] = str(
             int(threading.current_thread() is threading.main_thread())
         )
         code = "from ingest.pipeline import worker_main; worker_main()"

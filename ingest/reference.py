@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.models import Metadata
+from citeqa.models import Metadata
 
 MAX_AUTHORS = 6
 ET_AL = "et al."

@@ -20,17 +20,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
-from ingest.models import Chunk, ScoredChunk
-from ingest.settings import Settings
+from citeqa.errors import StoreError
+from citeqa.models import Chunk, ScoredChunk
+from citeqa.settings import Settings
 
 if TYPE_CHECKING:
     import numpy as np
 
 STATE_ID = "__state__"
-
-
-class StoreError(RuntimeError):
-    """The vector store cannot be reached or used; the message says what to do."""
 
 
 @dataclass(frozen=True, slots=True)

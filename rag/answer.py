@@ -7,14 +7,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ingest.models import ScoredChunk
-from ingest.settings import Settings, get_settings
+from citeqa.answer import ABSTAIN_TEXT, CARE_TEAM_NOTE, Answer, AnswerSentence, Citation
+from citeqa.models import ScoredChunk
+from citeqa.settings import Settings, get_settings
 from rag import question as qa
 from rag.extractive import Candidate, Selection, select, states_asked
 from rag.glossary import load_glossary, terms_in
 from rag.readability import fk_grade
 from rag.retrieval import Filters, HybridRetriever, ce_logit
-from rag.types import ABSTAIN_TEXT, CARE_TEAM_NOTE, Answer, AnswerSentence, Citation
 
 FAMILY_NOTE = "This is general information. Your child's care team knows your child best: ask them."
 INJECTION_NOTE = (

@@ -10,9 +10,9 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import ConfigDict
 
-from ingest.settings import Settings
+from citeqa.answer import Answer
+from citeqa.settings import Settings
 from rag.retrieval import Filters, HybridRetriever
-from rag.types import Answer
 
 
 class CiteqaRetriever(BaseRetriever):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.models import ScoredChunk
+from citeqa.models import ScoredChunk
 from ingest.sentences import MARKER_RE
 from rag.citations import strip_markers
 from rag.question import QuestionNeeds, content_terms, has_measure, is_injection, measures_in, stem

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ingest.models import DOC_TYPE_LABELS
-from rag.types import Answer, Citation
+from citeqa.answer import Answer, Citation
+from citeqa.models import DOC_TYPE_LABELS
 
 
 def doc_type_label(doc_type: str) -> str:

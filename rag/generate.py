@@ -16,17 +16,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from citeqa.answer import ABSTAIN_TEXT, CARE_TEAM_NOTE, Answer, AnswerSentence, Citation
+from ingest.numbers import extract_numbers, number_values
 from rag.citations import format_markers, parse_markers, renumber, split_sentences
-from rag.numbers import extract_numbers, number_values
 from rag.support import check_sentence
-from rag.types import ABSTAIN_TEXT, CARE_TEAM_NOTE, Answer, AnswerSentence, Citation
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from citeqa.models import Chunk, ScoredChunk
+    from citeqa.settings import Settings
     from ingest.embedders import Embedder
-    from ingest.models import Chunk, ScoredChunk
-    from ingest.settings import Settings
 
 NEAREST_K = 3
 MODEL_ABSTAIN = "The sources do not answer this question."

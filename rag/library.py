@@ -8,14 +8,11 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from ingest.settings import Settings
+from citeqa.errors import UploadError
+from citeqa.settings import Settings
 
 UPLOAD_SUFFIXES = (".pdf", ".md", ".markdown", ".txt")
 _MAGIC = {".pdf": b"%PDF"}
-
-
-class UploadError(ValueError):
-    """An upload that is refused; the message says why."""
 
 
 def list_documents(settings: Settings) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rag.numbers import extract_numbers
+from ingest.numbers import extract_numbers
 
 # Measures a question can ask for; a sentence answering it must name the same measure.
 MEASURES: dict[str, tuple[str, ...]] = {

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from citeqa.models import Chunk, ScoredChunk
+from citeqa.settings import Settings
 from ingest.chunking import embedding_text
-from ingest.models import Chunk, ScoredChunk
-from ingest.settings import Settings
 
 if TYPE_CHECKING:
     import numpy as np

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.numbers import numbers_supported
+from ingest.numbers import numbers_supported
 
 NO_CITATION = "no citation"
 

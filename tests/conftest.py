@@ -83,8 +83,8 @@ def shared_or_skip(*parts: str) -> Path:
 @pytest.fixture(scope="session")
 def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Settings for an index of the shipped corpus, built once per test session."""
+    from citeqa.settings import Settings
     from ingest.pipeline import Ingestor
-    from ingest.settings import Settings
 
     settings = Settings(index_dir=tmp_path_factory.mktemp("corpus-index"))
     report = Ingestor(settings, progress=False).run([CORPUS])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.models import Chunk, Metadata, ScoredChunk, Sentence
+from citeqa.models import Chunk, Metadata, ScoredChunk, Sentence
 from rag.citations import split_sentences
 
 TEXTS = [

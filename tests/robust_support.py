@@ -7,11 +7,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from citeqa.models import Document
+from citeqa.settings import Settings
 from evals.soak import classify
 from ingest.loaders.base import LoadError
-from ingest.models import Document
 from ingest.pipeline import load_with_timeout
-from ingest.settings import Settings
 
 
 def outcome(path: Path, settings: Settings) -> list[Document] | str:

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from citeqa.answer import ABSTAIN_TEXT, Answer
+from ingest.numbers import extract_numbers
 from rag.answer import answer
-from rag.numbers import extract_numbers
-from rag.types import ABSTAIN_TEXT, Answer
 from tests.helpers import citeqa
 
 

@@ -16,7 +16,7 @@ import httpx
 import openai
 import pytest
 
-from rag.types import Answer
+from citeqa.answer import Answer
 from tests.api_server import ZETA_Q, api_server, server_env, write_api_docs
 from tests.helpers import citeqa
 

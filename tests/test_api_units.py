@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.settings import Settings
+from citeqa.answer import ABSTAIN_TEXT, Answer, AnswerSentence, Citation
+from citeqa.settings import Settings
 from ingest.store import StoreError
-from rag.types import ABSTAIN_TEXT, Answer, AnswerSentence, Citation
 from ui.api import create_app
 from ui.api_models import (
     ChatRequest,

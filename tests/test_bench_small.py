@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from citeqa.settings import Settings
 from evals.beir import by_document, chunk_depth, parse_qrels, run_beir
 from evals.bench import markdown_table, parse_sizes, run_bench, stage_stats
 from evals.corpus_gen import as_document, make_doc, questions, write_corpus
-from ingest.settings import Settings
 
 DOCS = {
     "d1": (

@@ -3,9 +3,9 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from citeqa.models import Document, Metadata, Section
+from citeqa.settings import ChunkingSettings
 from ingest.chunking import chunk_document, embedding_text, group_spans
-from ingest.models import Document, Metadata, Section
-from ingest.settings import ChunkingSettings
 
 
 def _doc(*sections: Section) -> Document:

@@ -3,7 +3,7 @@
 Corpus format
 -------------
 * ``corpus/clinical/<doc_id>.md``: one structured summary per study on the evidence fact sheet
-  (``../shared/sources/FACTS.md``). YAML front matter with the ``ingest.models.Metadata``
+  (``../shared/sources/FACTS.md``). YAML front matter with the ``citeqa.models.Metadata``
   fields (doc_id, title, authors as "Surname Initials" plus a final "et al." when the list
   is truncated, venue, year, doc_type, trial, nct, pmid, pmcid, doi, url, audience, volume,
   issue, pages, abstract_number; optional ``reference`` when the generated Vancouver

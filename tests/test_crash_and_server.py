@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.settings import Settings
+from citeqa.settings import Settings
 from ingest.store import open_store
 from tests.helpers import BIN, REPO, citeqa, free_port, last_json, prose, write_md
 

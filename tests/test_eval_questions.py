@@ -164,8 +164,8 @@ Your child's care team works out the dose for your child. Ask them about any cha
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One benchmark run over a two-document index (models load once for the module)."""
+    from citeqa.settings import get_settings
     from ingest.pipeline import Ingestor
-    from ingest.settings import get_settings
 
     root = tmp_path_factory.mktemp("qbench")
     write_md(root / "docs" / "zx100.md", "zx100", ZX100, title="Trial ZX100 summary", year=2024)
@@ -232,7 +232,7 @@ def test_run_questions_bad_file_exits_2(tmp_path: Path, tiny_run: dict[str, Any]
 
 
 def test_run_questions_empty_index_exits_2(tmp_path: Path) -> None:
-    from ingest.settings import get_settings
+    from citeqa.settings import get_settings
 
     qfile = _write_jsonl(tmp_path / "q.jsonl", TINY_QUESTIONS[:1])
     settings = get_settings(index_dir=tmp_path / "empty-index")

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from citeqa.settings import Settings, get_settings
 from cli.main import app
 from ingest.embedders import get_embedder
 from ingest.pipeline import Ingestor
-from ingest.settings import Settings, get_settings
 from ingest.store import ChromaStore, StoreError, open_store
 from tests.helpers import BIN, citeqa, free_port, prose, wait_http, write_md
 from tests.robust_support import assert_whole_documents

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.settings import get_settings
-from rag.types import Answer, Citation
+from citeqa.answer import Answer, Citation
+from citeqa.settings import get_settings
 from ui.feedback import FILENAME, FeedbackStore, quoted_numbers, record_for, to_question
 
 

@@ -1,6 +1,6 @@
+from citeqa.answer import ABSTAIN_TEXT, Answer, Citation
 from rag.format import format_answer, format_citation, references_markdown
 from rag.glossary import Term, terms_in
-from rag.types import ABSTAIN_TEXT, Answer, Citation
 
 
 def _cite(n: int = 1, **kw: str) -> Citation:

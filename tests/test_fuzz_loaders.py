@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from citeqa.settings import get_settings
 from evals.soak import classify, mutate
 from ingest.pipeline import Ingestor
-from ingest.settings import get_settings
 from ingest.store import open_store
 from tests.conftest import shared_or_skip
 from tests.helpers import prose, write_md

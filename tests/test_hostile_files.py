@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from citeqa.settings import IngestSettings, get_settings
 from evals.soak import flate_bomb_pdf, raw_pdf
 from ingest.loaders import LoadError, load_file
 from ingest.loaders.jats import ENTITY_REASON
 from ingest.loaders.pdf import MAX_PAGE_CHARS
 from ingest.pipeline import _WORKER, Ingestor, load_with_timeout
-from ingest.settings import IngestSettings, get_settings
 from ingest.store import open_store
 from tests.helpers import prose, write_md
 from tests.loaders_support import blank_pdf

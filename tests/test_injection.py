@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from citeqa.answer import CARE_TEAM_NOTE, Answer
+from citeqa.settings import Settings, get_settings
 from ingest.pipeline import Ingestor
-from ingest.settings import Settings, get_settings
 from rag.answer import INJECTION_NOTE, Pipeline, get_pipeline
-from rag.types import CARE_TEAM_NOTE, Answer
 from tests.conftest import CORPUS
 
 HOSTILE = """---

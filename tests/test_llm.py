@@ -14,13 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from citeqa.answer import ABSTAIN_TEXT, Answer
+from citeqa.settings import LLMSettings, Settings
 from ingest.embed_onnx import BgeSmallOnnxEmbedder
-from ingest.settings import LLMSettings, Settings
+from ingest.numbers import numbers_supported
 from rag.generate import candidate_sentences, generate_answer
 from rag.llm import make_chat_model, smollm2_gguf_path, stop_gguf_servers
-from rag.numbers import numbers_supported
 from rag.support import check_sentence
-from rag.types import ABSTAIN_TEXT, Answer
 from tests.llm_server import LlamaServer
 from tests.passages import passages
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import ingest.loaders.beir as beir
+from citeqa.settings import IngestSettings
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file, parse_bytes
-from ingest.settings import IngestSettings
 
 
 def _reason(path: Path, settings: IngestSettings | None = None) -> str:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from citeqa.models import DOC_TYPES
 from ingest.loaders import LoadError, load_file
 from ingest.loaders.markdown import parse_body, strip_inline
-from ingest.models import DOC_TYPES
 
 
 def _md(tmp_path: Path, text: str, name: str = "note.md") -> Path:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from citeqa.models import Document
+from citeqa.settings import IngestSettings
 from ingest.loaders import LoadError, load_file
 from ingest.loaders.pdf import (
     Line,
@@ -20,8 +22,6 @@ from ingest.loaders.pdf import (
     title_block,
 )
 from ingest.loaders.text import match_heading
-from ingest.models import Document
-from ingest.settings import IngestSettings
 from tests.loaders_support import (
     REAL_PDF,
     REAL_PDF_NXML,

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.numbers import Number, extract_numbers, mask_markers, numbers_supported
+from ingest.numbers import Number, extract_numbers, mask_markers, numbers_supported
 
 
 def values(text: str) -> list[float]:

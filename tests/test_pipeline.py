@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from citeqa.settings import Settings
 from ingest.pipeline import Ingestor
-from ingest.settings import Settings
 from ingest.store import open_store
 from tests.helpers import citeqa, last_json, prose, write_md
 

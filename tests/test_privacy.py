@@ -49,7 +49,7 @@ def test_network_guard_blocks_http_clients() -> None:
 
 
 def test_chroma_telemetry_is_off(tmp_path: Path) -> None:
-    from ingest.settings import get_settings
+    from citeqa.settings import get_settings
     from ingest.store import _chroma_settings, open_store
 
     assert _chroma_settings().anonymized_telemetry is False
@@ -126,8 +126,8 @@ def _files_containing(roots: list[Path], needle: bytes, since: float) -> list[st
 
 @pytest.mark.slow
 def test_questions_are_not_written_to_any_file(tmp_path: Path) -> None:
+    from citeqa.settings import get_settings
     from ingest.pipeline import Ingestor
-    from ingest.settings import get_settings
 
     data, home = tmp_path / "data", tmp_path / "home"
     home.mkdir()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.models import Metadata
+from citeqa.models import Metadata
 from ingest.reference import (
     format_authors,
     format_reference,

@@ -1,4 +1,4 @@
-from ingest.models import Chunk, Metadata, ScoredChunk, Sentence
+from citeqa.models import Chunk, Metadata, ScoredChunk, Sentence
 from rag.retrieval import Filters, blend_scores, ce_logit, rrf
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.settings import Settings, settings_rows
+from citeqa.settings import Settings, settings_rows
 from tests.helpers import BIN, REPO
 
 

@@ -1,8 +1,8 @@
 """Passages below the top k that state the asked figure are added for the sentence scorer."""
 
+from citeqa.models import Document, Metadata, ScoredChunk, Section
+from citeqa.settings import ChunkingSettings
 from ingest.chunking import chunk_document
-from ingest.models import Document, Metadata, ScoredChunk, Section
-from ingest.settings import ChunkingSettings
 from rag.answer import STATING_EXTRA, stating
 from rag.extractive import states_asked
 from rag.question import analyse

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from citeqa.answer import ABSTAIN_TEXT, Answer
 from rag.retrieval import Filters
-from rag.types import ABSTAIN_TEXT, Answer
 from tests.helpers import write_md
 from tests.ui_support import corpus_index as shared_corpus_index
 from ui.components import escape_markdown
@@ -107,7 +107,7 @@ def test_answer_with_source_cards_and_feedback_is_stored(app_env: Path) -> None:
     [rec] = FeedbackStore(app_env / "feedback.sqlite3").all()
     assert rec.comment == "Clear and sourced" and rec.rating == 1
 
-    from ingest.settings import get_settings
+    from citeqa.settings import get_settings
 
     out = app_env / "q.jsonl"
     assert export_feedback(get_settings(), out) == 1
@@ -261,7 +261,7 @@ def test_library_upload_errors_and_success(app_env: Path, monkeypatch: pytest.Mo
 
 
 def _card_app(url: str) -> None:
-    from rag.types import Citation
+    from citeqa.answer import Citation
     from ui.components import render_source_card
 
     passage = "Intro <b>x</b>. The quoted [y](javascript:z) sentence. Outro."

@@ -20,8 +20,8 @@ def corpus_index(factory: pytest.TempPathFactory) -> Path:
     """Index corpus/ and one text file with markup in it, once per test session."""
     if "index" in _BUILT:
         return _BUILT["index"]
+    from citeqa.settings import get_settings
     from ingest.pipeline import Ingestor
-    from ingest.settings import get_settings
 
     if not any(CORPUS.rglob("*.md")):
         pytest.fail("the shipped corpus/ is empty")

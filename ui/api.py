@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ingest.settings import Settings
+from citeqa.settings import Settings
 from ingest.store import StoreError
 from ui.api_models import (
     ERRORS,

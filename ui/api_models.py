@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ingest.models import DocType
+from citeqa.answer import Answer
+from citeqa.models import DocType
 from rag.format import references_markdown
 from rag.retrieval import Filters
-from rag.types import Answer
 
 MODEL_ID = "citeqa"
 MODEL_CREATED = 1_735_689_600  # 2025-01-01, a fixed "created" for /v1/models

@@ -19,11 +19,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ingest.settings import Settings
+from citeqa.answer import Answer
+from citeqa.settings import Settings
 from ingest.store import StoreError
 from rag.answer import drop_pipeline
 from rag.retrieval import Filters
-from rag.types import Answer
 from ui.api_models import ApiError, chunk_json, completion_id, error_json, final_chunks, sse
 
 log = logging.getLogger("citeqa.api")

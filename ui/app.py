@@ -1,7 +1,7 @@
 """citeqa's chat in the browser: ``citeqa ui`` runs ``streamlit run ui/app.py``.
 
 This entry script sets the page up and routes to the pages (Chat, Library). It only uses the
-``rag`` package and ``ingest.settings``; models, index and retriever are loaded once per process
+``rag`` package and ``citeqa.settings``; models, index and retriever are loaded once per process
 (``st.cache_resource``) and shared by all sessions.
 """
 

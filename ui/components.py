@@ -17,11 +17,11 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from ingest.settings import Settings, get_settings
+from citeqa.answer import Answer, Citation
+from citeqa.settings import Settings, get_settings
 from rag.answer import Pipeline, get_pipeline
 from rag.format import doc_type_label
 from rag.library import list_documents
-from rag.types import Answer, Citation
 
 # Every ASCII punctuation character that means something to (GitHub/Streamlit) markdown.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&^=\"'@%])")

@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.settings import Settings
-from rag.numbers import extract_numbers
-from rag.types import Answer
+from citeqa.answer import Answer
+from citeqa.settings import Settings
+from ingest.numbers import extract_numbers
 
 FILENAME = "feedback.sqlite3"
 CLINICIAN_MAX_GRADE = 30.0  # clinician answers have no reading-level target: a wide ceiling

@@ -17,8 +17,8 @@ from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from citeqa.answer import Answer
 from rag.retrieval import Filters
-from rag.types import Answer
 
 AUDIENCES = ("clinician", "family")
 TURNS, QUEUE, LOCK, BUSY = "citeqa_turns", "citeqa_queue", "citeqa_lock", "citeqa_busy"

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from citeqa.models import Document
+from citeqa.settings import IngestSettings
 from ingest.loaders.base import LoadError
-from ingest.models import Document
-from ingest.settings import IngestSettings
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (
     ".pdf",

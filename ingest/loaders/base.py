@@ -6,16 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from ingest.models import Document
+from citeqa.errors import LoadError
+from citeqa.models import Document
 
-
-class LoadError(Exception):
-    """A file that cannot be ingested. ``reason`` is a short, specific, human message."""
-
-    def __init__(self, path: str | Path, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = str(path)
-        self.reason = reason
+__all__ = ["LoadError", "Loader"]
 
 
 class Loader(Protocol):

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from citeqa.models import Document, Metadata, Section
 from ingest.loaders.base import LoadError
 from ingest.loaders.text import decode_or_raise
-from ingest.models import Document, Metadata, Section
 
 
 def _field(path: Path, lineno: int, obj: dict[str, Any], key: str) -> str:

@@ -16,9 +16,9 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as DET
 from defusedxml.common import DefusedXmlException
 
+from citeqa.models import Document, Metadata, Section
 from ingest.loaders.base import LoadError
 from ingest.loaders.text import collapse, join_paragraphs, slugify
-from ingest.models import Document, Metadata, Section
 
 ENTITY_REASON = "XML with entity declarations is refused (possible entity-expansion attack)"
 PATH_SEP = " > "

@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 
+from citeqa.models import DOC_TYPES, Document, Metadata, Section
 from ingest.loaders.base import LoadError
 from ingest.loaders.text import collapse, decode_or_raise, join_paragraphs, slugify
-from ingest.models import DOC_TYPES, Document, Metadata, Section
 
 MAX_FRONT_MATTER = 64_000
 MAX_INLINE = 20_000

@@ -20,10 +20,10 @@ from pathlib import Path
 from statistics import median
 from typing import Any, NamedTuple
 
+from citeqa.models import Document, Metadata, Section
 from ingest.loaders.base import LoadError
 from ingest.loaders.markdown import metadata_from_pairs
 from ingest.loaders.text import collapse, match_heading, slugify
-from ingest.models import Document, Metadata, Section
 
 ENCRYPTED_REASON = "PDF is encrypted"
 # Hostile-input limits (a dense page holds ~6,000 characters; pypdf's own stream limit is 75 MB)

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
+from citeqa.models import Document, Metadata, Section
 from ingest.loaders.base import LoadError
 from ingest.loaders.jats import author_name, child, children, inline_text, local, parse_xml
-from ingest.models import Document, Metadata, Section
 
 ROOTS = ("PubmedArticleSet", "PubmedArticle")
 

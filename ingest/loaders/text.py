@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from citeqa.models import Document, Metadata, Section
 from ingest.loaders.base import LoadError
-from ingest.models import Document, Metadata, Section
 
 BINARY_REASON = "binary or undecodable text file"
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import streamlit as st
 
-from ingest.settings import Settings
+from citeqa.answer import Answer
+from citeqa.settings import Settings
 from rag.format import doc_type_label
 from rag.retrieval import Filters
-from rag.types import Answer
 from ui.components import (
     current_settings,
     escape_markdown,

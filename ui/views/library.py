@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from ingest.settings import Settings
+from citeqa.settings import Settings
 from rag.format import doc_type_label
 from rag.library import UploadError, check_upload, index_stats, ingest_upload
 from ui.components import current_settings, forget_documents, indexed_documents

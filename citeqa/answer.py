@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ingest.models import ScoredChunk
+    from citeqa.models import ScoredChunk
 
 ABSTAIN_TEXT = "The indexed literature does not answer this question."
 CARE_TEAM_NOTE = (

