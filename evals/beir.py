@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from citeqa.models import content_hash
+from citeqa.settings import Settings
 from evals.metrics import evaluate, percentile
-from ingest.models import content_hash
-from ingest.settings import Settings
 
 DOCS_AT = 100  # documents ranked per query (recall@100)
 CHUNK_SLACK = 1.5  # chunks fetched per expected chunk of the top documents

@@ -28,8 +28,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from citeqa.settings import Settings
 from evals.metrics import percentile
-from ingest.settings import Settings
 
 DEFAULT_SIZES = (1000, 10_000, 100_000)
 DEFAULT_OUT = Path("evals/out/bench")
@@ -72,9 +72,9 @@ def stage_stats(timings: Sequence[dict[str, float]]) -> dict[str, dict[str, floa
 
 
 def _raw_encode(embedder: Any, corpus: Path, docs: int, chunk_size: int) -> dict[str, float]:
+    from citeqa.settings import ChunkingSettings
     from evals.corpus_gen import as_document, generate
     from ingest.chunking import chunk_document, embedding_text
-    from ingest.settings import ChunkingSettings
 
     cfg = ChunkingSettings.model_validate({"size": chunk_size})
     texts = [embedding_text(c) for d in generate(docs) for c in chunk_document(as_document(d), cfg)]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from ingest.models import Document
+    from citeqa.models import Document
 
 Format = Literal["markdown", "beir"]
 
@@ -248,7 +248,7 @@ class CorpusInfo:
 
 def as_document(doc: GenDoc, fmt: Format = "markdown") -> Document:
     """The Document our loaders make of ``doc`` written in ``fmt`` (no file round trip)."""
-    from ingest.models import Document, Metadata, Section
+    from citeqa.models import Document, Metadata, Section
 
     meta = Metadata(doc_id=doc.doc_id, title=doc.title, year=doc.year, trial=doc.trial)
     if fmt == "beir":
@@ -264,8 +264,8 @@ def write_corpus(
     ``markdown``: one ``.md`` file (YAML front matter + sections) per abstract.
     ``beir``: a single ``corpus.jsonl`` (``_id``, ``title``, ``text``).
     """
+    from citeqa.settings import ChunkingSettings
     from ingest.chunking import chunk_document
-    from ingest.settings import ChunkingSettings
 
     cfg = ChunkingSettings.model_validate({"size": chunk_size})
     out.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ingest.settings import Settings
+    from citeqa.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 MAX_HELDOUT_RUNS = 3

@@ -53,7 +53,7 @@ from evals.question_sets import (
 )
 
 if TYPE_CHECKING:
-    from ingest.settings import Settings
+    from citeqa.settings import Settings
 
 SUMMARY_KEYS = (
     "questions",

@@ -174,9 +174,9 @@ def classify(reason: str) -> str:
 
 def run_fuzz(seconds: float, seed: int, out: Path, file_timeout: float) -> dict[str, Any]:
     """Mutation-fuzz the loaders for ``seconds``; problem inputs are written to ``out``."""
+    from citeqa.settings import get_settings
     from ingest.loaders.base import LoadError
     from ingest.pipeline import _WORKER, parse_file
-    from ingest.settings import get_settings
 
     settings = get_settings(ingest={"file_timeout_s": file_timeout})
     rng = random.Random(seed)
@@ -345,8 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "evals" / "out" / "soak")
     ap.add_argument("--json", action="store_true", help="Print one JSON object last.")
     args = ap.parse_args(argv)
+    from citeqa.settings import get_settings
     from ingest.embedders import offline_env
-    from ingest.settings import get_settings
 
     offline_env()
     both = not (args.fuzz or args.soak)
