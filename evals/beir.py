@@ -89,11 +89,11 @@ def ensure_index(settings: Settings, corpus: Path) -> tuple[Any, dict[str, Any]]
 
     Returns the store and a short report (chunks, documents, new chunks, seconds).
     """
-    from ingest.pipeline import Ingestor
-    from ingest.store import open_store
+    from rag.pipeline import build_pipeline
 
-    store = open_store(settings)
-    rep = Ingestor(settings, store=store).run([corpus])
+    pipe = build_pipeline(settings)
+    store = pipe.store
+    rep = pipe.ingest([corpus])
     if rep.failed:
         raise BeirDataError(f"ingest of {corpus} failed: {rep.failed[0]['error']}")
     entry = store.manifest().get(str(corpus.resolve()))
@@ -160,16 +160,17 @@ def evaluate_beir(
     directory: Path, split: str, retriever: str | None, settings: Settings
 ) -> dict[str, Any]:
     """Ingest (if needed), run the split's queries and compute the metrics (no printing)."""
-    from rag.retrieval import MODES, HybridRetriever
+    from rag.pipeline import build_pipeline
+    from rag.retrieval import MODES
 
     mode = retriever or settings.retrieval.mode
     if mode not in MODES:
         raise BeirDataError(f"unknown retriever {mode!r}; choose one of {', '.join(MODES)}")
     queries, qrels = read_split(directory, split)
     bs = beir_settings(settings, directory)
-    store, info = ensure_index(bs, directory / "corpus.jsonl")
+    _, info = ensure_index(bs, directory / "corpus.jsonl")
     depth = chunk_depth(info["chunks"], info["docs"])
-    hr = HybridRetriever(bs, store=store)
+    hr = build_pipeline(bs).retriever
     run, wall, stages = run_queries(hr, queries, mode, depth)
     scores = evaluate(run, {q: qrels[q] for q in queries})
     r = bs.retrieval

@@ -86,9 +86,9 @@ def _raw_encode(embedder: Any, corpus: Path, docs: int, chunk_size: int) -> dict
 
 
 def _queries(settings: Settings, questions: list[str]) -> dict[str, Any]:
-    from rag.answer import get_pipeline
+    from rag.pipeline import build_pipeline
 
-    pipe: Any = get_pipeline(settings)
+    pipe = build_pipeline(settings)
 
     def ask(q: str) -> dict[str, float]:
         return dict(pipe.answer(q).timings_ms)
@@ -103,15 +103,15 @@ def _queries(settings: Settings, questions: list[str]) -> dict[str, Any]:
 
 def our_job(settings: Settings, corpus: Path, docs: int, questions: list[str]) -> dict[str, Any]:
     """Ingest, re-ingest, raw encode and query latency of our pipeline (one process)."""
-    from ingest.embedders import get_embedder, offline_env
+    from ingest.embedders import offline_env
     from ingest.pipeline import Ingestor
-    from ingest.store import open_store
+    from rag.pipeline import build_pipeline
 
     offline_env()
-    e = settings.embedder
-    embedder = get_embedder(e.name, e.batch_size, e.threads)
+    pipe = build_pipeline(settings)
+    embedder = pipe.embedder
     embedder.embed_documents(["warm-up"])
-    store = open_store(settings)
+    store = pipe.store
     first = Ingestor(settings, store=store, embedder=embedder, progress=False).run([corpus])
     again = Ingestor(settings, store=store, embedder=embedder, progress=False).run([corpus])
     raw = _raw_encode(embedder, corpus, docs, settings.chunking.size)

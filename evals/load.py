@@ -23,14 +23,15 @@ from urllib.parse import urlparse
 
 from evals.metrics import percentile_or_none as percentile
 
-DEFAULT_QUESTIONS = (  # about the shipped corpus; clients cycle through them
-    "What was the 4-year disease-free survival in AALL1731?",
-    "What is minimal residual disease?",
-    "Which side effects of blinatumomab are most common in children?",
-    "How is blinatumomab given?",
-    "Did blinatumomab improve survival after first relapse in the COG AALL1331 trial?",
-    "Can my child go to school during the blinatumomab infusion?",
-)
+
+def default_questions() -> tuple[str, ...]:
+    """The domain profile's load questions (clients cycle through them)."""
+    from citeqa.domain import load_profile
+    from citeqa.settings import get_settings
+
+    return load_profile(get_settings().profile).texts.load_questions
+
+
 MAX_REQUESTS = 100_000
 TIMEOUT_S = 600.0
 
@@ -135,7 +136,7 @@ def run_load(
     url: str,
     clients: int = 32,
     seconds: float = 60,
-    question: str | Sequence[str] = DEFAULT_QUESTIONS,
+    question: str | Sequence[str] = (),
     api_key: str | None = None,
     as_json: bool = False,
     audience: str = "clinician",
@@ -153,7 +154,7 @@ def run_load(
         raise ValueError("seconds must be in (0, 3600]")
     base = check_loopback(url)
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    questions = [question] if isinstance(question, str) else list(question)
+    questions = [question] if isinstance(question, str) else list(question or default_questions())
     if not questions or not all(q.strip() for q in questions):
         raise ValueError("at least one non-empty question is needed")
     bodies = [{"question": q, "audience": audience} for q in questions]
@@ -200,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     key = a.api_key or os.environ.get("CITEQA_API_KEY") or None
     try:
-        questions = a.question or DEFAULT_QUESTIONS
+        questions = a.question or default_questions()
         res = run_load(
             a.url,
             a.clients,

@@ -147,14 +147,12 @@ def load_questions(path: Path) -> list[Question]:
 def ask_all(questions: list[Question], settings: Settings, verbose: bool = True) -> list[Record]:
     """Answer every question through the shared pipeline and judge it (``verbose``: print each
     verdict; off for the held-out split, whose questions developers must not see)."""
-    from ingest.store import StoreError, open_store
-    from rag.answer import get_pipeline
+    from rag.pipeline import build_pipeline
 
-    if open_store(settings).count() == 0:
-        raise StoreError("the index is empty: run `citeqa ingest` on the corpus first")
-    pipeline = get_pipeline(settings)
+    pipeline = build_pipeline(settings)
+    pipeline.require_documents()
     # One untimed question first, so model loading is not counted in the first latency.
-    pipeline.answer("What is blinatumomab?", "clinician")
+    pipeline.warm_up()
     records: list[Record] = []
     for i, q in enumerate(questions, start=1):
         try:

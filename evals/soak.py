@@ -258,19 +258,17 @@ def _percentile(values: list[float], p: float) -> float:
 def run_soak(seconds: float, settings: Any, distinct: int = 5, seed: int = 0) -> dict[str, Any]:
     """Ask ``distinct`` questions round-robin for ``seconds``: errors, latency, and resident
     memory growth from the end of the first round (all code paths warm) to the end."""
-    from ingest.pipeline import Ingestor
-    from ingest.store import open_store
-    from rag.answer import get_pipeline
+    from rag.pipeline import build_pipeline
 
     t0 = time.perf_counter()
     built = 0.0
-    if open_store(settings).count() == 0:
-        Ingestor(settings, progress=False).run([REPO / "corpus"])
+    pipe = build_pipeline(settings)
+    if pipe.store.count() == 0:
+        pipe.ingest([REPO / "corpus"], progress=False)
         built = time.perf_counter() - t0
     questions = load_questions()
     random.Random(seed).shuffle(questions)
     questions = questions[: max(1, distinct)]
-    pipe = get_pipeline(settings)
     rss = [rss_mb()]
     lat: list[float] = []
     errors: Counter[str] = Counter()

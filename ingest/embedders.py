@@ -10,23 +10,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+
+from citeqa.protocols import Embedder
 
 if TYPE_CHECKING:
     import numpy as np
 
 EMBEDDER_NAMES = ("minilm", "bge-small")
-
-
-class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 vectors."""
-
-    name: str
-    dim: int
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
-
-    def embed_query(self, text: str) -> np.ndarray: ...
 
 
 def offline_env() -> None:
@@ -81,23 +72,11 @@ class MiniLMEmbedder:
         return self.embed_documents([text])[0]
 
 
-_CACHE: dict[tuple[str, int, int], Embedder] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def get_embedder(name: str = "minilm", batch_size: int = 0, threads: int = 0) -> Embedder:
-    """Shared, lazily created embedder for ``name`` (one per process)."""
-    key = (name, batch_size, threads)
-    with _CACHE_LOCK:
-        if key not in _CACHE:
-            _CACHE[key] = _create(name, batch_size, threads)
-        return _CACHE[key]
-
-
 DEFAULT_BATCH = {"minilm": 64, "bge-small": 1}
 
 
-def _create(name: str, batch_size: int, threads: int) -> Embedder:
+def make_embedder(name: str = "bge-small", batch_size: int = 0, threads: int = 0) -> Embedder:
+    """A new embedder ``name`` (the pipeline builder shares one per process)."""
     batch_size = batch_size or DEFAULT_BATCH.get(name, 1)
     if name == "minilm":
         return MiniLMEmbedder(batch_size=batch_size, threads=threads)

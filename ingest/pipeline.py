@@ -31,10 +31,10 @@ from subprocess import PIPE
 from typing import Any
 
 from citeqa.models import Chunk, Document
+from citeqa.protocols import Embedder, SourceWrite, VectorStore
 from citeqa.settings import ChunkingSettings, IngestSettings, Settings
 from ingest.chunking import chunk_document, embedding_text
 from ingest.loaders.base import LoadError
-from ingest.store import SourceWrite
 
 EMBED_SLICE = 1024  # chunks per embedding call (progress granularity)
 
@@ -286,17 +286,17 @@ class Ingestor:
     def __init__(
         self,
         settings: Settings,
-        store: Any | None = None,
-        embedder: Any | None = None,
+        store: VectorStore | None = None,
+        embedder: Embedder | None = None,
         progress: bool | None = None,
     ) -> None:
-        from ingest.embedders import get_embedder
+        from ingest.embedders import make_embedder
         from ingest.store import open_store
 
         self.settings = settings
-        self.store = store if store is not None else open_store(settings)
+        self.store: VectorStore = store if store is not None else open_store(settings)
         e = settings.embedder
-        self.embedder = embedder or get_embedder(e.name, e.batch_size, e.threads)
+        self.embedder = embedder or make_embedder(e.name, e.batch_size, e.threads)
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.report = IngestReport()
         self._pending: list[_Pending] = []

@@ -16,53 +16,18 @@ import json
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from citeqa.errors import StoreError
-from citeqa.models import Chunk, ScoredChunk
+from citeqa.models import Chunk, Filters, ScoredChunk
+from citeqa.protocols import ManifestEntry, SourceWrite
 from citeqa.settings import Settings
 
 if TYPE_CHECKING:
     import numpy as np
 
 STATE_ID = "__state__"
-
-
-@dataclass(frozen=True, slots=True)
-class ManifestEntry:
-    key: str  # resolved source path
-    sha256: str
-    n_docs: int
-    n_chunks: int
-    docs: tuple[dict[str, Any], ...]  # [{doc_id, title, doc_type, year, chunks}]
-
-
-class VectorStore(Protocol):
-    def replace_source(
-        self, key: str, sha256: str, chunks: Sequence[Chunk], vectors: np.ndarray
-    ) -> None: ...
-    def replace_sources(self, writes: Sequence[SourceWrite]) -> None: ...
-    def delete_source(self, key: str) -> None: ...
-    def manifest(self) -> dict[str, ManifestEntry]: ...
-    def query(
-        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
-    ) -> list[ScoredChunk]: ...
-    def iter_chunks(self, batch: int = 2000) -> Iterator[Chunk]: ...
-    def count(self) -> int: ...
-    def version(self) -> str: ...
-    def doc_owner(self, doc_id: str) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class SourceWrite:
-    """The chunks (and their vectors) one source file should have in the index."""
-
-    key: str
-    sha256: str
-    chunks: Sequence[Chunk]
-    vectors: np.ndarray
 
 
 def manifest_metadata(sha256: str, chunks: Sequence[Chunk]) -> dict[str, Any]:
@@ -88,6 +53,27 @@ def manifest_metadata(sha256: str, chunks: Sequence[Chunk]) -> dict[str, Any]:
         "docs": json.dumps(listed),
         "time": time.time(),
     }
+
+
+def chroma_where(f: Filters | None) -> dict[str, Any] | None:
+    """``f`` in Chroma's ``where`` syntax (None: no filter). Unknown years are stored as -1."""
+    if f is None:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if f.doc_types:
+        clauses.append({"doc_type": {"$in": list(f.doc_types)}})
+    if f.year_min is not None:
+        clauses.append({"year": {"$gte": f.year_min}})
+    if f.year_max is not None:
+        clauses.append({"year": {"$lte": f.year_max}})
+        clauses.append({"year": {"$gte": 0}})  # unknown year is stored as -1
+    if f.trial:
+        clauses.append({"trial": f.trial})
+    if f.audience:
+        clauses.append({"audience": f.audience})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def _chroma_settings() -> Any:
@@ -173,12 +159,6 @@ class ChromaStore:
         self.max_batch = int(self.client.get_max_batch_size())
 
     # -- writing ---------------------------------------------------------------------------
-    def replace_source(
-        self, key: str, sha256: str, chunks: Sequence[Chunk], vectors: np.ndarray
-    ) -> None:
-        """Make the index hold exactly ``chunks`` for source ``key``, then record it."""
-        self.replace_sources([SourceWrite(key, sha256, chunks, vectors)])
-
     def replace_sources(self, writes: Sequence[SourceWrite]) -> None:
         """Make the index hold exactly each write's chunks for its source, then record them.
 
@@ -309,8 +289,10 @@ class ChromaStore:
         return str(mds[0].get("source")) if mds and mds[0] else None
 
     def query(
-        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+        self, vector: np.ndarray, k: int, filters: Filters | None = None
     ) -> list[ScoredChunk]:
+        """The ``k`` chunks nearest to ``vector`` (cosine) that pass ``filters``."""
+        where = chroma_where(filters)
         n = min(k, self.count())
         if n <= 0:
             return []

@@ -11,8 +11,8 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import ConfigDict
 
 from citeqa.answer import Answer
+from citeqa.models import Filters
 from citeqa.settings import Settings
-from rag.retrieval import Filters, HybridRetriever
 
 
 class CiteqaRetriever(BaseRetriever):
@@ -26,7 +26,9 @@ class CiteqaRetriever(BaseRetriever):
 
     @classmethod
     def from_settings(cls, settings: Settings, **kw: Any) -> CiteqaRetriever:
-        return cls(retriever=HybridRetriever(settings), k=settings.retrieval.k, **kw)
+        from rag.pipeline import build_pipeline
+
+        return cls(retriever=build_pipeline(settings).retriever, k=settings.retrieval.k, **kw)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -59,10 +61,10 @@ class CiteqaRetriever(BaseRetriever):
 def answer_runnable(settings: Settings | None = None) -> Runnable[Any, Answer]:
     """The whole pipeline as a Runnable: input is a question string or
     ``{"question", "audience"?, "history"?, "filters"?}``; output is an ``Answer``."""
-    from rag.answer import get_pipeline
+    from rag.pipeline import build_pipeline
 
     def run(inp: Any) -> Answer:
-        pipe = get_pipeline(settings)
+        pipe = build_pipeline(settings)
         if isinstance(inp, str):
             return pipe.answer(inp)
         return pipe.answer(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from citeqa.answer import Answer, Citation
 from citeqa.models import DOC_TYPE_LABELS
 
@@ -28,7 +30,7 @@ def format_answer(ans: Answer, timings: bool = True) -> str:
     if ans.notice:
         parts.append(ans.notice)
     if ans.glossary:
-        words = "\n".join(f"- {g['term']}: {g['definition']}" for g in ans.glossary)
+        words = "\n".join(f"- {g.term}: {g.definition}" for g in ans.glossary)
         parts.append(f"What these words mean:\n{words}")
     if ans.citations:
         parts.append("References:\n" + "\n".join(format_citation(c) for c in ans.citations))
@@ -41,7 +43,7 @@ def format_answer(ans: Answer, timings: bool = True) -> str:
     return "\n\n".join(parts)
 
 
-def references_markdown(cites: list[Citation]) -> str:
+def references_markdown(cites: Sequence[Citation]) -> str:
     """A references section for chat content (OpenAI-compatible responses)."""
     lines = ["References:"]
     for c in cites:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-
-DEFAULT_GLOSSARY = Path(__file__).resolve().parents[1] / "corpus" / "glossary.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +20,8 @@ class Term:
         return re.compile(rf"(?<![\w-])(?:{alt})(?![\w-])", re.I)
 
 
-@lru_cache(maxsize=4)
-def load_glossary(path: Path = DEFAULT_GLOSSARY) -> tuple[Term, ...]:
+def load_glossary(path: Path) -> tuple[Term, ...]:
+    """The glossary at ``path`` (the domain profile names it); () when the file is missing."""
     import yaml
 
     if not path.exists():

@@ -1,5 +1,5 @@
-"""What the delivery surfaces (chat UI, HTTP API) need from the index besides answers:
-the list of indexed documents and ingestion of uploaded files. They never touch chromadb."""
+"""The library side of the pipeline (``Pipeline.documents / add_document / remove_document``):
+listing indexed documents, checking and storing uploads, removing files. Store-neutral."""
 
 from __future__ import annotations
 
@@ -9,18 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from citeqa.errors import UploadError
+from citeqa.protocols import VectorStore
 from citeqa.settings import Settings
 
 UPLOAD_SUFFIXES = (".pdf", ".md", ".markdown", ".txt")
 _MAGIC = {".pdf": b"%PDF"}
 
 
-def list_documents(settings: Settings) -> list[dict[str, Any]]:
+def list_documents(store: VectorStore) -> list[dict[str, Any]]:
     """Indexed documents: doc_id, title, doc_type, year, chunks, source."""
-    from ingest.store import open_store
-
     docs: list[dict[str, Any]] = []
-    for key, entry in sorted(open_store(settings).manifest().items()):
+    for key, entry in sorted(store.manifest().items()):
         for d in entry.docs:
             docs.append({**d, "source": Path(key).name})
         if entry.n_docs > len(entry.docs):
@@ -37,10 +36,8 @@ def list_documents(settings: Settings) -> list[dict[str, Any]]:
     return docs
 
 
-def index_stats(settings: Settings) -> dict[str, int]:
-    from ingest.store import open_store
-
-    store = open_store(settings)
+def index_stats(store: VectorStore) -> dict[str, int]:
+    """``{"files", "documents", "chunks"}`` of the index."""
     man = store.manifest()
     return {
         "files": len(man),
@@ -78,16 +75,20 @@ def check_upload(name: str, data: bytes, max_mb: float) -> str:
     return safe
 
 
-def ingest_upload(name: str, data: bytes, settings: Settings) -> dict[str, Any]:
-    """Store an uploaded file under ``data_dir/uploads`` and ingest it with the same pipeline."""
-    from ingest.pipeline import Ingestor
-
+def save_upload(name: str, data: bytes, settings: Settings) -> Path:
+    """Check an upload (UploadError) and store it under ``data_dir/uploads``; returns the path."""
     safe = check_upload(name, data, settings.ingest.max_file_mb)
     folder = settings.data_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / safe
     path.write_bytes(data)
-    report = Ingestor(settings, progress=False).run([path])
-    if report.failed:
-        path.unlink(missing_ok=True)
-    return report.to_json()
+    return path
+
+
+def remove_source(store: VectorStore, source: str) -> bool:
+    """Delete the indexed file ``source`` (its manifest key, or a file name matching one key)
+    with all its chunks; False when nothing matches."""
+    keys = [k for k in store.manifest() if k == source or Path(k).name == source]
+    for key in keys:
+        store.delete_source(key)
+    return bool(keys)

@@ -7,22 +7,16 @@ reads ``[CLS] query [SEP] text [SEP]``; only the text side is truncated to fit 5
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+
+from citeqa.errors import ConfigError
+from citeqa.protocols import Reranker
 
 if TYPE_CHECKING:
     import numpy as np
 
 RERANKER_NAMES = ("ms-marco-minilm-l12",)
-
-
-class Reranker(Protocol):
-    """Scores (query, passage) pairs; one raw float32 logit per passage."""
-
-    name: str
-
-    def score(self, query: str, texts: Sequence[str]) -> np.ndarray: ...
 
 
 class OnnxCrossEncoder:
@@ -76,15 +70,8 @@ class OnnxCrossEncoder:
         return out
 
 
-_CACHE: dict[str, Reranker] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def get_reranker(name: str = "ms-marco-minilm-l12") -> Reranker:
-    """Shared, lazily created reranker for ``name`` (one per process)."""
+def make_reranker(name: str = "ms-marco-minilm-l12") -> Reranker:
+    """A new cross-encoder ``name`` (the pipeline builder shares one per process)."""
     if name not in RERANKER_NAMES:
-        raise ValueError(f"unknown reranker {name!r}; choose one of {', '.join(RERANKER_NAMES)}")
-    with _CACHE_LOCK:
-        if name not in _CACHE:
-            _CACHE[name] = OnnxCrossEncoder()
-        return _CACHE[name]
+        raise ConfigError(f"unknown reranker {name!r}; choose one of {', '.join(RERANKER_NAMES)}")
+    return OnnxCrossEncoder()

@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from citeqa.models import Chunk, ScoredChunk
+from citeqa.models import Chunk, Filters, ScoredChunk
+from citeqa.protocols import Embedder, Reranker, VectorStore
 from citeqa.settings import Settings
 from ingest.chunking import embedding_text
 
@@ -21,49 +22,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 MODES = ("bm25", "dense", "hybrid", "hybrid+rerank")
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Metadata filters applied to both retrievers."""
-
-    doc_types: tuple[str, ...] = ()
-    year_min: int | None = None
-    year_max: int | None = None
-    trial: str = ""
-    audience: str = ""
-
-    def is_empty(self) -> bool:
-        return not (self.doc_types or self.year_min or self.year_max or self.trial or self.audience)
-
-    def matches(self, c: Chunk) -> bool:
-        m = c.meta
-        if self.doc_types and m.doc_type not in self.doc_types:
-            return False
-        if self.year_min is not None and (m.year is None or m.year < self.year_min):
-            return False
-        if self.year_max is not None and (m.year is None or m.year > self.year_max):
-            return False
-        if self.trial and m.trial != self.trial:  # exact, as Chroma matches it
-            return False
-        return not (self.audience and m.audience != self.audience)
-
-    def to_where(self) -> dict[str, Any] | None:
-        clauses: list[dict[str, Any]] = []
-        if self.doc_types:
-            clauses.append({"doc_type": {"$in": list(self.doc_types)}})
-        if self.year_min is not None:
-            clauses.append({"year": {"$gte": self.year_min}})
-        if self.year_max is not None:
-            clauses.append({"year": {"$lte": self.year_max}})
-            clauses.append({"year": {"$gte": 0}})  # unknown year is stored as -1
-        if self.trial:
-            clauses.append({"trial": self.trial})
-        if self.audience:
-            clauses.append({"audience": self.audience})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 @dataclass
@@ -125,23 +83,6 @@ class BM25Index:
         return out
 
 
-_BM25_CACHE: dict[str, tuple[str, BM25Index]] = {}
-_BM25_LOCK = threading.Lock()
-
-
-def bm25_for(store: Any) -> BM25Index:
-    """The BM25 index of ``store``'s current version (rebuilt when the store changed)."""
-    key = f"{id(store.client)}:{store.name}"
-    version = store.version()
-    with _BM25_LOCK:
-        hit = _BM25_CACHE.get(key)
-        if hit is not None and hit[0] == version:
-            return hit[1]
-        index = BM25Index(list(store.iter_chunks()))
-        _BM25_CACHE[key] = (version, index)
-        return index
-
-
 def rrf(rankings: Sequence[tuple[list[ScoredChunk], float]], k: int = 60) -> list[ScoredChunk]:
     """Weighted reciprocal-rank fusion of several rankings (pure)."""
     fused: dict[str, float] = {}
@@ -194,38 +135,47 @@ def rerank_pool(
 
 
 class HybridRetriever:
-    """BM25 + dense + fusion + optional cross-encoder rerank, as configured by Settings."""
+    """BM25 + dense + fusion + optional cross-encoder rerank, as configured by Settings.
+
+    The models come from providers (called on first use), so a retriever that only runs BM25
+    never loads them. The BM25 index is rebuilt when the store's version changes."""
 
     def __init__(
         self,
         settings: Settings,
-        store: Any | None = None,
-        embedder: Any | None = None,
-        reranker: Any | None = None,
+        store: VectorStore,
+        embedder: Callable[[], Embedder],
+        reranker: Callable[[], Reranker],
     ) -> None:
-        from ingest.embedders import get_embedder
-        from ingest.store import open_store
-
         self.settings = settings
-        self.store = store if store is not None else open_store(settings)
-        e = settings.embedder
-        self.embedder = embedder or get_embedder(e.name, e.batch_size, e.threads)
+        self.store = store
+        self._embedder = embedder
         self._reranker = reranker
+        self._bm25: tuple[str, BM25Index] | None = None
+        self._bm25_lock = threading.Lock()
 
     @property
-    def reranker(self) -> Any:
-        if self._reranker is None:
-            from rag.rerank import get_reranker
+    def embedder(self) -> Embedder:
+        return self._embedder()
 
-            self._reranker = get_reranker()
-        return self._reranker
+    @property
+    def reranker(self) -> Reranker:
+        return self._reranker()
+
+    def bm25_index(self) -> BM25Index:
+        """The BM25 index of the store's current version (rebuilt when the store changed)."""
+        version = self.store.version()
+        with self._bm25_lock:
+            if self._bm25 is None or self._bm25[0] != version:
+                self._bm25 = (version, BM25Index(list(self.store.iter_chunks())))
+            return self._bm25[1]
 
     def dense(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
         vec: np.ndarray = self.embedder.embed_query(query)
-        return self.store.query(vec, k, where=filters.to_where() if filters else None)
+        return self.store.query(vec, k, filters)
 
     def bm25(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
-        return bm25_for(self.store).search(query, k, filters)
+        return self.bm25_index().search(query, k, filters)
 
     def retrieve(
         self,

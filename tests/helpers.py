@@ -80,3 +80,33 @@ def wait_http(url: str, timeout: float = 60) -> None:
             last = exc
         time.sleep(0.3)
     raise TimeoutError(f"{url} not up after {timeout}s: {last}")
+
+
+def profile_texts():  # type: ignore[no-untyped-def]
+    """The shipped domain profile's texts (abstain text, notes...)."""
+    from citeqa.domain import load_profile
+
+    return load_profile("ball-blinatumomab").texts
+
+
+ABSTAIN_TEXT = profile_texts().abstain
+CARE_TEAM_NOTE = profile_texts().care_team_note
+INJECTION_NOTE = profile_texts().injection_note
+FAMILY_NOTE = profile_texts().family_note
+
+
+def _prompt():  # type: ignore[no-untyped-def]
+    from citeqa.domain import load_profile
+
+    return load_profile("ball-blinatumomab").prompt
+
+
+PROMPT = _prompt()
+
+
+def as_answer(draft, question: str = "q?", audience: str = "clinician"):  # type: ignore[no-untyped-def]
+    """The Answer the pipeline composes from an answerer's Draft (no notices, no glossary)."""
+    from citeqa.answer import Audience
+    from rag.compose import Context, compose_answer
+
+    return compose_answer(draft, Context(question, Audience(audience), ABSTAIN_TEXT), ())

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from citeqa.answer import ABSTAIN_TEXT, Answer
+from citeqa.answer import Answer
 from ingest.numbers import extract_numbers
 from rag.answer import answer
-from tests.helpers import citeqa
+from tests.helpers import ABSTAIN_TEXT, citeqa
 
 
 def _numbers_grounded(ans: Answer) -> list[str]:
@@ -48,7 +48,7 @@ def test_aall1731_dfs(corpus_settings: Any) -> None:
 )
 def test_off_topic_abstains(corpus_settings: Any, question: str) -> None:
     ans = answer(question, settings=corpus_settings)
-    assert ans.abstained and ans.answer == ABSTAIN_TEXT and ans.citations == []
+    assert ans.abstained and ans.answer == ABSTAIN_TEXT and ans.citations == ()
     assert ans.nearest, "abstentions show the nearest sources"
 
 
@@ -67,7 +67,7 @@ def test_family_answer_is_plain_with_glossary(corpus_settings: Any) -> None:
     ans = answer("What does MRD mean for my child?", audience="family", settings=corpus_settings)
     assert not ans.abstained
     assert ans.readability["fk_grade"] <= 8
-    assert ans.glossary and all(g["definition"] for g in ans.glossary)
+    assert ans.glossary and all(g.definition for g in ans.glossary)
     assert any(c.doc_type == "plain-language" for c in ans.citations)
     assert "care team" in ans.notice
 
@@ -158,7 +158,7 @@ def test_property_no_ungrounded_numbers(
     ans = answer(" ".join(words) + "?", audience=audience, settings=corpus_settings)
     assert _numbers_grounded(ans) == []
     if ans.abstained:
-        assert ans.citations == [] and ans.answer == ABSTAIN_TEXT
+        assert ans.citations == () and ans.answer == ABSTAIN_TEXT
 
 
 def test_cli_ask_json(corpus_settings: Any) -> None:

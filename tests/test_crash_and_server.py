@@ -96,9 +96,10 @@ def test_chroma_server_mode(tmp_path: Path, chroma_server: str) -> None:
     assert not (Path(os.environ["CITEQA_INDEX_DIR"]) / "chroma.sqlite3").exists()
     store = open_store(Settings(chroma_url=chroma_server))
     assert store.count() == out1["chunks_total"]
-    from ingest.embedders import get_embedder
+    from rag.pipeline import shared_embedder
 
-    hits = store.query(get_embedder().embed_query("blinatumomab relapse"), k=3)
+    embedder = shared_embedder(Settings().embedder)
+    hits = store.query(embedder.embed_query("blinatumomab relapse"), k=3)
     assert len(hits) == 3 and all(h.chunk.doc_id.startswith("s") for h in hits)
 
 

@@ -90,9 +90,9 @@ def test_length_batches() -> None:
 
 
 def test_factory_builds_bge() -> None:
-    from ingest.embedders import get_embedder
+    from ingest.embedders import make_embedder
 
-    e = get_embedder("bge-small", batch_size=8, threads=1)
+    e = make_embedder("bge-small", batch_size=8, threads=1)
     assert e.name == "bge-small" and e.dim == 384
     assert e.embed_documents(["CD19"]).shape == (1, 384)
 
@@ -116,8 +116,8 @@ def test_session_pool_default_runs_one_text_per_session_run() -> None:
 
 
 def test_factory_default_batch_per_model() -> None:
-    from ingest.embedders import DEFAULT_BATCH, get_embedder
+    from ingest.embedders import DEFAULT_BATCH, make_embedder
 
     assert DEFAULT_BATCH == {"minilm": 64, "bge-small": 1}
-    e = get_embedder("bge-small")
+    e = make_embedder("bge-small")
     assert isinstance(e, BgeSmallOnnxEmbedder) and e.batch_size == 1

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from citeqa.settings import Settings, get_settings
 from cli.main import app
-from ingest.embedders import get_embedder
 from ingest.pipeline import Ingestor
 from ingest.store import ChromaStore, StoreError, open_store
+from rag.pipeline import shared_embedder
 from tests.helpers import BIN, citeqa, free_port, prose, wait_http, write_md
 from tests.robust_support import assert_whole_documents
 
@@ -120,7 +120,9 @@ def test_disk_full_mid_file_keeps_the_previous_index(
     assert ids[key["b"]] == before_ids[key["b"]] and sha[key["b"]] == before_sha[key["b"]]
     assert "2 other files written with it" in msg
     assert_whole_documents(open_store(settings))
-    hits = open_store(settings).query(get_embedder().embed_query("marrow infusion"), k=50)
+    hits = open_store(settings).query(
+        shared_embedder(settings.embedder).embed_query("marrow infusion"), k=50
+    )
     assert {h.chunk.doc_id for h in hits} == {"a", "b", "c"}
     monkeypatch.undo()  # space is back: the next run finishes the job
     report = Ingestor(settings, progress=False).run([docs])
@@ -155,7 +157,7 @@ BAD_ENTRIES = [
 def test_corrupted_manifest_entry_says_rebuild_and_rebuild_recovers(
     first_ingest: tuple[Settings, Path],
 ) -> None:
-    from rag.library import list_documents
+    from rag.pipeline import Pipeline
 
     settings, docs = first_ingest
     good_ids, good_sha = _snapshot(settings)
@@ -168,7 +170,7 @@ def test_corrupted_manifest_entry_says_rebuild_and_rebuild_recovers(
             open_store(settings).manifest()
         assert "corrupt" in str(info.value) and "`citeqa ingest --rebuild`" in str(info.value)
         with pytest.raises(StoreError):
-            list_documents(settings)
+            Pipeline(settings).documents()
         res = run_cli("ingest", str(docs), "--index", str(settings.index_dir))
         assert res.exit_code == 2 and "citeqa ingest --rebuild" in res.stderr, res.stderr
     res = run_cli("ingest", str(docs), "--index", str(settings.index_dir), "--rebuild")
@@ -220,7 +222,7 @@ def chroma(tmp_path: Path) -> Iterator[ChromaServer]:
 
 @pytest.mark.slow
 def test_chroma_server_down_then_back(tmp_path: Path, chroma: ChromaServer) -> None:
-    from rag.answer import Pipeline
+    from rag.pipeline import Pipeline
 
     settings = get_settings(chroma_url=chroma.url)
     report = Ingestor(settings, progress=False).run([_docs(tmp_path / "docs", {"a": 1, "b": 2})])

@@ -10,7 +10,8 @@ import pytest
 
 from citeqa.answer import Answer, Citation
 from citeqa.settings import get_settings
-from ui.feedback import FILENAME, FeedbackStore, quoted_numbers, record_for, to_question
+from evals.feedback_export import quoted_numbers, to_question
+from ui.feedback import FILENAME, FeedbackStore, record_for
 
 
 def cite(n: int, doc_id: str, chunk_id: str) -> Citation:
@@ -96,8 +97,7 @@ def test_thumbs_up_family_grade_and_abstention() -> None:
     q = to_question(record_for("t2", abstained(), 1), family_target=8.0)
     e = q["expect"]
     assert e == {"facts": [], "sources": [], "abstain": True, "max_grade": 9.0}
-    fam = answered(audience="family")
-    fam.readability = {"fk_grade": 6.1}
+    fam = answered(audience="family").replace(readability={"fk_grade": 6.1})
     assert to_question(record_for("t3", fam, 1), family_target=8.0)["expect"]["max_grade"] == 8.0
 
 
@@ -110,7 +110,7 @@ def test_thumbs_down_is_marked_for_review() -> None:
 
 
 def test_export_writes_jsonl_of_rated_answers(tmp_path: Path) -> None:
-    from ui.feedback import export_feedback
+    from evals.feedback_export import export_feedback
 
     s = get_settings(data_dir=tmp_path)
     store = FeedbackStore.for_settings(s)
@@ -130,7 +130,7 @@ def test_export_writes_jsonl_of_rated_answers(tmp_path: Path) -> None:
 
 
 def test_export_keeps_the_latest_rating_of_a_repeated_question(tmp_path: Path) -> None:
-    from ui.feedback import export_feedback
+    from evals.feedback_export import export_feedback
 
     s = get_settings(data_dir=tmp_path)
     store = FeedbackStore.for_settings(s)
@@ -144,7 +144,7 @@ def test_export_keeps_the_latest_rating_of_a_repeated_question(tmp_path: Path) -
 
 
 def test_export_empty_store_writes_empty_file(tmp_path: Path) -> None:
-    from ui.feedback import export_feedback
+    from evals.feedback_export import export_feedback
 
     out = tmp_path / "empty.jsonl"
     assert export_feedback(get_settings(data_dir=tmp_path), out) == 0

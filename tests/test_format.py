@@ -1,6 +1,7 @@
-from citeqa.answer import ABSTAIN_TEXT, Answer, Citation
+from citeqa.answer import Answer, Audience, Citation
 from rag.format import format_answer, format_citation, references_markdown
 from rag.glossary import Term, terms_in
+from tests.helpers import ABSTAIN_TEXT
 
 
 def _cite(n: int = 1, **kw: str) -> Citation:
@@ -27,10 +28,16 @@ def test_citation_line_labels_abstracts() -> None:
 
 
 def test_answer_text_has_references_and_notice() -> None:
-    a = Answer("q", "clinician", "DFS was 94.8%. [1]", False, citations=[_cite()])
-    a.notice = "Ask the care team."
-    a.timings_ms = {"total": 12.0}
-    a.readability = {"fk_grade": 7.5}
+    a = Answer(
+        "q",
+        Audience.CLINICIAN,
+        "DFS was 94.8%. [1]",
+        False,
+        citations=(_cite(),),
+        notice="Ask the care team.",
+        timings_ms={"total": 12.0},
+        readability={"fk_grade": 7.5},
+    )
     out = format_answer(a)
     assert out.index("DFS was") < out.index("Ask the care team") < out.index("References:")
     assert "total 12 ms" in out and "grade 7.5" in out

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from citeqa.answer import CARE_TEAM_NOTE, Answer
+from citeqa.answer import Answer
 from citeqa.settings import Settings, get_settings
 from ingest.pipeline import Ingestor
-from rag.answer import INJECTION_NOTE, Pipeline, get_pipeline
+from rag.pipeline import Pipeline, build_pipeline
 from tests.conftest import CORPUS
+from tests.helpers import CARE_TEAM_NOTE, INJECTION_NOTE
 
 HOSTILE = """---
 doc_id: hostile-note
@@ -63,7 +64,7 @@ def pipelines(
     report = Ingestor(dirty, progress=False).run([docs])
     assert report.failed == [], report.failed
     clean = corpus_settings.model_copy(update={"llm": dirty.llm})
-    return get_pipeline(clean), Pipeline(dirty)
+    return build_pipeline(clean), Pipeline(dirty)
 
 
 def _key(ans: Answer) -> tuple[Any, ...]:

@@ -14,13 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from citeqa.answer import ABSTAIN_TEXT, Answer
+from citeqa.answer import Answer
 from citeqa.settings import LLMSettings, Settings
 from ingest.embed_onnx import BgeSmallOnnxEmbedder
 from ingest.numbers import numbers_supported
 from rag.generate import candidate_sentences, generate_answer
 from rag.llm import make_chat_model, smollm2_gguf_path, stop_gguf_servers
 from rag.support import check_sentence
+from tests.helpers import ABSTAIN_TEXT, PROMPT, as_answer
 from tests.llm_server import LlamaServer
 from tests.passages import passages
 
@@ -55,9 +56,10 @@ def llm_settings(srv: LlamaServer, max_tokens: int = 48) -> Settings:
 def ask(srv: LlamaServer, emb: BgeSmallOnnxEmbedder, question: str) -> tuple[Answer, str]:
     tokens: list[str] = []
     t = time.perf_counter()
-    ans = generate_answer(
-        question, "clinician", passages(), llm_settings(srv), emb, on_token=tokens.append
+    draft = generate_answer(
+        question, "clinician", passages(), llm_settings(srv), emb, PROMPT, on_token=tokens.append
     )
+    ans = as_answer(draft, question)
     raw = "".join(tokens)
     print(f"\n[{time.perf_counter() - t:.1f}s] {question}\nRAW: {raw!r}\nANSWER: {ans.answer!r}")
     print(f"REMOVED: {ans.removed}")
@@ -80,7 +82,7 @@ def assert_checked(ans: Answer, raw: str, threshold: float) -> None:
         if numbers_supported(text, all_text):  # a number the sources never state
             assert any(r.startswith(text) for r in ans.removed), text
     if ans.abstained:
-        assert ans.answer == ABSTAIN_TEXT and ans.sentences == [] and ans.nearest
+        assert ans.answer == ABSTAIN_TEXT and ans.sentences == () and ans.nearest
     else:
         assert ans.sentences and ans.citations
 

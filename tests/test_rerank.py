@@ -4,7 +4,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from rag.rerank import OnnxCrossEncoder, get_reranker
+from rag.pipeline import shared_reranker
+from rag.rerank import OnnxCrossEncoder, make_reranker
 
 PASSAGES = [
     "Blinatumomab is a bispecific T-cell engager that binds CD19 on B cells and CD3 on T cells.",
@@ -80,9 +81,9 @@ def test_timing_batch(ce: OnnxCrossEncoder) -> None:
     assert s.shape == (len(texts),)
 
 
-def test_get_reranker_cached_and_unknown() -> None:
-    r = get_reranker()
-    assert r is get_reranker("ms-marco-minilm-l12")
+def test_builder_shares_one_reranker_and_refuses_unknown() -> None:
+    r = shared_reranker("ms-marco-minilm-l12")
+    assert r is shared_reranker("ms-marco-minilm-l12")
     assert r.name == "ms-marco-minilm-l12"
     with pytest.raises(ValueError, match="unknown reranker"):
-        get_reranker("nope")
+        make_reranker("nope")

@@ -1,5 +1,6 @@
-from citeqa.models import Chunk, Metadata, ScoredChunk, Sentence
-from rag.retrieval import Filters, blend_scores, ce_logit, rrf
+from citeqa.models import Chunk, Filters, Metadata, ScoredChunk, Sentence
+from ingest.store import chroma_where
+from rag.retrieval import blend_scores, ce_logit, rrf
 
 
 def _chunk(cid: str, **meta: object) -> Chunk:
@@ -29,14 +30,14 @@ def test_rrf_is_deterministic_on_ties() -> None:
 
 def test_filters_where_and_match() -> None:
     f = Filters(doc_types=("journal-article",), year_min=2020, year_max=2024)
-    where = f.to_where()
+    where = chroma_where(f)
     assert where is not None and "$and" in where
     assert f.matches(_chunk("x", doc_type="journal-article", year=2021))
     assert not f.matches(_chunk("x", doc_type="journal-article", year=2025))
     assert not f.matches(_chunk("x", doc_type="drug-label", year=2021))
     assert not f.matches(_chunk("x", doc_type="journal-article"))
-    assert Filters().to_where() is None and Filters().is_empty()
-    assert Filters(audience="family").to_where() == {"audience": "family"}
+    assert chroma_where(Filters()) is None and Filters().is_empty()
+    assert chroma_where(Filters(audience="family")) == {"audience": "family"}
     assert Filters(trial="AALL1731").matches(_chunk("x", trial="AALL1731"))
     assert not Filters(trial="AALL1731").matches(_chunk("x", trial="AALL1331"))
 

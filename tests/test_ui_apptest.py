@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from citeqa.answer import ABSTAIN_TEXT, Answer
-from rag.retrieval import Filters
-from tests.helpers import write_md
+from citeqa.answer import Answer
+from citeqa.models import Filters
+from tests.helpers import ABSTAIN_TEXT, write_md
 from tests.ui_support import corpus_index as shared_corpus_index
 from ui.components import escape_markdown
 from ui.state import Pending, Turn
@@ -74,7 +74,8 @@ def card_keys(at: AppTest, turn_id: str) -> list[str]:
 
 
 def test_answer_with_source_cards_and_feedback_is_stored(app_env: Path) -> None:
-    from ui.feedback import FeedbackStore, export_feedback
+    from evals.feedback_export import export_feedback
+    from ui.feedback import FeedbackStore
 
     at = ask(new_app(), DFS_Q)
     [turn] = turns(at)
@@ -152,7 +153,7 @@ def test_family_audience_examples_notice_glossary_and_grade(app_env: Path) -> No
     assert [e.label for e in at.expander if e.label == "What these words mean"]
     shown = " ".join(m.value for m in at.markdown)
     for g in ans.glossary:
-        assert escape_markdown(g["term"]) in shown
+        assert escape_markdown(g.term) in shown
     assert any(c.value.startswith("Reading level: about school grade") for c in at.caption)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from citeqa.answer import Answer
-from rag.retrieval import Filters
+from citeqa.models import Filters
 from ui.components import (
     answer_markdown,
     badge_style,

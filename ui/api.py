@@ -26,8 +26,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from citeqa.errors import StoreError
 from citeqa.settings import Settings
-from ingest.store import StoreError
+from rag.pipeline import Pipeline
 from ui.api_models import (
     ERRORS,
     MODEL_ID,
@@ -97,8 +98,8 @@ def _check_lengths(settings: Settings, question: str, history: list[str]) -> Non
         raise ApiError(422, f"a history item is longer than {limit} characters", "too_long")
 
 
-def create_app(settings: Settings, loader: Callable[[Settings], Any] | None = None) -> FastAPI:
-    """The FastAPI app. ``loader`` builds the pipeline (default rag.answer.get_pipeline)."""
+def create_app(settings: Settings, loader: Callable[[Settings], Pipeline] | None = None) -> FastAPI:
+    """The FastAPI app. ``loader`` builds the pipeline (default rag.pipeline.build_pipeline)."""
     service = Service(settings, loader)
 
     @asynccontextmanager
@@ -194,10 +195,9 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] | None = No
     @app.get("/v1/documents", tags=["index"], dependencies=auth, responses=ERRORS)
     def documents() -> dict[str, Any]:
         """Indexed documents with their chunk counts, and index totals."""
-        from rag.library import index_stats, list_documents
-
+        pipe = service.get()
         try:
-            return {"documents": list_documents(settings), "stats": index_stats(settings)}
+            return {"documents": pipe.documents(), "stats": pipe.stats()}
         except StoreError as exc:
             raise ApiError(
                 503, f"the vector store is unavailable: {exc}", "store_unavailable"

@@ -14,9 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from citeqa.answer import Answer
-from citeqa.models import DocType
+from citeqa.models import DocType, Filters
 from rag.format import references_markdown
-from rag.retrieval import Filters
 
 MODEL_ID = "citeqa"
 MODEL_CREATED = 1_735_689_600  # 2025-01-01, a fixed "created" for /v1/models
@@ -262,7 +261,7 @@ def chat_tail(ans: Answer) -> str:
     if ans.notice:
         parts.append(ans.notice)
     if ans.glossary:
-        words = "\n".join(f"- {g.get('term', '')}: {g.get('definition', '')}" for g in ans.glossary)
+        words = "\n".join(f"- {g.term}: {g.definition}" for g in ans.glossary)
         parts.append(f"What these words mean:\n{words}")
     if ans.citations:
         parts.append(references_markdown(ans.citations))

@@ -20,20 +20,19 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citeqa.answer import Answer
+from citeqa.errors import CiteqaError, StoreError
+from citeqa.models import Filters
 from citeqa.settings import Settings
-from ingest.store import StoreError
-from rag.answer import drop_pipeline
-from rag.retrieval import Filters
+from rag.pipeline import Pipeline, drop_pipeline
 from ui.api_models import ApiError, chunk_json, completion_id, error_json, final_chunks, sse
 
 log = logging.getLogger("citeqa.api")
-WARM_QUERY = "blinatumomab minimal residual disease"
 
 
-def _default_loader(settings: Settings) -> Any:
-    from rag.answer import get_pipeline
+def _default_loader(settings: Settings) -> Pipeline:
+    from rag.pipeline import build_pipeline
 
-    return get_pipeline(settings)
+    return build_pipeline(settings)
 
 
 class Admission:
@@ -76,12 +75,14 @@ class Admission:
 class Service:
     """The shared pipeline, its loading state, and store-failure handling."""
 
-    def __init__(self, settings: Settings, loader: Callable[[Settings], Any] | None = None) -> None:
+    def __init__(
+        self, settings: Settings, loader: Callable[[Settings], Pipeline] | None = None
+    ) -> None:
         self.settings = settings
         srv = settings.server  # max_active/max_queue: optional ServerSettings fields
         self.admission = Admission(srv.max_active, srv.max_queue)
         self._loader = loader or _default_loader
-        self._pipeline: Any = None
+        self._pipeline: Pipeline | None = None
         self._lock = threading.Lock()
         self._loading = threading.Event()
         self._stop = threading.Event()
@@ -108,17 +109,17 @@ class Service:
         finally:
             self._loading.clear()
 
-    def _load(self) -> Any:
+    def _load(self) -> Pipeline:
         with self._lock:
             if self._pipeline is None:
                 p = self._loader(self.settings)
-                p.retriever.retrieve(WARM_QUERY, k=1)  # loads the models, builds BM25
+                p.warm_up()  # loads the models, builds BM25
                 if self.settings.llm.provider != "none":
                     p.chat_model()
                 self._pipeline, self.error = p, ""
             return self._pipeline
 
-    def get(self) -> Any:
+    def get(self) -> Pipeline:
         """The ready pipeline; ApiError(503) while loading or when the store is down."""
         p = self._pipeline
         if p is not None:
@@ -138,22 +139,15 @@ class Service:
             log.exception("loading failed")
             raise ApiError(503, self.error, "load_failed") from exc
 
-    def drop(self, pipeline: Any) -> None:
+    def drop(self, pipeline: Pipeline) -> None:
         with self._lock:
             if self._pipeline is pipeline:
                 self._pipeline = None
                 drop_pipeline(self.settings)
 
-    def store_alive(self, pipeline: Any) -> bool:
-        try:
-            pipeline.retriever.store.count()
-            return True
-        except Exception:
-            return False
-
     def answer(
         self,
-        pipeline: Any,
+        pipeline: Pipeline,
         question: str,
         audience: str,
         history: list[str],
@@ -162,29 +156,24 @@ class Service:
     ) -> Answer:
         """Run the pipeline (blocking); store failures become ApiError(503) and drop it."""
         try:
-            return pipeline.answer(question, audience, history, filters, on_token)  # type: ignore[no-any-return]
+            return pipeline.answer(question, audience, history, filters, on_token)
         except StoreError as exc:
             self.drop(pipeline)
             raise ApiError(
                 503, f"the vector store is unavailable: {exc}", "store_unavailable"
             ) from exc
-        except Exception as exc:
-            if self.store_alive(pipeline):
-                raise
-            self.drop(pipeline)
-            raise ApiError(
-                503, f"the vector store is unreachable: {exc}", "store_unavailable"
-            ) from exc
+        except CiteqaError as exc:
+            raise ApiError(exc.http_status, exc.message, type(exc).__name__) from exc
 
     def health(self) -> dict[str, Any]:
         p = self.get()
-        try:
-            chunks = p.retriever.store.count()
-        except Exception as exc:
+        state = p.health()
+        if not state["ok"]:
             self.drop(p)
             raise ApiError(
-                503, f"the vector store is unreachable: {exc}", "store_unavailable"
-            ) from exc
+                503, f"the vector store is unreachable: {state['error']}", "store_unavailable"
+            )
+        chunks = state["chunks"]
         s = self.settings
         return {
             "status": "ready",
@@ -254,7 +243,7 @@ async def _no_receive() -> Message:
 
 
 async def bridge(
-    service: Service, pipeline: Any, args: tuple[Any, ...], live: bool
+    service: Service, pipeline: Pipeline, args: tuple[Any, ...], live: bool
 ) -> AsyncIterator[tuple[str, Any]]:
     """Run the pipeline in a worker thread; yield ("token", str)..., then ("answer", Answer)
     or ("error", ApiError). Tokens cross to the event loop through a queue."""
@@ -292,7 +281,7 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 async def ask_events(
-    service: Service, request: Request, pipeline: Any, args: tuple[Any, ...]
+    service: Service, request: Request, pipeline: Pipeline, args: tuple[Any, ...]
 ) -> AsyncIterator[str]:
     async with service.admission.slot(request):
         async for kind, item in bridge(service, pipeline, args, live=True):
@@ -306,7 +295,7 @@ async def ask_events(
 
 
 async def chat_events(
-    service: Service, request: Request, pipeline: Any, args: tuple[Any, ...], usage: bool
+    service: Service, request: Request, pipeline: Pipeline, args: tuple[Any, ...], usage: bool
 ) -> AsyncIterator[str]:
     """OpenAI chat.completion.chunk events; the answer text streams without a trailing space."""
     cid, created = completion_id(), int(time.time())

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from urllib.parse import urlparse
 
 import streamlit as st
 
 from citeqa.answer import Answer, Citation
 from citeqa.settings import Settings, get_settings
-from rag.answer import Pipeline, get_pipeline
 from rag.format import doc_type_label
-from rag.library import list_documents
+from rag.pipeline import Pipeline, build_pipeline
 
 # Every ASCII punctuation character that means something to (GitHub/Streamlit) markdown.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&^=\"'@%])")
@@ -138,32 +137,14 @@ def current_settings() -> Settings:
     return get_settings()
 
 
-def index_key(settings: Settings) -> str:
-    return f"{settings.chroma_url or settings.index_dir}|{settings.collection_name()}"
-
-
-@st.cache_resource(show_spinner=False)
-def _pipeline(key: str, _settings: Settings) -> Pipeline:
-    return get_pipeline(_settings)
-
-
 def load_pipeline(settings: Settings) -> Pipeline:
-    """Models, index and retriever: loaded once per process and shared by all sessions."""
-    return _pipeline(settings.model_dump_json(), settings)
-
-
-@st.cache_data(ttl=60, show_spinner=False)
-def _documents(key: str, _settings: Settings) -> list[dict[str, object]]:
-    return list_documents(_settings)
+    """The process's pipeline for ``settings`` (built once by the builder, shared by sessions)."""
+    return build_pipeline(settings)
 
 
 def indexed_documents(settings: Settings) -> list[dict[str, object]]:
-    """The indexed documents (cached for a minute; cleared after an upload)."""
-    return _documents(index_key(settings), settings)
-
-
-def forget_documents() -> None:
-    _documents.clear()
+    """The indexed documents (read from the index's manifest)."""
+    return load_pipeline(settings).documents()
 
 
 # -- Streamlit rendering -------------------------------------------------------------------------
@@ -190,7 +171,7 @@ def render_source_card(c: Citation, key: str) -> None:
             )
 
 
-def render_sources(cites: list[Citation], prefix: str, heading: str) -> None:
+def render_sources(cites: Sequence[Citation], prefix: str, heading: str) -> None:
     if not cites:
         return
     st.markdown(f"**{heading}**")
@@ -203,8 +184,7 @@ def render_glossary(ans: Answer) -> None:
         return
     with st.expander("What these words mean", expanded=True, icon=":material/menu_book:"):
         for g in ans.glossary:
-            term, definition = g.get("term", ""), g.get("definition", "")
-            st.markdown(f"**{escape_markdown(term)}**: {escape_markdown(definition)}")
+            st.markdown(f"**{escape_markdown(g.term)}**: {escape_markdown(g.definition)}")
 
 
 def render_answer(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from citeqa.answer import Answer
-from rag.retrieval import Filters
+from citeqa.models import Filters
 
 AUDIENCES = ("clinician", "family")
 TURNS, QUEUE, LOCK, BUSY = "citeqa_turns", "citeqa_queue", "citeqa_lock", "citeqa_busy"

@@ -9,9 +9,10 @@ from typing import Any
 import streamlit as st
 
 from citeqa.answer import Answer
+from citeqa.domain import Texts
+from citeqa.models import Filters
 from citeqa.settings import Settings
 from rag.format import doc_type_label
-from rag.retrieval import Filters
 from ui.components import (
     current_settings,
     escape_markdown,
@@ -23,24 +24,6 @@ from ui.feedback import FeedbackStore, record_for
 from ui.state import AUDIENCES, ChatState, Pending, Turn, make_filters
 
 AUDIENCE_NAMES = {"clinician": "Clinician", "family": "Family"}
-EXAMPLES: dict[str, tuple[str, ...]] = {
-    "clinician": (
-        "What was the 4-year DFS in AALL1731?",
-        "How did blinatumomab change outcomes for children with MRD ≥ 0.01% in AALL1731?",
-        "How often did cytokine release syndrome occur with blinatumomab?",
-        "What is the recommended blinatumomab dose for patients under 45 kg?",
-    ),
-    "family": (
-        "What is blinatumomab?",
-        "How is blinatumomab given to my child?",
-        "What side effects can blinatumomab cause?",
-        "Did adding blinatumomab help children with standard-risk leukemia?",
-    ),
-}
-NOT_ADVICE = (
-    "Information from published studies, **not medical advice**. "
-    "Talk to your child's care team about any decision."
-)
 AVATARS = {"user": ":material/person:", "assistant": ":material/local_library:"}
 RUN_WAIT_S = 180.0  # how long a run waits for a previous run of the same session
 
@@ -175,6 +158,11 @@ def process_queue(state: ChatState, settings: Settings) -> None:
             answer_pending(state, p, settings)
 
 
+def texts(settings: Settings) -> Texts:
+    """The domain profile's texts (intro, examples, the not-advice line)."""
+    return load_pipeline(settings).profile.texts
+
+
 def sidebar(settings: Settings) -> None:
     with st.sidebar:
         st.markdown("### :material/local_library: citeqa")
@@ -193,7 +181,7 @@ def sidebar(settings: Settings) -> None:
         aud = audience()
         st.markdown("**Try asking**")
         with st.container(key="examples", gap="small"):
-            for i, q in enumerate(EXAMPLES[aud]):
+            for i, q in enumerate(getattr(texts(settings).examples, aud)):
                 st.button(
                     q,
                     key=f"example-{aud}-{i}",
@@ -210,7 +198,7 @@ def sidebar(settings: Settings) -> None:
             width="stretch",
             key="new-conversation",
         )
-        st.caption(NOT_ADVICE)
+        st.caption(texts(settings).not_advice)
 
 
 def filters_panel(settings: Settings) -> None:
@@ -251,23 +239,10 @@ def filters_panel(settings: Settings) -> None:
             st.session_state["f_years_full"] = None
 
 
-INTRO = {
-    "clinician": (
-        "Ask about trial results, dosing, adverse events or monitoring. Each answer is made of "
-        "sentences quoted from indexed studies, drug labels and registry records, with numbered "
-        "source cards you can check."
-    ),
-    "family": (
-        "Ask in your own words. Answers use short sentences from plain-language explainers and "
-        "published studies, explain hard words, and show where every sentence comes from."
-    ),
-}
-
-
 def welcome(settings: Settings) -> None:
     aud = audience()
-    st.markdown("#### Questions about childhood B-ALL and blinatumomab")
-    st.markdown(INTRO[aud])
+    st.markdown(f"#### {texts(settings).ui_title}")
+    st.markdown(getattr(texts(settings).intro, aud))
     try:
         docs = indexed_documents(settings)
     except Exception:
@@ -280,9 +255,9 @@ def welcome(settings: Settings) -> None:
         )
         return
     with st.container(horizontal=True, key="welcome-examples"):
-        for i, q in enumerate(EXAMPLES[aud][:3]):
+        for i, q in enumerate(getattr(texts(settings).examples, aud)[:3]):
             st.button(q, key=f"welcome-{aud}-{i}", on_click=on_example, args=(q,))
-    st.caption(NOT_ADVICE)
+    st.caption(texts(settings).not_advice)
 
 
 def main() -> None:

@@ -7,10 +7,11 @@ from typing import Any
 
 import streamlit as st
 
+from citeqa.errors import UploadError
 from citeqa.settings import Settings
 from rag.format import doc_type_label
-from rag.library import UploadError, check_upload, index_stats, ingest_upload
-from ui.components import current_settings, forget_documents, indexed_documents
+from rag.library import check_upload
+from ui.components import current_settings, indexed_documents, load_pipeline
 
 UPLOAD_TYPES = ["pdf", "md", "markdown", "txt"]
 
@@ -31,7 +32,7 @@ def document_rows(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def show_library(settings: Settings) -> None:
     try:
         docs = indexed_documents(settings)
-        stats = index_stats(settings)
+        stats = load_pipeline(settings).stats()
     except Exception as exc:
         st.error(f"Cannot read the index: {exc}", icon=":material/error:")
         return
@@ -64,7 +65,7 @@ def add_file(name: str, data: bytes, settings: Settings) -> None:
             st.write("Checking the file…")
             safe = check_upload(name, data, settings.ingest.max_file_mb)
             st.write("Reading, splitting into passages and indexing…")
-            report = ingest_upload(name, data, settings)
+            report = load_pipeline(settings).add_document(name, data)
         except UploadError as exc:
             status.update(label=f"{name} was not added", state="error")
             st.error(f"Not added: {exc}.", icon=":material/block:")
@@ -87,7 +88,6 @@ def add_file(name: str, data: bytes, settings: Settings) -> None:
             state="complete",
             expanded=False,
         )
-    forget_documents()
     st.session_state["library-added"] = (
         f"{safe} is in the library ({report.get('docs', 0)} document(s), "
         f"{report.get('new_chunks', 0)} new passages) and can be cited now."

@@ -1,0 +1,133 @@
+"""``compose_answer``: the one place an :class:`~citeqa.answer.Answer` is built.
+
+Answerers (extractive, generative) decide *what* to say as a :class:`Draft`: cited units, their
+citations, or an abstention with its reason. ``compose_answer`` turns a draft into the frozen
+Answer every surface reads: the answer text with its ``[n]`` markers, notices, the glossary for
+families, readability and timings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from citeqa.answer import (
+    AbstainReason,
+    Answer,
+    AnswerSentence,
+    Audience,
+    Citation,
+    GlossaryEntry,
+    Notice,
+    QueryView,
+    RetrievedPassage,
+)
+from citeqa.models import ScoredChunk
+from rag.glossary import Term, terms_in
+from rag.readability import fk_grade
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What an answerer decided: cited units, or an abstention with its reason."""
+
+    units: tuple[AnswerSentence, ...]
+    citations: tuple[Citation, ...]
+    abstained: bool
+    reason: AbstainReason | None = None
+    nearest: tuple[Citation, ...] = ()
+    mode: str = "extractive"
+    removed: tuple[str, ...] = ()
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the pipeline knows about the question beyond the draft."""
+
+    question: str
+    audience: Audience
+    abstain_text: str
+    resolved: str = ""
+    notices: tuple[Notice, ...] = ()
+    query: QueryView | None = None
+    retrieved: tuple[RetrievedPassage, ...] = ()
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+
+
+def unit_text(u: AnswerSentence) -> str:
+    """One unit as shown: a sentence, or a lead-in with its list items, then its markers."""
+    markers = "".join(f"[{n}]" for n in u.citations)
+    body = u.text if not u.items else "\n".join([u.text, *(f"- {i}" for i in u.items)])
+    return f"{body} {markers}".rstrip()
+
+
+def answer_text(units: Sequence[AnswerSentence]) -> str:
+    """The answer text: units joined by spaces (a list starts and ends its own lines)."""
+    out: list[str] = []
+    for i, u in enumerate(units):
+        if i:
+            out.append("\n" if u.items or units[i - 1].items else " ")
+        out.append(unit_text(u))
+    return "".join(out)
+
+
+def plain_text(units: Sequence[AnswerSentence]) -> str:
+    """The units' text without markers (sentences and list items), for readability."""
+    return " ".join(" ".join([u.text, *u.items]) for u in units)
+
+
+def retrieved_of(passages: Sequence[ScoredChunk]) -> tuple[RetrievedPassage, ...]:
+    """The passages the answerer read, in rank order."""
+    return tuple(
+        RetrievedPassage(i, p.chunk.chunk_id, p.chunk.doc_id, p.chunk.text, round(p.score, 4))
+        for i, p in enumerate(passages, start=1)
+    )
+
+
+def compose_answer(draft: Draft, ctx: Context, glossary: tuple[Term, ...]) -> Answer:
+    """The Answer for ``draft`` in ``ctx`` (see the module docstring)."""
+    notice = " ".join(n.text for n in ctx.notices)
+    timings = {k: round(v, 1) for k, v in {**draft.timings_ms, **ctx.timings_ms}.items()}
+    if draft.abstained:
+        return Answer(
+            question=ctx.question,
+            audience=ctx.audience,
+            answer=ctx.abstain_text,
+            abstained=True,
+            nearest=draft.nearest,
+            notices=ctx.notices,
+            abstain_reason=draft.reason,
+            query=ctx.query,
+            readability={"fk_grade": round(fk_grade(ctx.abstain_text), 2)},
+            timings_ms=timings,
+            retrieved=ctx.retrieved,
+            mode=draft.mode,
+            resolved_question=ctx.resolved,
+            notice=notice,
+            removed=draft.removed or ((draft.reason.text,) if draft.reason else ()),
+        )
+    plain = plain_text(draft.units)
+    entries: tuple[GlossaryEntry, ...] = ()
+    if ctx.audience is Audience.FAMILY:
+        entries = tuple(
+            GlossaryEntry(g["term"], g["definition"]) for g in terms_in(plain, glossary)
+        )
+    return Answer(
+        question=ctx.question,
+        audience=ctx.audience,
+        answer=answer_text(draft.units),
+        abstained=False,
+        sentences=draft.units,
+        citations=draft.citations,
+        notices=ctx.notices,
+        query=ctx.query,
+        glossary=entries,
+        readability={"fk_grade": round(fk_grade(plain), 2)},
+        timings_ms=timings,
+        retrieved=ctx.retrieved,
+        mode=draft.mode,
+        resolved_question=ctx.resolved,
+        notice=notice,
+        removed=draft.removed,
+    )

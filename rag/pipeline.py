@@ -1,0 +1,239 @@
+"""The one builder: ``build_pipeline(settings)`` creates every part once and holds the only cache.
+
+A :class:`Pipeline` is what the chat, the HTTP API, the CLI and the benchmarks use: ``answer()``,
+``warm_up()``, ``health()``, ``documents()``, ``add_document()``, ``remove_document()`` and
+``ingest()``. None of them imports the store, the models or chromadb. Parts are created lazily
+(the embedder on first retrieval or ingest, the cross-encoder on first rerank), so building a
+pipeline is cheap and ``citeqa --help`` stays instant.
+
+Models are shared by every pipeline of the process that uses the same model settings
+(:func:`shared_embedder`, :func:`shared_reranker`); pipelines are shared per distinct Settings.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from citeqa.answer import Answer, Audience
+from citeqa.domain import DomainProfile, load_profile
+from citeqa.errors import EmptyIndexError, StoreError
+from citeqa.models import Filters
+from citeqa.protocols import ChatModel, Embedder, Reranker, VectorStore
+from citeqa.settings import EmbedderSettings, Settings, get_settings
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport
+    from rag.answer import Answerer
+    from rag.glossary import Term
+    from rag.retrieval import HybridRetriever
+
+_LOCK = threading.RLock()
+_PIPELINES: dict[str, Pipeline] = {}
+_MODELS: dict[tuple[str, ...], Any] = {}
+
+
+def shared_embedder(cfg: EmbedderSettings) -> Embedder:
+    """The process's embedder for these settings (created on first use)."""
+    from ingest.embedders import make_embedder
+
+    key = ("embedder", cfg.name, str(cfg.batch_size), str(cfg.threads))
+    with _LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = make_embedder(cfg.name, cfg.batch_size, cfg.threads)
+        model: Embedder = _MODELS[key]
+        return model
+
+
+def shared_reranker(name: str) -> Reranker:
+    """The process's cross-encoder ``name`` (created on first use)."""
+    from rag.rerank import make_reranker
+
+    key = ("reranker", name)
+    with _LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = make_reranker(name)
+        model: Reranker = _MODELS[key]
+        return model
+
+
+class Pipeline:
+    """Every part of citeqa for one Settings: store, models, retriever, answerer, profile."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: VectorStore | None = None,
+        embedder: Embedder | None = None,
+        reranker: Reranker | None = None,
+        chat_model: ChatModel | None = None,
+    ) -> None:
+        self.settings = settings
+        self.profile: DomainProfile = load_profile(settings.profile)
+        self._store = store
+        self._embedder = embedder
+        self._reranker = reranker
+        self._chat_model = chat_model
+        self._retriever: HybridRetriever | None = None
+        self._answerer: Answerer | None = None
+        self._glossary: tuple[Term, ...] | None = None
+        self._lock = threading.RLock()
+
+    # -- parts (created on first use) ---------------------------------------------------------
+    @property
+    def store(self) -> VectorStore:
+        with self._lock:
+            if self._store is None:
+                from ingest.store import open_store
+
+                self._store = open_store(self.settings)
+            return self._store
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = shared_embedder(self.settings.embedder)
+            return self._embedder
+
+    @property
+    def reranker(self) -> Reranker:
+        with self._lock:
+            if self._reranker is None:
+                self._reranker = shared_reranker(self.settings.retrieval.reranker)
+            return self._reranker
+
+    def chat_model(self) -> ChatModel:
+        with self._lock:
+            if self._chat_model is None:
+                from rag.llm import make_chat_model
+
+                self._chat_model = cast(ChatModel, make_chat_model(self.settings.llm))
+            return self._chat_model
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        with self._lock:
+            if self._retriever is None:
+                from rag.retrieval import HybridRetriever
+
+                self._retriever = HybridRetriever(
+                    self.settings, self.store, lambda: self.embedder, lambda: self.reranker
+                )
+            return self._retriever
+
+    @property
+    def glossary(self) -> tuple[Term, ...]:
+        with self._lock:
+            if self._glossary is None:
+                from rag.glossary import load_glossary
+
+                self._glossary = load_glossary(self.profile.glossary_path())
+            return self._glossary
+
+    @property
+    def answerer(self) -> Answerer:
+        with self._lock:
+            if self._answerer is None:
+                from rag.answer import Answerer
+
+                self._answerer = Answerer(self)
+            return self._answerer
+
+    # -- what the surfaces use ----------------------------------------------------------------
+    def answer(
+        self,
+        question: str,
+        audience: Audience | str = Audience.CLINICIAN,
+        history: Sequence[str] = (),
+        filters: Filters | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer ``question`` from the indexed literature, with numbered citations.
+
+        Raises InputError for an unknown audience, StoreError when the index is unreachable."""
+        return self.answerer.answer(question, audience, history, filters, on_token)
+
+    def warm_up(self) -> None:
+        """Load the models and the BM25 index now (the first question is then fast)."""
+        if self.store.count() == 0:
+            return
+        self.answer(self.profile.texts.warm_up_question)
+
+    def health(self) -> dict[str, Any]:
+        """``{"ok": bool, "chunks": int, "error": str}``: is the index reachable?"""
+        try:
+            return {"ok": True, "chunks": self.store.count(), "error": ""}
+        except StoreError as exc:
+            return {"ok": False, "chunks": 0, "error": str(exc)}
+
+    def require_documents(self) -> None:
+        """Raise EmptyIndexError when nothing is indexed yet."""
+        if self.store.count() == 0:
+            raise EmptyIndexError("the index is empty")
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Indexed documents: doc_id, title, doc_type, year, chunks, source."""
+        from rag.library import list_documents
+
+        return list_documents(self.store)
+
+    def stats(self) -> dict[str, int]:
+        """``{"files", "documents", "chunks"}`` of the index."""
+        from rag.library import index_stats
+
+        return index_stats(self.store)
+
+    def ingest(self, paths: Sequence[Path], prune: bool = False, progress: bool | None = None):  # type: ignore[no-untyped-def]
+        """Ingest files or folders (incremental); returns the IngestReport."""
+        from ingest.pipeline import Ingestor
+
+        report: IngestReport = Ingestor(
+            self.settings, store=self.store, embedder=self.embedder, progress=progress
+        ).run(list(paths), prune=prune)
+        return report
+
+    def add_document(self, name: str, data: bytes) -> dict[str, Any]:
+        """Store an uploaded file under ``data_dir/uploads`` and ingest it (UploadError if it is
+        refused before parsing); returns the ingest report as JSON."""
+        from rag.library import save_upload
+
+        path = save_upload(name, data, self.settings)
+        report = self.ingest([path], progress=False)
+        if report.failed:
+            path.unlink(missing_ok=True)
+        return report.to_json()
+
+    def remove_document(self, source: str) -> bool:
+        """Remove the file ``source`` (a manifest key or a file name) and its chunks from the
+        index; False when no such file is indexed."""
+        from rag.library import remove_source
+
+        return remove_source(self.store, source)
+
+    def reset_index(self) -> None:
+        """Drop this index identity's data (for ``citeqa ingest --rebuild``)."""
+        with self._lock:
+            self.store.reset()
+            self._store = None
+            self._retriever = None
+            self._answerer = None
+
+
+def build_pipeline(settings: Settings | None = None) -> Pipeline:
+    """The shared Pipeline for ``settings`` (one per distinct Settings in this process)."""
+    settings = settings or get_settings()
+    key = settings.model_dump_json()
+    with _LOCK:
+        if key not in _PIPELINES:
+            _PIPELINES[key] = Pipeline(settings)
+        return _PIPELINES[key]
+
+
+def drop_pipeline(settings: Settings | None = None) -> None:
+    """Forget the shared Pipeline for ``settings`` (e.g. after the store went away)."""
+    key = (settings or get_settings()).model_dump_json()
+    with _LOCK:
+        _PIPELINES.pop(key, None)
