@@ -50,12 +50,33 @@ class Prompt(Strict):
     style: PerAudience
 
 
+class Vocabulary(Strict):
+    common_acronyms: tuple[str, ...] = Field(
+        description="Acronyms that are words of the field, not names of studies or reports."
+    )
+    journal_aliases: dict[str, str] = Field(description="How people write a journal -> venue.")
+    abbreviations: dict[str, str] = Field(description="General clinical shorthand -> long form.")
+    synonyms: tuple[tuple[str, ...], ...] = Field(description="Groups of words of one meaning.")
+    drug_suffixes: tuple[str, ...] = Field(description="Word endings of drug names.")
+    statistics: dict[str, tuple[str, ...]] = Field(
+        description="Statistic type (hr, ci, p, median, count, duration, rate, dose) -> the "
+        "words of a question that ask for it."
+    )
+    generic_words: tuple[str, ...] = Field(
+        description="Words that carry no topic of their own in a question."
+    )
+
+
 class DomainProfile(Strict):
     name: str
     description: str
     glossary: str = Field(description="Glossary YAML, relative to the repository root.")
+    boilerplate: str = Field(
+        description="Regex of the documents' own framing sentences, never quoted as answers."
+    )
     texts: Texts
     prompt: Prompt
+    vocabulary: Vocabulary
 
     def glossary_path(self) -> Path:
         p = Path(self.glossary)

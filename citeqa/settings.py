@@ -98,13 +98,26 @@ class RetrievalSettings(Group):
 
 
 class AnswerSettings(Group):
-    max_sentences: int = Field(4, ge=1, le=12, description="Sentences in an extractive answer.")
-    abstain_threshold: float = Field(
-        0.0,
-        description="Minimum cross-encoder logit of the best passage; below it the answer abstains.",
+    max_sentences: int = Field(
+        4, ge=1, le=12, description="Units (sentences or lists) quoted in an extractive answer."
     )
-    sentence_threshold: float = Field(
-        -4.0, description="Minimum cross-encoder logit for a sentence to be used in an answer."
+    passages: int = Field(
+        20,
+        ge=1,
+        le=200,
+        description="Fused passages whose sentences and lists are candidates for an answer.",
+    )
+    units: int = Field(
+        40,
+        ge=1,
+        le=400,
+        description="Candidate units (the best by topic words and slots) read by the "
+        "cross-encoder for an answer.",
+    )
+    ranker: Path | None = Field(
+        Path(__file__).resolve().parent / "ranker.json",
+        description="Coefficients and thresholds of the answer ranker (written by "
+        "`citeqa eval fit`; missing file = the hand-set defaults of rag/ranker.py).",
     )
     support_similarity: float = Field(
         0.55,
@@ -113,6 +126,11 @@ class AnswerSettings(Group):
         description="LLM mode: minimum embedding similarity between a sentence and its cited passages.",
     )
     family_max_grade: float = Field(8.0, description="Target Flesch-Kincaid grade for families.")
+    spelling: bool = Field(
+        True,
+        description="Correct misspelled ordinary words in questions (index, English and medical "
+        "word lists); names are never changed, a near miss gets 'Did you mean'.",
+    )
 
 
 class LLMSettings(Group):

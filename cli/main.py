@@ -187,6 +187,24 @@ def eval_questions(
     run_questions(file, settings_for(index), out, as_json)
 
 
+@eval_app.command("fit")
+def eval_fit(
+    folders: Annotated[list[Path], typer.Argument(help="Dev question folders.")],
+    out: Annotated[Path | None, typer.Option(help="Ranker file to write.")] = None,
+    cost: Annotated[
+        float, typer.Option(help="Cost of answering an unanswerable question (refusing = 1).")
+    ] = 2.0,
+    index: IndexOpt = None,
+) -> None:
+    """Fit the answer ranker on dev questions (grouped cross-validation) and write it."""
+    from evals.fit import run_fit
+
+    settings = settings_for(index)
+    target = out or settings.answer.ranker
+    report = run_fit(folders, settings, Path(target), cost)
+    typer.echo(json.dumps(report, indent=2))
+
+
 @eval_app.command("heldout")
 def eval_heldout(
     folder: Annotated[Path, typer.Argument(help="The held-out question folder.")] = Path(

@@ -1,87 +1,47 @@
-"""``answer()``: the whole pipeline, from a question to an Answer with numbered citations."""
+"""The answer path: a question becomes a frozen :class:`~citeqa.answer.Answer`.
+
+1. The question is parsed once into a :class:`~rag.query.Query` (slots, flags, follow-up).
+2. A named entity the index never mentions, or a near-miss identifier ("Did you mean"), is a
+   reason to abstain before anything is retrieved.
+3. Hybrid retrieval (BM25 + dense, fused) finds the passages; their quotable units (sentences
+   and lists) are scored by the cross-encoder, bound to the slots and ranked (rag/select.py).
+4. The chosen units are quoted verbatim with numbered citations, or the answer abstains naming
+   the first unbound slot. The generative mode (an LLM) replaces step 4 when configured.
+"""
 
 from __future__ import annotations
 
+import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from citeqa.answer import AbstainReason, Answer, AnswerSentence, Audience, Citation, Notice
+from citeqa.answer import (
+    AbstainReason,
+    Answer,
+    AnswerSentence,
+    Audience,
+    Citation,
+    Notice,
+    QueryView,
+    SlotValue,
+    UnitKind,
+)
 from citeqa.errors import InputError
 from citeqa.models import Filters, ScoredChunk
-from citeqa.protocols import Reranker
 from citeqa.settings import Settings
-from rag import question as qa
+from rag.candidates import units_from
 from rag.compose import Context, Draft, compose_answer, retrieved_of
-from rag.extractive import Candidate, Selection, select, states_asked
-from rag.readability import fk_grade
-from rag.retrieval import HybridRetriever, ce_logit
+from rag.entities import EntityIndex
+from rag.lexicon import IndexLexicon
+from rag.query import Query, Understanding, parse_query, without_carried_names
+from rag.ranker import RankerModel, load_ranker
+from rag.select import Choice, Scored, choose, score_units
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
-
-
-def compose(
-    sentences: Sequence[Candidate],
-) -> tuple[tuple[AnswerSentence, ...], tuple[Citation, ...]]:
-    """The cited units and citations (numbered by first use) of the chosen sentences."""
-    numbers: dict[str, int] = {}
-    quotes: dict[str, list[str]] = {}
-    passages: dict[str, ScoredChunk] = {}
-    out: list[AnswerSentence] = []
-    for c in sentences:
-        cid = c.passage.chunk.chunk_id
-        n = numbers.setdefault(cid, len(numbers) + 1)
-        quotes.setdefault(cid, []).append(c.text)
-        passages[cid] = c.passage
-        out.append(AnswerSentence(c.text, (n,)))
-    cites = tuple(
-        Citation.from_chunk(n, passages[cid], " ".join(quotes[cid])) for cid, n in numbers.items()
-    )
-    return tuple(out), cites
-
-
-def nearest_sources(
-    passages: Sequence[ScoredChunk], sel: Selection, k: int = 3
-) -> tuple[Citation, ...]:
-    best_sentence: dict[str, str] = {}
-    for c in sorted(sel.candidates, key=lambda c: -c.score):
-        best_sentence.setdefault(c.passage.chunk.chunk_id, c.text)
-    out = []
-    for i, sc in enumerate(passages[:k], start=1):
-        quote = best_sentence.get(sc.chunk.chunk_id) or (sc.chunk.sentence_texts() or [""])[0]
-        out.append(Citation.from_chunk(i, sc, quote))
-    return tuple(out)
-
-
-def trim_for_family(chosen: list[Candidate], max_grade: float) -> list[Candidate]:
-    """Drop sentences while the answer reads above ``max_grade``, but only when dropping one
-    actually lowers the grade (short plain sentences often bring it down)."""
-    chosen = list(chosen)
-
-    def grade(cs: list[Candidate]) -> float:
-        return fk_grade(" ".join(c.text for c in cs))
-
-    current = grade(chosen)
-    while len(chosen) > 1 and current > max_grade:
-        options = [(grade(chosen[:i] + chosen[i + 1 :]), i) for i in range(1, len(chosen))]
-        best_grade, i = min(options)
-        if best_grade >= current:
-            break
-        del chosen[i]
-        current = best_grade
-    return chosen
-
-
-STATING_POOL = 40  # fused ranks below the top k searched for passages stating the asked figure
-STATING_EXTRA = 2
-
-
-def stating(more: Sequence[ScoredChunk], needs: qa.QuestionNeeds) -> list[ScoredChunk]:
-    """Passages ranked just below the top k that state the asked figure (see
-    :func:`states_asked`). Chunk-level ranking dilutes a single figure sentence among the
-    other results of a long passage; the sentence-level scorer then judges it on its own."""
-    return [p for p in more[:STATING_POOL] if states_asked(p, needs)][:STATING_EXTRA]
+    from rag.retrieval import HybridRetriever, Snapshot
 
 
 class Answerer:
@@ -89,16 +49,30 @@ class Answerer:
 
     def __init__(self, parts: Pipeline) -> None:
         self.parts = parts
-        self.settings = parts.settings
+        self.settings: Settings = parts.settings
         self.texts = parts.profile.texts
+        self.vocab = parts.profile.vocabulary
+        self.model: RankerModel = load_ranker(self.settings.answer.ranker)
+        self.boilerplate = re.compile(parts.profile.boilerplate, re.I)
+        self._understanding: tuple[str, Understanding] | None = None
+        self._lock = threading.Lock()
 
     @property
     def retriever(self) -> HybridRetriever:
         return self.parts.retriever
 
-    @property
-    def reranker(self) -> Reranker:
-        return self.parts.reranker
+    def understanding(self) -> Understanding:
+        """Lexicon and named entities of the current index (rebuilt when the store changed)."""
+        snap: Snapshot = self.retriever.snapshot()
+        with self._lock:
+            if self._understanding is None or self._understanding[0] != snap.version:
+                lex = IndexLexicon.build(snap.chunks)
+                ents = EntityIndex.build(snap.chunks, self.vocab.common_acronyms)
+                names = [ents.name(k) for k in ents.studies]
+                speller = self.parts.speller(lex, names)
+                u = Understanding(lexicon=lex, entities=ents, vocab=self.vocab, speller=speller)
+                self._understanding = (snap.version, u)
+            return self._understanding[1]
 
     def answer(
         self,
@@ -112,29 +86,35 @@ class Answerer:
         if audience not in (Audience.CLINICIAN, Audience.FAMILY):
             raise InputError("audience must be 'clinician' or 'family'")
         audience = Audience(audience)
-        cleaned, injected = qa.strip_injection(question)
-        if qa.asks_individual_decision(cleaned):
-            cleaned = qa.general_form(cleaned)
-        cleaned = qa.impersonal(cleaned)
-        resolved = qa.resolve_followup(cleaned or question, history)
-        needs = qa.analyse(cleaned, resolved.extra_measures)
-        query = f"{resolved.query} {needs.expansion()}".strip()
-        got = self.retriever.retrieve(query, filters=filters)
-        passages = got.chunks + stating(got.more, needs)
-        timings = dict(got.timings_ms)
-        t1 = time.perf_counter()
-        if self.settings.llm.provider != "none":
-            draft = self._generate(cleaned, audience, passages, on_token)
+        u = self.understanding()
+        q = parse_query(question, u, history)
+        timings = {"understand": (time.perf_counter() - t0) * 1000}
+        passages: list[ScoredChunk] = []
+        if not question.strip():
+            draft = self._abstain("empty", "the question is empty", [])
+        elif q.did_you_mean:
+            names = ", ".join(q.did_you_mean)
+            draft = self._abstain("did-you-mean", f"did you mean {names}? Please ask again", [])
+        elif q.unknown:
+            names = ", ".join(q.unknown)
+            draft = self._abstain("unknown-entity", f"no indexed document mentions {names}", [])
         else:
-            draft = self._extract(cleaned, resolved.query, audience, passages, needs)
-        timings["answer"] = (time.perf_counter() - t1) * 1000
+            got = self.retriever.retrieve(
+                q.retrieval, k=self.settings.answer.passages, filters=filters, mode="hybrid"
+            )
+            passages = got.chunks
+            timings.update(got.timings_ms)
+            t1 = time.perf_counter()
+            draft = self._draft(q, audience, passages, u, on_token)
+            timings["answer"] = (time.perf_counter() - t1) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
         ctx = Context(
             question=question,
             audience=audience,
             abstain_text=self.texts.abstain,
-            resolved=resolved.text,
-            notices=self._notices(question, audience, injected),
+            resolved=q.resolved,
+            notices=self._notices(q, audience),
+            query=query_view(q, u.entities),
             retrieved=retrieved_of(passages),
             timings_ms=timings,
         )
@@ -144,58 +124,58 @@ class Answerer:
                 on_token(s + " ")
         return ans
 
-    def _vocabulary(self) -> set[str]:
-        return self.retriever.bm25_index().vocabulary()
+    def _draft(
+        self,
+        q: Query,
+        audience: Audience,
+        passages: list[ScoredChunk],
+        u: Understanding,
+        on_token: Callable[[str], None] | None,
+    ) -> Draft:
+        if self.settings.llm.provider != "none":
+            return self._generate(q.text, audience, passages, on_token)
+        scored, choice = self._choose(q, audience, passages, u)
+        if not choice.units and q.carried:  # the follow-up moved on from the previous study
+            scored, choice = self._choose(without_carried_names(q), audience, passages, u)
+        if not choice.units:
+            return self._abstain(choice.reason_code, choice.reason, scored)
+        return draft_of(choice)
 
-    def _notices(self, question: str, audience: Audience, injected: bool) -> tuple[Notice, ...]:
+    def _choose(
+        self, q: Query, audience: Audience, passages: list[ScoredChunk], u: Understanding
+    ) -> tuple[list[Scored], Choice]:
+        scored = self.score(q, audience, passages, u)
+        cfg = self.settings.answer
+        choice = choose(
+            q, scored, self.model, audience, cfg.max_sentences, cfg.family_max_grade, u.entities
+        )
+        return scored, choice
+
+    def score(
+        self, q: Query, audience: Audience, passages: list[ScoredChunk], u: Understanding
+    ) -> list[Scored]:
+        """Every quotable unit of ``passages``, scored (also used by ``--explain`` and fit)."""
+        units = units_from(passages, self.boilerplate)
+        if q.has("personal"):  # a personal dosing request never gets a dose figure
+            from ingest.numbers import dose_figures
+
+            units = [x for x in units if not dose_figures(x.full)]
+        index = (u.entities, u.lexicon)
+        budget = self.settings.answer.units
+        return score_units(q, units, self.parts.reranker, self.model, audience, index, budget)
+
+    def _notices(self, q: Query, audience: Audience) -> tuple[Notice, ...]:
         notes = []
-        if qa.asks_individual_decision(question):
+        if q.has("personal"):
             notes.append(Notice("care-team", self.texts.care_team_note))
         elif audience is Audience.FAMILY:
             notes.append(Notice("care-team", self.texts.family_note))
-        if injected:
+        if q.has("injection"):
             notes.append(Notice("injection", self.texts.injection_note))
         return tuple(notes)
 
-    def _extract(
-        self,
-        question: str,
-        query: str,
-        audience: Audience,
-        passages: list[ScoredChunk],
-        needs: qa.QuestionNeeds,
-    ) -> Draft:
-        cfg = self.settings.answer
-        if not question.strip() or not passages:
-            return self._abstain(passages, Selection([], True, "no passages"))
-        reranked = [ce_logit(p) for p in passages if "rerank" in p.scores]
-        if reranked and max(reranked) < cfg.abstain_threshold:
-            return self._abstain(passages, Selection([], True, "low relevance"))
-        unknown = qa.unknown_terms(qa.main_clause(question), self._vocabulary())
-        if unknown:
-            reason = f"the indexed literature never mentions {', '.join(unknown)}"
-            return self._abstain(passages, Selection([], True, reason))
-        sel = select(
-            query if query != question else question,
-            passages,
-            self.reranker,
-            needs,
-            audience,
-            cfg.max_sentences,
-            cfg.sentence_threshold,
-            max_grade=cfg.family_max_grade,
-        )
-        if sel.abstained:
-            return self._abstain(passages, sel)
-        chosen = sel.sentences
-        if audience is Audience.FAMILY:
-            chosen = trim_for_family(chosen, cfg.family_max_grade)
-        units, cites = compose(chosen)
-        return Draft(units, cites, False)
-
-    def _abstain(self, passages: list[ScoredChunk], sel: Selection) -> Draft:
-        reason = AbstainReason("no-answer", sel.reason) if sel.reason else None
-        return Draft((), (), True, reason, nearest_sources(passages, sel))
+    def _abstain(self, code: str, reason: str, scored: Sequence[Scored]) -> Draft:
+        return Draft((), (), True, AbstainReason(code, reason), nearest_sources(scored))
 
     def _generate(
         self,
@@ -216,6 +196,61 @@ class Answerer:
             chat_model=self.parts.chat_model(),
             on_token=on_token,
         )
+
+
+def draft_of(choice: Choice) -> Draft:
+    """The cited units (citations numbered by first use) of the chosen units."""
+    numbers: dict[str, int] = {}
+    quotes: dict[str, list[Scored]] = {}
+    units: list[AnswerSentence] = []
+    for s in choice.units:
+        cid = s.unit.chunk.chunk_id
+        n = numbers.setdefault(cid, len(numbers) + 1)
+        quotes.setdefault(cid, []).append(s)
+        kind: UnitKind = "list" if s.unit.items else "sentence"
+        units.append(AnswerSentence(s.unit.text, (n,), kind, s.unit.items))
+    cites = tuple(
+        Citation.from_chunk(
+            n,
+            quotes[cid][0].unit.passage,
+            " ".join(x.unit.full for x in quotes[cid]),
+            tuple(x.unit.span for x in quotes[cid]),
+        )
+        for cid, n in numbers.items()
+    )
+    return Draft(tuple(units), cites, False)
+
+
+def nearest_sources(scored: Sequence[Scored], k: int = 3) -> tuple[Citation, ...]:
+    """The best unit of each of the ``k`` most probable passages (shown when abstaining)."""
+    out: list[Citation] = []
+    seen: set[str] = set()
+    for s in scored:
+        cid = s.unit.chunk.chunk_id
+        if cid in seen:
+            continue
+        seen.add(cid)
+        out.append(Citation.from_chunk(len(out) + 1, s.unit.passage, s.unit.full, (s.unit.span,)))
+        if len(out) >= k:
+            break
+    return tuple(out)
+
+
+def query_view(q: Query, ents: EntityIndex) -> QueryView:
+    s = q.slots
+    slots = [SlotValue("study", ents.name(x)) for x in s.studies]
+    slots += [SlotValue("report", ents.name(x)) for x in s.reports]
+    slots += [SlotValue("time point", str(t)) for t in s.time_points]
+    slots += [SlotValue("statistic", x) for x in s.statistics]
+    slots += [SlotValue("topic", x) for x in s.terms]
+    return QueryView(
+        text=q.raw,
+        shown=q.text,
+        resolved=q.resolved,
+        did_you_mean=q.did_you_mean,
+        flags=tuple(sorted(q.flags)),
+        slots=tuple(slots),
+    )
 
 
 def answer(

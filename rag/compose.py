@@ -90,16 +90,19 @@ def compose_answer(draft: Draft, ctx: Context, glossary: tuple[Term, ...]) -> An
     notice = " ".join(n.text for n in ctx.notices)
     timings = {k: round(v, 1) for k, v in {**draft.timings_ms, **ctx.timings_ms}.items()}
     if draft.abstained:
+        text = ctx.abstain_text
+        if draft.reason is not None and draft.reason.text:
+            text = f"{text.rstrip('.')}: {draft.reason.text}."
         return Answer(
             question=ctx.question,
             audience=ctx.audience,
-            answer=ctx.abstain_text,
+            answer=text,
             abstained=True,
             nearest=draft.nearest,
             notices=ctx.notices,
             abstain_reason=draft.reason,
             query=ctx.query,
-            readability={"fk_grade": round(fk_grade(ctx.abstain_text), 2)},
+            readability={"fk_grade": round(fk_grade(text), 2)},
             timings_ms=timings,
             retrieved=ctx.retrieved,
             mode=draft.mode,

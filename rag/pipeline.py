@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from ingest.pipeline import IngestReport
     from rag.answer import Answerer
     from rag.glossary import Term
+    from rag.lexicon import IndexLexicon
     from rag.retrieval import HybridRetriever
+    from rag.spelling import Speller
 
 _LOCK = threading.RLock()
 _PIPELINES: dict[str, Pipeline] = {}
@@ -123,6 +125,14 @@ class Pipeline:
                     self.settings, self.store, lambda: self.embedder, lambda: self.reranker
                 )
             return self._retriever
+
+    def speller(self, lexicon: IndexLexicon, names: Sequence[str]) -> Speller | None:
+        """The spelling corrector for an index's words and names (None when turned off)."""
+        if not self.settings.answer.spelling:
+            return None
+        from rag.spelling import Speller
+
+        return Speller(lexicon, names, self.profile.vocabulary.drug_suffixes)
 
     @property
     def glossary(self) -> tuple[Term, ...]:

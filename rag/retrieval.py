@@ -134,6 +134,15 @@ def rerank_pool(
     return [by_id[c] for c in chosen], [f for f in fused if f.chunk.chunk_id not in taken]
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """Every chunk of one store version, with its BM25 index."""
+
+    version: str
+    chunks: list[Chunk]
+    bm25: BM25Index
+
+
 class HybridRetriever:
     """BM25 + dense + fusion + optional cross-encoder rerank, as configured by Settings.
 
@@ -151,7 +160,7 @@ class HybridRetriever:
         self.store = store
         self._embedder = embedder
         self._reranker = reranker
-        self._bm25: tuple[str, BM25Index] | None = None
+        self._snapshot: Snapshot | None = None
         self._bm25_lock = threading.Lock()
 
     @property
@@ -162,13 +171,17 @@ class HybridRetriever:
     def reranker(self) -> Reranker:
         return self._reranker()
 
-    def bm25_index(self) -> BM25Index:
-        """The BM25 index of the store's current version (rebuilt when the store changed)."""
+    def snapshot(self) -> Snapshot:
+        """The chunks and BM25 index of the store's current version (rebuilt when it changed)."""
         version = self.store.version()
         with self._bm25_lock:
-            if self._bm25 is None or self._bm25[0] != version:
-                self._bm25 = (version, BM25Index(list(self.store.iter_chunks())))
-            return self._bm25[1]
+            if self._snapshot is None or self._snapshot.version != version:
+                chunks = list(self.store.iter_chunks())
+                self._snapshot = Snapshot(version, chunks, BM25Index(chunks))
+            return self._snapshot
+
+    def bm25_index(self) -> BM25Index:
+        return self.snapshot().bm25
 
     def dense(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
         vec: np.ndarray = self.embedder.embed_query(query)

@@ -48,7 +48,8 @@ def test_aall1731_dfs(corpus_settings: Any) -> None:
 )
 def test_off_topic_abstains(corpus_settings: Any, question: str) -> None:
     ans = answer(question, settings=corpus_settings)
-    assert ans.abstained and ans.answer == ABSTAIN_TEXT and ans.citations == ()
+    assert ans.abstained and ans.answer.startswith(ABSTAIN_TEXT.rstrip("."))
+    assert ans.citations == () and ans.abstain_reason is not None
     assert ans.nearest, "abstentions show the nearest sources"
 
 
@@ -92,7 +93,7 @@ def test_followup_uses_history(corpus_settings: Any) -> None:
     first = "What was the disease-free survival with blinatumomab in AALL1731?"
     ans = answer("And in relapsed patients?", history=[first], settings=corpus_settings)
     assert not ans.abstained
-    assert "follow-up" in ans.resolved_question
+    assert "(after: What was the disease-free survival" in ans.resolved_question
     assert {c.doc_id for c in ans.citations} & {"jama2021-aall1331", "jama2021-locatelli"}
 
 
@@ -158,7 +159,7 @@ def test_property_no_ungrounded_numbers(
     ans = answer(" ".join(words) + "?", audience=audience, settings=corpus_settings)
     assert _numbers_grounded(ans) == []
     if ans.abstained:
-        assert ans.citations == () and ans.answer == ABSTAIN_TEXT
+        assert ans.citations == () and ans.answer.startswith(ABSTAIN_TEXT.rstrip("."))
 
 
 def test_cli_ask_json(corpus_settings: Any) -> None:

@@ -1,0 +1,133 @@
+"""Slot binding: for each unit and each slot of the question, *matched*, *absent* or
+*conflicting*.
+
+- study: the unit's document reports the study (its own trial) or the unit or its context names
+  it; *conflicting* when the unit names only other studies, or its document is another study's
+  and nothing in the unit names the asked one.
+- report: the unit's document is the named report (journal, meeting, year, author).
+- time point: the unit states the asked "4-year" figure; *conflicting* when it states only
+  other time points of the same unit (6-year asked, 4-year reported).
+- statistic: the unit contains a span of the asked type (a percentage for a rate, "HR 0.39" for
+  a hazard ratio, a range for a CI...).
+- topic: the share of the question's topic terms (IDF-weighted) the unit and its context use.
+
+A unit with a conflicting hard slot (study, report, time point) or without a span of an asked
+statistic is never quoted; the answer abstains naming the first unbound slot.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.candidates import Unit
+from rag.entities import EntityIndex
+from rag.lexicon import IndexLexicon, content_stems
+from rag.query import Query, TimePoint, time_points
+
+MATCHED, ABSENT, CONFLICT, NA = "matched", "absent", "conflicting", "n/a"
+
+_PCT = r"\d+(?:\.\d+)?\s?%"
+_NUM = r"\d+(?:[.,]\d+)?"
+_WORD_RATE = r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|half)\b[^.]{0,20}\b(?:in|of)\b"
+_P_VALUE = r"\bP\s?(?:[<=>≤≥]|value)\s?\.?\d|not (?:statistically )?significant|significan"
+SPANS: dict[str, re.Pattern[str]] = {
+    "rate": re.compile(rf"{_PCT}|\b\d+\s+(?:of|out of)\s+\d+\b|{_WORD_RATE}", re.I),
+    "hr": re.compile(rf"\b(?:HR|hazard ratio)[^0-9]{{0,25}}{_NUM}", re.I),
+    "ci": re.compile(rf"\b(?:CI|confidence interval)\b|{_NUM}\s?(?:[-–]|to)\s?{_NUM}", re.I),
+    "p": re.compile(rf"{_P_VALUE}|\bP\s?=\s?{_NUM}", re.I),
+    "median": re.compile(rf"\bmedian\b[^.]{{0,60}}?{_NUM}", re.I),
+    "count": re.compile(r"\b\d{1,3}(?:,\d{3})+\b|\b\d+\b(?!\s?%)(?!\.\d)", re.I),
+    "duration": re.compile(
+        rf"\b{_NUM}\s?-?\s?(?:years?|months?|weeks?|days?|hours?)\b|\ball day and all night\b", re.I
+    ),
+    "dose": re.compile(rf"\b{_NUM}\s?(?:µg|μg|mcg|ug|mg|mL)\b", re.I),
+}
+
+
+@dataclass(frozen=True)
+class Binding:
+    """How one unit binds the question's slots."""
+
+    study: str
+    report: str
+    time: str
+    statistic: str
+    topic: float  # 0..1, IDF-weighted share of topic terms used by the unit and its context
+    missing_terms: tuple[str, ...]  # topic stems the unit does not use
+
+    def conflicting(self) -> str:
+        """The first conflicting hard slot ("" when none)."""
+        for name in ("study", "report", "time", "statistic"):
+            if getattr(self, name) == CONFLICT:
+                return name
+        return ""
+
+
+def stat_binding(q: Query, text: str) -> str:
+    asked = [s for s in q.slots.statistics if s in SPANS]
+    if not asked:
+        return NA
+    if any(SPANS[s].search(text) for s in asked):
+        return MATCHED
+    return CONFLICT
+
+
+def time_binding(asked: tuple[TimePoint, ...], text: str) -> str:
+    if not asked:
+        return NA
+    stated = time_points(text)
+    if any(t in stated for t in asked):
+        return MATCHED
+    units = {t.unit for t in asked}
+    if any(t.unit in units for t in stated):
+        return CONFLICT
+    return ABSENT
+
+
+def study_binding(studies: tuple[str, ...], u: Unit, ents: EntityIndex) -> str:
+    """See the module docstring; with several studies (a comparison) one of them is enough."""
+    if not studies:
+        return NA
+    own = ents.docs.get(u.doc_id)
+    own_studies = own.studies if own else frozenset()
+    named = set(ents.studies_in(f"{u.context} {u.full}"))
+    if named & set(studies):
+        return MATCHED
+    if own_studies & set(studies) and not (named - set(studies)):
+        return MATCHED
+    if named or own_studies:
+        return CONFLICT
+    return ABSENT
+
+
+def report_binding(reports: tuple[str, ...], u: Unit, ents: EntityIndex) -> str:
+    docs = ents.docs_of_reports(reports)
+    if docs is None:
+        return NA
+    return MATCHED if u.doc_id in docs else CONFLICT
+
+
+def topic_share(q: Query, u: Unit, lex: IndexLexicon) -> tuple[float, tuple[str, ...]]:
+    """IDF-weighted share of the question's topic terms (known to the index) in the unit."""
+    known = [t for t in q.slots.terms if lex.df.get(t, 0) > 0]
+    if not known:
+        return 1.0, ()
+    have = set(content_stems(f"{u.context} {u.full}"))
+    total = sum(lex.idf(t) for t in known)
+    missing = tuple(t for t in known if t not in have)
+    got = total - sum(lex.idf(t) for t in missing)
+    return (got / total if total else 1.0), missing
+
+
+def bind(q: Query, u: Unit, ents: EntityIndex, lex: IndexLexicon) -> Binding:
+    text = u.full
+    share, missing = topic_share(q, u, lex)
+    return Binding(
+        study=study_binding(q.slots.studies, u, ents),
+        report=report_binding(q.slots.reports, u, ents),
+        time=time_binding(q.slots.time_points, text),
+        statistic=stat_binding(q, text),
+        topic=share,
+        missing_terms=missing,
+    )

@@ -1,0 +1,131 @@
+"""Quotable units of the retrieved passages, each with the context it inherits.
+
+A unit is a sentence, or a list with its lead-in ("Call your child's care team right away if
+your child has:" and its items): a list is quoted whole, never as items restated as claims.
+Each unit carries its context: the document's title and the section, and the previous sentence
+when the unit leans on it ("It is ..."). The cross-encoder reads the unit with that context.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from citeqa.models import Chunk, ScoredChunk
+from ingest.sentences import MARKER_RE
+from rag.citations import strip_markers
+from rag.question import is_injection
+
+# Sentences that lean on the one before ("It is ...", "This can ...").
+DANGLING = re.compile(r"^(?:it|this|that|these|those|they|both|he|she|such|its|their)\b", re.I)
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One quotable unit (see the module docstring)."""
+
+    text: str  # what is quoted: a sentence, or the lead-in of a list
+    items: tuple[str, ...]  # list items ("" for a sentence)
+    passage: ScoredChunk
+    rank: int  # fused rank of the passage
+    position: int  # index of the (first) sentence in the chunk
+    span: tuple[int, int]  # offsets of the unit in chunk.text
+    context: str  # title and section (and the sentence leaned on)
+
+    @property
+    def chunk(self) -> Chunk:
+        return self.passage.chunk
+
+    @property
+    def doc_id(self) -> str:
+        return self.passage.chunk.doc_id
+
+    @property
+    def full(self) -> str:
+        """The unit's whole text: the sentence, or the lead-in and every item."""
+        return "\n".join([self.text, *self.items]) if self.items else self.text
+
+    def scored_text(self) -> str:
+        """What the cross-encoder reads: context, then the unit."""
+        return f"{self.context} {self.full}".strip()
+
+
+def context_of(chunk: Chunk, prev: str) -> str:
+    """The section heading, and the sentence a dangling unit leans on. (The title is left
+    out: it would make every sentence of a document read as equally relevant.)"""
+    head = chunk.section.strip()
+    return f"{head}: {prev}".strip() if prev else f"{head}:" if head else ""
+
+
+def quotable(text: str, boilerplate: re.Pattern[str] | None) -> bool:
+    """A sentence worth quoting: a complete sentence or a long line, not a heading, a question,
+    our own boilerplate, or text that tries to instruct the reader."""
+    stripped = text.strip()
+    n_words = len(stripped.split())
+    if n_words < 2 or stripped.endswith("?"):
+        return False
+    if n_words < 5 and not stripped.endswith((".", "!")):
+        return False  # a heading or a fragment
+    if boilerplate is not None and boilerplate.search(stripped):
+        return False
+    return not is_injection(stripped)
+
+
+def list_items(chunk: Chunk, lead_end: int) -> tuple[tuple[str, ...], int]:
+    """The list after a lead-in ending at ``lead_end``: its items (one a line, up to the next
+    blank line) and the offset where the list ends."""
+    rest = chunk.text[lead_end:]
+    m = re.match(r"\s*\n", rest)
+    if not m:
+        return (), lead_end
+    block_start = lead_end + m.end()
+    block_end = chunk.text.find("\n\n", block_start)
+    block_end = len(chunk.text) if block_end < 0 else block_end
+    lines = [_BULLET.sub("", ln).strip() for ln in chunk.text[block_start:block_end].split("\n")]
+    items = tuple(ln for ln in lines if ln)
+    return (items, block_end) if len(items) >= 2 else ((), lead_end)
+
+
+def units_of(sc: ScoredChunk, rank: int, boilerplate: re.Pattern[str] | None = None) -> list[Unit]:
+    """The quotable units of one retrieved passage, in reading order."""
+    chunk = sc.chunk
+    spans = chunk.sentences
+    out: list[Unit] = []
+    skip_until = -1
+    prev = ""
+    for pos, s in enumerate(spans):
+        raw = chunk.text[s.start : s.end]
+        if s.start < skip_until:
+            continue
+        text = strip_markers(raw) if MARKER_RE.search(raw) else raw
+        if text.rstrip().endswith(":"):
+            items, end = list_items(chunk, s.end)
+            if items:
+                ctx = context_of(chunk, "")
+                out.append(Unit(text.strip(), items, sc, rank, pos, (s.start, end), ctx))
+                skip_until = end
+                prev = ""
+                continue
+        if quotable(text, boilerplate):
+            leaned = prev if DANGLING.match(text) else ""
+            ctx = context_of(chunk, leaned)
+            out.append(Unit(" ".join(text.split()), (), sc, rank, pos, (s.start, s.end), ctx))
+        prev = " ".join(text.split())
+    return out
+
+
+def units_from(
+    passages: Sequence[ScoredChunk], boilerplate: re.Pattern[str] | None = None
+) -> list[Unit]:
+    """Units of every passage (a sentence repeated by the overlap of chunks counts once)."""
+    seen: set[str] = set()
+    out: list[Unit] = []
+    for rank, sc in enumerate(passages):
+        for u in units_of(sc, rank, boilerplate):
+            key = " ".join(u.full.lower().split())
+            if key not in seen:
+                seen.add(key)
+                out.append(u)
+    return out

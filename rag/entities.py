@@ -1,0 +1,146 @@
+"""Named studies and reports: which documents a name in a question points at.
+
+Built from document metadata once per store version: each document's trial identifiers (trial,
+NCT id, identifiers and capitalised acronyms in its title), its first author's surname, its
+venue and year, its abstract number. A question names a *study* (a trial id or name) and may
+narrow it to a *report* (venue, year, first author, abstract number). Identifiers are compared
+whole after normalisation (case, hyphens and spaces folded), never as substrings, so AALL1331
+never matches AALL1731.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from citeqa.models import Chunk, Metadata
+from rag.lexicon import tokens
+
+_IDENT = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9-]{3,}$")
+
+
+def norm(name: str) -> str:
+    """Comparison key of a name: lower case, hyphens, spaces, dots and colons removed."""
+    return re.sub(r"[\s\-.:_]", "", name.lower())
+
+
+def looks_like_identifier(tok: str) -> bool:
+    """A code of letters and digits that starts with a letter ("AALL1731", "NCT03914625",
+    "ZUMA-3", "E1910"); "5-year", "4y" and "28mcg" are numbers with units, not codes."""
+    return bool(_IDENT.match(tok)) and tok[0].isalpha()
+
+
+@dataclass(frozen=True)
+class DocEntities:
+    doc_id: str
+    studies: frozenset[str]  # normalised trial ids / names this document reports
+    reports: frozenset[str]  # normalised venue, first author, year, abstract number
+
+
+@dataclass
+class EntityIndex:
+    """``name -> documents`` for studies and reports (see the module docstring)."""
+
+    docs: dict[str, DocEntities] = field(default_factory=dict)
+    studies: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    reports: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    shown: dict[str, str] = field(default_factory=dict)  # key -> name as documents write it
+    common: frozenset[str] = frozenset()  # acronyms that name no particular study
+    phrases: dict[str, str] = field(default_factory=dict)  # multi-word report names
+
+    @classmethod
+    def build(cls, chunks: Iterable[Chunk], common: Iterable[str] = ()) -> EntityIndex:
+        idx = cls(common=frozenset(norm(c) for c in common))
+        metas: dict[str, Metadata] = {}
+        for c in chunks:
+            metas.setdefault(c.doc_id, c.meta)
+        for doc_id, m in metas.items():
+            studies = idx._study_names(m)
+            reports = idx._report_names(m)
+            idx.docs[doc_id] = DocEntities(doc_id, frozenset(studies), frozenset(reports))
+            for s in studies:
+                idx.studies[s].add(doc_id)
+            for r in reports:
+                idx.reports[r].add(doc_id)
+        return idx
+
+    def _study_names(self, m: Metadata) -> set[str]:
+        names = [m.trial, m.nct, *getattr(m, "trials", ())]
+        for tok in tokens(m.title):
+            if looks_like_identifier(tok) or (_ACRONYM.match(tok) and norm(tok) not in self.common):
+                names.append(tok)
+        out = set()
+        for n in names:
+            if n and norm(n) not in self.common:
+                out.add(norm(n))
+                self.shown.setdefault(norm(n), n)
+        return out
+
+    def _report_names(self, m: Metadata) -> set[str]:
+        names: list[str] = []
+        if m.authors:
+            surname = m.authors[0].split()[0]
+            if len(surname) > 2:
+                names.append(surname)
+        venue = tokens(m.venue)
+        names += [t for t in venue if len(t) >= 3 and t.isupper()]  # ASH, JAMA
+        if len(venue) > 1:  # "N Engl J Med", as written or through a journal alias
+            names.append(m.venue)
+            self.phrases[norm(m.venue)] = m.venue
+        if m.year:
+            names.append(str(m.year))
+        if m.abstract_number:
+            names.append(f"abstract {m.abstract_number}")
+        for n in names:
+            self.shown.setdefault(norm(n), n)
+        return {norm(n) for n in names}
+
+    # -- reading a question -------------------------------------------------------------------
+    def studies_in(self, text: str) -> list[str]:
+        """Normalised study names the text uses, in order (also two-word names: "Study 2")."""
+        return [k for k in _keys(text) if k in self.studies and k not in self.common]
+
+    def reports_in(self, text: str) -> list[str]:
+        keys = _keys(text)
+        found = [k for k in keys if k in self.reports]
+        for key, phrase in self.phrases.items():
+            if re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, re.I):
+                found.append(key)
+        m = re.search(r"\babstract\s*(?:no\.?|number|#)?\s*(\d+)", text, re.I)
+        if m and norm(f"abstract {m.group(1)}") in self.reports:
+            found.append(norm(f"abstract {m.group(1)}"))
+        return list(dict.fromkeys(found))
+
+    def docs_of_study(self, key: str) -> set[str]:
+        return set(self.studies.get(key, set()))
+
+    def docs_of_reports(self, keys: Sequence[str]) -> set[str] | None:
+        """Documents matching every report qualifier (None: no qualifier given)."""
+        if not keys:
+            return None
+        sets = [self.reports.get(k, set()) for k in keys]
+        return set.intersection(*sets) if sets else None
+
+    def unknown_identifiers(self, text: str, known: Iterable[str]) -> list[str]:
+        """Identifier-like tokens of ``text`` that no document uses (e.g. an unindexed trial)."""
+        vocab = {norm(k) for k in known}
+        out = []
+        for tok in tokens(text):
+            key = norm(tok)
+            if looks_like_identifier(tok) and key not in {*self.studies, *vocab, *self.common}:
+                out.append(tok)
+        return out
+
+    def name(self, key: str) -> str:
+        return self.shown.get(key, key.upper())
+
+
+def _keys(text: str) -> list[str]:
+    toks = tokens(text)
+    keys = [norm(t) for t in toks]
+    keys += [norm(a + b) for a, b in itertools.pairwise(toks)]
+    return list(dict.fromkeys(k for k in keys if k))

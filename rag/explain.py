@@ -1,0 +1,43 @@
+"""``citeqa ask --explain``: the Query, each slot's binding per unit, the features, and why the
+answer answered or abstained (plain text for a terminal)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from citeqa.answer import Answer
+from rag.ranker import FEATURES
+from rag.select import Scored
+
+
+def explain(ans: Answer, scored: Sequence[Scored], top: int = 8) -> str:
+    q = ans.query
+    lines = []
+    if q is not None:
+        lines.append(f"Question: {q.text}")
+        if q.shown != q.text:
+            lines.append(f"Searched for: {q.shown}")
+        if q.resolved:
+            lines.append(f"Read as: {q.resolved}")
+        if q.did_you_mean:
+            lines.append(f"Did you mean: {', '.join(q.did_you_mean)}")
+        lines.append(f"Flags: {', '.join(q.flags) or '-'}")
+        lines.append("Slots: " + ("; ".join(f"{s.name}={s.value}" for s in q.slots) or "-"))
+    lines.append("")
+    lines.append(f"{'p':>5} {'ce':>6}  study/report/time/stat  topic  " + " ".join(FEATURES[2:]))
+    for s in scored[:top]:
+        b = s.binding
+        slots = "/".join(x[:4] for x in (b.study, b.report, b.time, b.statistic))
+        feats = " ".join(f"{s.features[f]:+.2f}" for f in FEATURES[2:])
+        mark = " " if s.eligible else "x"
+        lines.append(f"{s.p:5.2f} {s.ce:6.2f}{mark} {slots:<24} {b.topic:4.2f}  {feats}")
+        lines.append(f"        [{s.unit.doc_id}] {s.unit.full[:110]!r}")
+    lines.append("")
+    if ans.abstained:
+        reason = ans.abstain_reason.text if ans.abstain_reason else ""
+        lines.append(f"Abstained: {reason}")
+    else:
+        lines.append(
+            f"Answered with {len(ans.sentences)} unit(s) from {len(ans.citations)} source(s)."
+        )
+    return "\n".join(lines)

@@ -1,0 +1,171 @@
+"""Words of the question and of the index: tokens, stems, document frequencies, abbreviations.
+
+``IndexLexicon`` is built once per store version from every indexed chunk (title, section and
+text): the stemmed vocabulary with document frequencies (for IDF weights), the surface word
+forms (for spelling), and the "long form (SHORT)" abbreviation pairs the documents define
+(Schwartz & Hearst 2003, simplified), so a user's own folder brings its own abbreviations.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from citeqa.models import Chunk
+
+# A word: letters (any script) or digits, with inner hyphens, apostrophes, dots between digits,
+# "::" (gene fusions), "+" (Ph+) and "/" between letters kept whole.
+_TOKEN = re.compile(r"[^\W_](?:[^\W_]|[-'’](?=[^\W_])|\.(?=\d)|::(?=\w)|/(?=[^\W\d_]))*\+?")
+_PAIR = re.compile(r"([^()\n]{3,160}?)\s*\(\s*([^()\s,;]{2,12})\s*\)")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+STOPWORD_FILE = Path(__file__).resolve().parents[1] / "citeqa" / "profiles" / "stopwords-en.txt"
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """English function words: the Glasgow IR list (citeqa/profiles/stopwords-en.txt), the
+    BM25 tokenizer's list, and question words and contractions."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    listed = [w.strip() for w in STOPWORD_FILE.read_text(encoding="utf-8").splitlines()]
+    extra = (
+        "what which who whom whose when where why how does did do can could would should will "
+        "may might must shall without within among across through whether while although "
+        "though unless toward towards despite onto beyond along upon around still yet either "
+        "neither both each every anyone anything something nothing everyone vs versus per via "
+        "whats what's im i'm ive i've dont don't doesnt doesn't isnt isn't wasnt wasn't its it's "
+        "hes he's shes she's were we're theyre they're thats that's there's theres u ur pls plz"
+    )
+    words = {w for w in listed if w and not w.startswith("#")}
+    return frozenset(STOPWORDS_EN) | frozenset(extra.split()) | frozenset(words)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return str(_stemmer().stemWord(word.lower()))
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of ``text`` as written (unicode letters kept whole: "leucémie", "Gökbuget")."""
+    return _TOKEN.findall(text)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens with compound parts too ("relapse-free" -> relapse-free, relapse,
+    free), as the BM25 tokenizer splits them."""
+    out: list[str] = []
+    for tok in tokens(text):
+        low = tok.lower().replace("’", "'")
+        out.append(low)
+        parts = [p for p in re.split(r"[-'/]|::", low) if p]
+        if len(parts) > 1:
+            out.extend(parts)
+    return out
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the content words of ``text`` (no stopwords, no one-letter words)."""
+    stop = stopwords()
+    return [stem(w) for w in words(text) if len(w) > 1 and w not in stop and not w.isdigit()]
+
+
+@dataclass(frozen=True)
+class Abbreviation:
+    short: str
+    long: str
+    count: int
+
+
+def _long_form(before: str, short: str) -> str:
+    """The words before "(SHORT)" that spell it (first letters match, Schwartz-Hearst style)."""
+    ws = before.split()
+    letters = [c.lower() for c in short if c.isalpha()]
+    if not letters or len(ws) == 0:
+        return ""
+    window = ws[-min(len(ws), len(letters) + 5) :]
+    for start in range(len(window)):
+        cand = window[start:]
+        if cand[0][:1].lower() != letters[0]:
+            continue
+        text = " ".join(cand).lower()
+        if _spells(letters, text):
+            return " ".join(cand).strip(" ,;:")
+    return ""
+
+
+def _spells(letters: list[str], text: str) -> bool:
+    """Every letter of the short form occurs in order in ``text``, the last one inside it."""
+    i = len(text) - 1
+    for ch in reversed(letters):
+        i = text.rfind(ch, 0, i + 1)
+        if i < 0:
+            return False
+        i -= 1
+    return True
+
+
+def mine_abbreviations(texts: Iterable[str]) -> dict[str, Abbreviation]:
+    """``{SHORT: Abbreviation}`` defined in ``texts`` as "long form (SHORT)" (most frequent
+    long form wins)."""
+    seen: Counter[tuple[str, str]] = Counter()
+    for text in texts:
+        for m in _PAIR.finditer(text):
+            short = m.group(2).strip()
+            if not any(c.isupper() for c in short) or short.lower() in stopwords():
+                continue
+            long = _long_form(m.group(1), short)
+            if long and len(long) > len(short) + 2:
+                seen[(short, long.lower())] += 1
+    best: dict[str, Abbreviation] = {}
+    for (short, long), n in seen.most_common():
+        if short not in best:
+            best[short] = Abbreviation(short, long, n)
+    return best
+
+
+@dataclass
+class IndexLexicon:
+    """Vocabulary statistics of the indexed chunks (see the module docstring)."""
+
+    n_docs: int = 0
+    df: Counter[str] = field(default_factory=Counter)  # stem -> chunks containing it
+    surface: Counter[str] = field(default_factory=Counter)  # lower-case word -> occurrences
+    abbreviations: dict[str, Abbreviation] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, chunks: Sequence[Chunk]) -> IndexLexicon:
+        lex = cls(n_docs=len(chunks))
+        titles = {}
+        for c in chunks:
+            text = f"{c.meta.title}\n{c.section}\n{c.text}"
+            ws = words(text)
+            lex.surface.update(ws)
+            lex.df.update({stem(w) for w in ws})
+            titles[c.doc_id] = c.meta.title
+        lex.abbreviations = mine_abbreviations(
+            [c.text for c in chunks] + [t for t in titles.values() if t]
+        )
+        return lex
+
+    def idf(self, stem_: str) -> float:
+        """BM25-style inverse document frequency of a stem (rare terms weigh more)."""
+        n = self.df.get(stem_, 0)
+        return math.log(1.0 + (self.n_docs - n + 0.5) / (n + 0.5))
+
+    def knows(self, word: str) -> bool:
+        """Whether the index uses ``word`` (as written, or its stem)."""
+        low = word.lower()
+        return low in self.surface or stem(low) in self.df

@@ -1,0 +1,307 @@
+"""The question, parsed once into a frozen :class:`Query`: what is asked, in slots.
+
+Slots are what an answer must bind: the *study* (trial names, whole identifiers), the *report*
+(journal, meeting, year, first author), *time points* ("4-year"), the *statistic types* asked
+(rate, hazard ratio, CI, p, median, count, duration, dose) and the *topic terms* (the outcome,
+arm or subgroup words, as stems). Topic terms are whatever the question asks about: domain data
+only adds synonyms and shorthand, so a user's own folder ("time to engraftment") works too.
+
+Flags say how to treat the message: a follow-up read against the history, a personal dosing or
+treatment decision, instructions inside the question, a comparison.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from citeqa.domain import Vocabulary
+from rag import question as legacy
+from rag.entities import EntityIndex, looks_like_identifier, norm
+from rag.lexicon import IndexLexicon, content_stems, stem, stopwords, tokens, words
+
+if TYPE_CHECKING:
+    from rag.spelling import Speller
+
+_TIME = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?)\s*-?\s*(years?|yrs?|y|months?|mos?|weeks?|wks?|days?|d)\b(?!\s*old)",
+    re.I,
+)
+_UNITS = {"y": "year", "yr": "year", "mo": "month", "wk": "week", "d": "day"}
+_WH = re.compile(r"^\s*(what|whats|what's|how|why|when|who|which|where|is|are|was|were|does|do|"
+                 r"did|can|could|should|will|would|has|have|tell|explain|define|list)\b", re.I)  # fmt: skip
+_LEAD = re.compile(
+    r"^\s*(?:ok(?:ay)?[,.]?\s+|so\s+|then\s+)?(and|but|also|what about|how about|same for|"
+    r"same in|and in|and for|and what about|what if|then what|ok and|in the|for the|among)\b",
+    re.I,
+)
+_ANAPHOR = re.compile(r"\b(it|its|that|this|these|those|they|them|their|there|same|then)\b", re.I)
+_COMPARE = re.compile(
+    r"\b(vs\.?|versus|compared?|comparison|difference|differ|better|worse|against|both)\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class TimePoint:
+    value: float
+    unit: str  # year | month | week | day
+
+    def __str__(self) -> str:
+        v = f"{self.value:g}"
+        return f"{v}-{self.unit}"
+
+
+@dataclass(frozen=True)
+class Slots:
+    studies: tuple[str, ...] = ()
+    reports: tuple[str, ...] = ()
+    time_points: tuple[TimePoint, ...] = ()
+    statistics: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()  # stems of the asked topic
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed question (see the module docstring)."""
+
+    raw: str
+    text: str  # what is searched for: injections removed, spelling and shorthand resolved
+    retrieval: str  # text plus the long forms of abbreviations and what a follow-up carries
+    focus: str  # what units are scored against: text, after the previous question for a follow-up
+    slots: Slots
+    flags: frozenset[str] = frozenset()  # followup, personal, injection, comparison
+    resolved: str = ""  # a follow-up as read against the history
+    did_you_mean: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()  # named entities (identifiers, drugs) the index never mentions
+    soft_studies: tuple[str, ...] = ()  # studies of the conversation, not named in the question
+    carried: tuple[str, ...] = ()  # slots a follow-up took from the previous question
+
+    def has(self, flag: str) -> bool:
+        return flag in self.flags
+
+
+@dataclass
+class Understanding:
+    """What parsing needs to know about the index and the domain (built per store version)."""
+
+    lexicon: IndexLexicon
+    entities: EntityIndex
+    vocab: Vocabulary
+    speller: Speller | None = None
+    _stat_words: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._stat_words = {k: [w.lower() for w in v] for k, v in self.vocab.statistics.items()}
+
+
+def time_points(text: str) -> list[TimePoint]:
+    """Time points written as "4-year", "4 yr", "4y", "18-month" (not ages: "4 years old")."""
+    out = []
+    for m in _TIME.finditer(text):
+        unit = m.group(2).lower().rstrip("s")
+        out.append(TimePoint(float(m.group(1)), _UNITS.get(unit, unit)))
+    return out
+
+
+_DEFINITION = re.compile(
+    r"\b(mean|means|meaning|stand for|stands for|define|definition)\b|^\s*(what|whats|what's)"
+    r"\s+(is|are)\s+(an?\s+)?[\w-]+\s*\??\s*$",
+    re.I,
+)
+
+
+def statistics_asked(text: str, u: Understanding) -> list[str]:
+    """Statistic types the question asks for (see the profile's ``statistics``); a question
+    after a definition ("what does DFS mean?") asks for none."""
+    if _DEFINITION.search(text) and not re.search(r"\d", text):
+        return []
+    low = f" {' '.join(words(text))} {text.lower()} "
+    found = []
+    for kind, cues in u._stat_words.items():
+        for cue in cues:
+            pat = (
+                re.escape(cue) if not cue[0].isalnum() else rf"(?<![\w-]){re.escape(cue)}(?![\w-])"
+            )
+            if re.search(pat, low if cue.islower() else f" {text} "):
+                found.append(kind)
+                break
+    if set(found) - {"rate"}:  # "HR for DFS": DFS names the outcome, HR the statistic
+        found = [f for f in found if f != "rate"]
+    return found
+
+
+def expand_shorthand(text: str, u: Understanding) -> list[str]:
+    """Long forms of the abbreviations and shorthand in ``text`` (the index's own first)."""
+    out: list[str] = []
+    mined = u.lexicon.abbreviations
+    general = {k.lower(): v for k, v in u.vocab.abbreviations.items()}
+    for tok in tokens(text):
+        if tok in mined:
+            out.append(mined[tok].long)
+        elif tok.lower() in general and not (tok.islower() and tok.upper() in mined):
+            out.append(general[tok.lower()])
+    return list(dict.fromkeys(out))
+
+
+def synonyms_of(text: str, u: Understanding) -> list[str]:
+    """The documents' word for plain words in ``text`` ("comes back" -> "relapse")."""
+    low = f" {' '.join(words(text))} "
+    out = []
+    for group in u.vocab.synonyms:
+        if any(f" {w.lower()} " in low for w in group[1:]) and f" {group[0]} " not in low:
+            out.append(group[0])
+    return out
+
+
+def topic_terms(text: str, u: Understanding, exclude: set[str]) -> list[str]:
+    """Stems of the content words the question asks about (names, numbers, statistic cues and
+    generic words left out)."""
+    generic = {stem(w) for w in u.vocab.generic_words}
+    out = []
+    for s in content_stems(_TIME.sub(" ", text)):
+        if s in exclude or s in generic or any(ch.isdigit() for ch in s):
+            continue
+        out.append(s)
+    return list(dict.fromkeys(out))
+
+
+def question_part(text: str) -> str:
+    """The asking part of a message: its questions ("...?", or sentences that start like a
+    question); the context around them (ages, days, what happened) is left to the flags.
+    A message without any question is kept whole."""
+    from ingest.sentences import split_sentences
+
+    sents = [text[a:b].strip() for a, b in split_sentences(text)]
+    asks = [s for s in sents if s.endswith("?") or _WH.match(s)]
+    return " ".join(asks) if asks and len(sents) > 1 else text
+
+
+def is_followup(text: str, has_history: bool, own_studies: Sequence[str]) -> bool:
+    """A message that only makes sense after the previous one: it starts like a continuation
+    ("and in...", "what about..."), or it is a fragment or leans on a pronoun without naming
+    a study of its own. A self-contained question ("What is MRD?") is not one."""
+    if not has_history:
+        return False
+    if _LEAD.match(text):
+        return True
+    if own_studies:
+        return False
+    ws = [w for w in words(text) if w.isalpha()]
+    fragment = not _WH.match(text) and len(ws) <= 6
+    lead_pronoun = bool(_ANAPHOR.search(" ".join(text.split()[:3])))
+    own_topic = len(content_stems(text)) > 2
+    return fragment or (bool(_ANAPHOR.search(text)) and (lead_pronoun or not own_topic))
+
+
+def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth: int = 0) -> Query:
+    """Parse ``raw`` (with the user's earlier messages ``history``, oldest first)."""
+    cleaned, injected = legacy.strip_injection(raw)
+    text = cleaned or raw
+    did_you_mean: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
+    if u.speller is not None:
+        fixed = u.speller.correct(text)
+        text, did_you_mean, variants = fixed.text, fixed.did_you_mean, fixed.variants
+    asking = question_part(text)
+    text_for_names = _with_journal_names(text, u)
+    studies = u.entities.studies_in(text_for_names)
+    reports = [r for r in u.entities.reports_in(text_for_names) if r not in studies]
+    names = set(studies) | set(reports)
+    exclude = {stem(w) for s in names for w in words(u.entities.name(s))} | names
+    slots = Slots(
+        studies=tuple(studies),
+        reports=tuple(reports),
+        time_points=tuple(time_points(legacy.main_clause(asking))),
+        statistics=tuple(statistics_asked(asking, u)),
+        terms=tuple(
+            topic_terms(" ".join([asking, *synonyms_of(asking, u), *variants]), u, exclude)
+        ),
+    )
+    flags = set()
+    if injected:
+        flags.add("injection")
+    if legacy.asks_individual_decision(text):
+        flags.add("personal")
+    if len(studies) > 1 or (_COMPARE.search(text) and len(studies) >= 1):
+        flags.add("comparison")
+    extra = expand_shorthand(asking, u) + synonyms_of(asking, u) + list(variants)
+    q = Query(
+        raw=raw,
+        text=text,
+        retrieval=" ".join([asking, *extra]),
+        focus=asking,
+        slots=slots,
+        flags=frozenset(flags),
+        did_you_mean=did_you_mean,
+        unknown=tuple(_unknown_entities(text, u)),
+    )
+    prev = next((h for h in reversed(history) if h.strip()), "")
+    if not prev or _depth:
+        return q
+    before = parse_query(prev, u, history[:-1], _depth + 1)
+    if is_followup(text, True, studies):
+        return carry_over(q, before)
+    if not studies and before.slots.studies:
+        return replace(q, soft_studies=before.slots.studies)
+    return q
+
+
+def carry_over(q: Query, before: Query) -> Query:
+    """A follow-up takes from the previous question every slot it does not fill itself."""
+    s, b = q.slots, before.slots
+    slots = Slots(
+        studies=s.studies or b.studies,
+        reports=s.reports or b.reports,
+        time_points=s.time_points or b.time_points,
+        statistics=s.statistics or b.statistics,
+        terms=tuple(dict.fromkeys(s.terms + b.terms)) if len(s.terms) < 3 else s.terms,
+    )
+    resolved = f"{q.text.strip()} (after: {before.text.strip()})"
+    carried = tuple(n for n in ("studies", "reports") if not getattr(s, n) and getattr(b, n))
+    return replace(
+        q,
+        slots=slots,
+        carried=carried,
+        flags=q.flags | {"followup"},
+        resolved=resolved,
+        retrieval=f"{q.retrieval} {before.retrieval}",
+        focus=f"{before.focus} {q.focus}",
+    )
+
+
+def without_carried_names(q: Query) -> Query:
+    """The follow-up without the study and report it carried (they stay soft preferences):
+    for a follow-up that moves to another population ("and in relapsed patients?")."""
+    slots = replace(
+        q.slots,
+        studies=() if "studies" in q.carried else q.slots.studies,
+        reports=() if "reports" in q.carried else q.slots.reports,
+    )
+    return replace(q, slots=slots, carried=(), soft_studies=q.slots.studies)
+
+
+def _with_journal_names(text: str, u: Understanding) -> str:
+    out = text
+    for alias, venue in u.vocab.journal_aliases.items():
+        out = re.sub(rf"(?<!\w){re.escape(alias)}(?!\w)", venue, out, flags=re.I)
+    return out
+
+
+def _unknown_entities(text: str, u: Understanding) -> list[str]:
+    """Trial-like identifiers and drug-like names the index never mentions."""
+    known = set(u.lexicon.surface)
+    out = u.entities.unknown_identifiers(text, known)
+    suffixes = tuple(u.vocab.drug_suffixes)
+    for tok in tokens(text):
+        low = tok.lower()
+        if (
+            len(low) > 6
+            and low.endswith(suffixes)
+            and low not in stopwords()
+            and not u.lexicon.knows(low)
+            and not looks_like_identifier(tok)
+        ):
+            out.append(tok)
+    return list(dict.fromkeys(t for t in out if norm(t) not in u.entities.common))

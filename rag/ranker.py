@@ -1,0 +1,113 @@
+"""Rank and decide with a small model: logistic regression over at most 8 named features.
+
+``p(unit answers the question) = sigmoid(bias + sum(weight[f] * feature[f]))``. The
+coefficients, the answer threshold and the keep threshold live in a versioned JSON file
+written by ``citeqa eval fit`` (fitted on the dev split with cross-validation grouped by fact
+and document) and loaded through ``Settings.answer.ranker``. Features:
+
+- ``ce``: cross-encoder logit of (question, unit with its context)
+- ``ce_gap``: ``ce`` minus the best unit's ``ce`` (<= 0)
+- ``topic``: share of the question's topic terms the unit uses (IDF-weighted, 0..1)
+- ``study``: +1 the unit binds the named study, -1 its study is unknown, 0 none named
+- ``time``: +1 the unit states the asked time point, 0 otherwise
+- ``statistic``: +1 it has a span of the asked type, -1 it lacks one, 0 none asked
+- ``audience``: +1 a plain-language unit for a family (evidence for a clinician), -1 the reverse
+- ``retrieval``: 1 / (1 + the passage's fused retrieval rank)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from citeqa.answer import Audience
+from citeqa.errors import ConfigError
+from rag.binding import ABSENT, CONFLICT, MATCHED, Binding
+from rag.candidates import Unit
+
+FEATURES = ("ce", "ce_gap", "topic", "study", "time", "statistic", "audience", "retrieval")
+PLAIN = "plain-language"
+
+
+@dataclass(frozen=True)
+class RankerModel:
+    """Coefficients and thresholds (see the module docstring)."""
+
+    weights: Mapping[str, float]
+    bias: float
+    threshold: float  # answer when the best eligible unit's p reaches it
+    keep: float  # further units are quoted when their p reaches it
+    version: str = "default"
+
+    def p(self, features: Mapping[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(f, 0.0) * features[f] for f in FEATURES)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "features": list(FEATURES),
+            "weights": dict(self.weights),
+            "bias": self.bias,
+            "threshold": self.threshold,
+            "keep": self.keep,
+        }
+
+
+DEFAULT = RankerModel(
+    weights={
+        "ce": 0.3,
+        "ce_gap": 0.4,
+        "topic": 2.0,
+        "study": 1.0,
+        "time": 1.0,
+        "statistic": 0.8,
+        "audience": 0.6,
+        "retrieval": 0.5,
+    },
+    bias=-3.5,
+    threshold=0.5,
+    keep=0.6,
+)
+
+
+def load_ranker(path: Path | None) -> RankerModel:
+    """The model in ``path`` (the hand-set DEFAULT when ``path`` is None or missing)."""
+    if path is None or not Path(path).exists():
+        return DEFAULT
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        weights = {f: float(raw["weights"].get(f, 0.0)) for f in FEATURES}
+        return RankerModel(
+            weights,
+            float(raw["bias"]),
+            float(raw["threshold"]),
+            float(raw["keep"]),
+            str(raw.get("version", path)),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"invalid ranker file {path}: {exc}") from exc
+
+
+def _signed(state: str) -> float:
+    return {MATCHED: 1.0, ABSENT: -1.0, CONFLICT: -1.0}.get(state, 0.0)
+
+
+def features(
+    u: Unit, b: Binding, ce: float, best_ce: float, audience: Audience
+) -> dict[str, float]:
+    plain = u.chunk.meta.doc_type == PLAIN
+    fit = (1.0 if plain else 0.0) if audience is Audience.FAMILY else (-1.0 if plain else 1.0)
+    return {
+        "ce": ce,
+        "ce_gap": ce - best_ce,
+        "topic": b.topic,
+        "study": _signed(b.study),
+        "time": 1.0 if b.time == MATCHED else 0.0,
+        "statistic": _signed(b.statistic),
+        "audience": fit,
+        "retrieval": 1.0 / (1.0 + u.rank),
+    }

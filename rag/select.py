@@ -1,0 +1,186 @@
+"""Score the units, decide whether the sources answer, and choose what to quote.
+
+Every unit is read by the cross-encoder once (with its context), bound to the question's
+slots and given a probability by the ranker. Units with a conflicting hard slot are never
+quoted. The answer quotes the most probable eligible unit when it reaches the ranker's
+threshold, then further eligible units above the keep threshold (near-duplicates dropped, both
+sides of a comparison looked for); otherwise it abstains naming the first unbound slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from citeqa.answer import Audience
+from citeqa.protocols import Reranker
+from ingest.numbers import number_values
+from rag.binding import ABSENT, CONFLICT, MATCHED, Binding, bind, study_binding
+from rag.candidates import Unit
+from rag.entities import EntityIndex
+from rag.lexicon import IndexLexicon, content_stems
+from rag.query import Query
+from rag.ranker import RankerModel, features
+from rag.readability import fk_grade
+
+
+@dataclass(frozen=True)
+class Scored:
+    unit: Unit
+    binding: Binding
+    ce: float
+    features: dict[str, float]
+    p: float
+
+    @property
+    def eligible(self) -> bool:
+        return not self.binding.conflicting()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What to quote (best first), or why not."""
+
+    units: tuple[Scored, ...]
+    reason_code: str = ""
+    reason: str = ""
+    missing_sides: tuple[str, ...] = ()
+
+
+def prescore(b: Binding, u: Unit) -> float:
+    """A cheap first ranking of units (topic words and slots), before the cross-encoder."""
+    slots = sum(0.5 for x in (b.study, b.time, b.statistic) if x == MATCHED)
+    return b.topic + slots + 0.5 / (1 + u.rank)
+
+
+def score_units(
+    q: Query,
+    units: Sequence[Unit],
+    reranker: Reranker,
+    model: RankerModel,
+    audience: Audience,
+    index: tuple[EntityIndex, IndexLexicon],
+    budget: int,
+) -> list[Scored]:
+    """The ``budget`` units most likely to answer (by :func:`prescore`) with their
+    cross-encoder logit, slot binding, features and probability, most probable first."""
+    if not units:
+        return []
+    ents, lex = index
+    bound = [(u, bind(q, u, ents, lex)) for u in units]
+    bound.sort(key=lambda ub: -prescore(ub[1], ub[0]))
+    bound = bound[:budget]
+    logits = [float(x) for x in reranker.score(q.focus, [u.scored_text() for u, _ in bound])]
+    best = max(logits)
+    out = []
+    for (u, b), ce in zip(bound, logits, strict=True):
+        f = features(u, b, ce, best, audience)
+        out.append(Scored(u, b, ce, f, model.p(f)))
+    out.sort(key=lambda s: -s.p)
+    return out
+
+
+def duplicate(a: str, b: str) -> bool:
+    """The same point said twice: the same figures, and mostly the same words."""
+    if number_values([a]) != number_values([b]):
+        return False
+    sa, sb = set(content_stems(a)), set(content_stems(b))
+    return bool(sa and sb) and len(sa & sb) / min(len(sa), len(sb)) >= 0.8
+
+
+def readable(s: Scored, ceiling: float) -> bool:
+    return fk_grade(s.unit.full) <= ceiling
+
+
+def choose(
+    q: Query,
+    scored: Sequence[Scored],
+    model: RankerModel,
+    audience: Audience,
+    max_units: int,
+    ceiling: float,
+    ents: EntityIndex,
+) -> Choice:
+    """See the module docstring."""
+    eligible = [s for s in scored if s.eligible]
+    if not eligible or eligible[0].p < model.threshold:
+        code, text = reason_for(q, scored)
+        return Choice((), code, text)
+    best = eligible[0]
+    if audience is Audience.FAMILY and not readable(best, ceiling):
+        plain = [s for s in eligible if s.p >= model.threshold and readable(s, ceiling)]
+        best = plain[0] if plain else best
+    chosen = [best]
+    for s in eligible:
+        if len(chosen) >= max_units or s.p < model.keep:
+            break
+        if s is best or any(duplicate(s.unit.full, c.unit.full) for c in chosen):
+            continue
+        if audience is Audience.FAMILY and not readable(s, ceiling):
+            continue
+        chosen.append(s)
+    missing: list[str] = []
+    if q.has("comparison") and len(q.slots.studies) > 1:
+        chosen, missing = both_sides(q, eligible, chosen, model, ents)
+    return Choice(tuple(order(chosen)), missing_sides=tuple(missing))
+
+
+def both_sides(
+    q: Query, eligible: list[Scored], chosen: list[Scored], model: RankerModel, ents: EntityIndex
+) -> tuple[list[Scored], list[str]]:
+    """Make sure each compared study is quoted; name the ones no eligible unit reports."""
+    missing = []
+    for study in q.slots.studies:
+
+        def names(s: Scored, study: str = study) -> bool:
+            return study_binding((study,), s.unit, ents) == MATCHED
+
+        if any(names(c) for c in chosen):
+            continue
+        side = [s for s in eligible if names(s) and s.p >= model.keep / 2]
+        if side:
+            chosen.append(side[0])
+        else:
+            missing.append(study)
+    return chosen, missing
+
+
+def order(chosen: list[Scored]) -> list[Scored]:
+    """The best unit first; then grouped by passage (best passage first), in reading order."""
+    if not chosen:
+        return []
+    lead, rest = chosen[0], chosen[1:]
+    best_of: dict[str, float] = {lead.unit.chunk.chunk_id: float("inf")}
+    for s in rest:
+        cid = s.unit.chunk.chunk_id
+        best_of[cid] = max(best_of.get(cid, float("-inf")), s.p)
+    return [lead, *sorted(rest, key=lambda s: (-best_of[s.unit.chunk.chunk_id], s.unit.position))]
+
+
+def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
+    """The first unbound slot, in words: why the sources do not answer."""
+    if not scored:
+        return "no-passage", "nothing in the indexed documents is about this question"
+    top = scored[: max(5, len(scored) // 3)]
+    studies = ", ".join(s.upper() for s in q.slots.studies)
+    if q.slots.studies and all(s.binding.study in (CONFLICT, ABSENT) for s in top):
+        return "unbound-study", f"no indexed passage on this topic is about {studies}"
+    if q.slots.time_points and all(s.binding.time != MATCHED for s in top):
+        asked = ", ".join(str(t) for t in q.slots.time_points)
+        where = f" for {studies}" if studies else ""
+        return "unbound-time", f"no indexed source reports a {asked} figure{where}"
+    if q.slots.statistics and all(s.binding.statistic == CONFLICT for s in top):
+        kinds = ", ".join(q.slots.statistics)
+        return "unbound-statistic", f"no indexed passage gives the asked {kinds}"
+    missing = _common_missing(top)
+    if missing:
+        return "unbound-topic", f"no indexed passage is about {missing}"
+    return "low-relevance", "no indexed passage states what was asked"
+
+
+def _common_missing(top: Sequence[Scored]) -> str:
+    sets = [set(s.binding.missing_terms) for s in top if s.binding.missing_terms]
+    if not sets or len(sets) < len(top):
+        return ""
+    common = set.intersection(*sets)
+    return ", ".join(sorted(common))

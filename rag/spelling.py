@@ -1,0 +1,142 @@
+"""Spelling: ordinary words are corrected; names are never silently changed.
+
+Corrections come from the index's own words (symspellpy over them): a correction to a word the
+index never uses would not help find anything. Whether a word is known at all is read from the
+index, ``wordfreq`` (ordinary English) and a medical word list read from the system at run time
+(Debian ``hunspell-en-med``: /usr/share/hunspell/en_med_glut.dic; GPL, never copied into the
+project; missing -> said once, skipped).
+
+- A misspelled word (known nowhere) within two edits of an index word is corrected
+  ("diffrence" -> "difference").
+- A real word the index does not use but spells one edit apart ("randomised", "leukaemia",
+  "paediatric") is kept, and the index's spelling is searched too.
+- Tokens with digits, identifiers, acronyms and drug-like words are never corrected: when one
+  is unknown but close to a name the index uses ("AALL1371" for AALL1731, "blinatumumab"),
+  the question gets "Did you mean ...?" and the answer abstains until asked again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rag.entities import looks_like_identifier, norm
+from rag.lexicon import IndexLexicon, stopwords, tokens
+
+log = logging.getLogger("citeqa.spelling")
+MEDICAL_WORDS = Path("/usr/share/hunspell/en_med_glut.dic")
+_MAX_EDIT = 2
+
+
+@lru_cache(maxsize=1)
+def medical_words() -> frozenset[str]:
+    """The system's medical word list (empty, said once, when it is not installed)."""
+    if not MEDICAL_WORDS.exists():
+        log.warning(
+            "medical word list %s not installed (apt install hunspell-en-med)", MEDICAL_WORDS
+        )
+        return frozenset()
+    words = set()
+    for line in MEDICAL_WORDS.read_text(encoding="utf-8", errors="replace").splitlines()[1:]:
+        w = line.split("/")[0].strip().lower()
+        if w.isalpha():
+            words.add(w)
+    return frozenset(words)
+
+
+def is_ordinary(word: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= 2.5
+
+
+@dataclass(frozen=True)
+class Correction:
+    text: str  # misspellings corrected
+    did_you_mean: tuple[str, ...]  # known names close to unknown name-like tokens
+    variants: tuple[str, ...]  # the index's spelling of words it spells differently
+
+
+class Speller:
+    """Corrections against the index, English and medical word lists (module docstring)."""
+
+    def __init__(self, lexicon: IndexLexicon, names: Iterable[str], drug_suffixes: Iterable[str]):
+        from symspellpy import SymSpell
+
+        self.lexicon = lexicon
+        self.names = {norm(n): n for n in names}
+        self.drug_suffixes = tuple(drug_suffixes)
+        self.index_sym = SymSpell(max_dictionary_edit_distance=_MAX_EDIT, prefix_length=7)
+        for w, n in lexicon.surface.items():
+            if w.isalpha() and len(w) > 3:
+                self.index_sym.create_dictionary_entry(w, n)
+        self.medical = medical_words()
+
+    def is_word(self, word: str) -> bool:
+        """A real word: ordinary English or on the medical word list."""
+        low = word.lower()
+        return low in stopwords() or low in self.medical or is_ordinary(low)
+
+    def correct(self, text: str) -> Correction:
+        """``text`` with misspellings corrected, the index's spelling of real words it spells
+        differently, and "did you mean" names for unknown names close to known ones."""
+        did_you_mean: list[str] = []
+        variants: list[str] = []
+        out = text
+        for tok in dict.fromkeys(tokens(text)):
+            if self._is_name(tok):
+                did_you_mean += self._near_names(tok)
+                continue
+            if len(tok) < 4 or not tok.isalpha() or self.lexicon.knows(tok):
+                continue
+            word = self.is_word(tok)
+            fix = self._suggest(tok.lower(), 1 if word else _MAX_EDIT)
+            if not fix:
+                continue
+            if word:
+                variants.append(fix)
+            else:
+                out = re.sub(rf"(?<!\w){re.escape(tok)}(?!\w)", fix, out)
+        return Correction(out, tuple(dict.fromkeys(did_you_mean)), tuple(variants))
+
+    def _is_name(self, tok: str) -> bool:
+        return (
+            any(ch.isdigit() for ch in tok)
+            or looks_like_identifier(tok)
+            or (len(tok) >= 2 and tok.isupper())
+            or self._drug_like(tok)
+        )
+
+    def _drug_like(self, tok: str) -> bool:
+        low = tok.lower()
+        return len(low) > 6 and low.endswith(self.drug_suffixes) and not is_ordinary(low)
+
+    def _near_names(self, tok: str) -> list[str]:
+        """The known names nearest (at most two edits) to an unknown name-like token."""
+        from symspellpy.editdistance import DistanceAlgorithm, EditDistance
+
+        if norm(tok) in self.names or self.lexicon.knows(tok):
+            return []
+        if looks_like_identifier(tok):
+            pool = {k: n for k, n in self.names.items() if any(c.isdigit() for c in k)}
+            key = norm(tok)
+        elif self._drug_like(tok):
+            pool = {w: w for w in self.lexicon.surface if w.isalpha() and len(w) > 6}
+            key = tok.lower()
+        else:
+            return []
+        dist = EditDistance(DistanceAlgorithm.DAMERAU_OSA)
+        close = [(d, n) for k, n in pool.items() if (d := dist.compare(key, k, _MAX_EDIT)) >= 0]
+        best = min((d for d, _ in close), default=-1)
+        return sorted(n for d, n in close if d == best)
+
+    def _suggest(self, word: str, max_edit: int) -> str:
+        """The index word closest to ``word`` (the most frequent among the closest)."""
+        from symspellpy import Verbosity
+
+        hits = self.index_sym.lookup(word, Verbosity.TOP, max_edit_distance=max_edit)
+        return str(hits[0].term) if hits else ""

@@ -1,0 +1,71 @@
+"""Quotable units and slot binding (rag/candidates.py, rag/binding.py); no models."""
+
+from __future__ import annotations
+
+from rag.binding import ABSENT, CONFLICT, MATCHED, NA, bind, stat_binding, time_binding
+from rag.candidates import units_from
+from rag.query import TimePoint, parse_query
+from tests.core_support import TRIALS, chunk, scored, understanding
+
+U = understanding(TRIALS)
+UNITS = units_from(scored(TRIALS))
+
+
+def unit(start: str):  # type: ignore[no-untyped-def]
+    return next(u for u in UNITS if u.full.startswith(start))
+
+
+def test_a_list_is_one_unit_with_its_lead_in() -> None:
+    u = unit("Signs of CRS")
+    assert u.items == ("Fever or chills", "A fast heartbeat", "Trouble breathing")
+    assert "Fever or chills" not in [x.text for x in UNITS if not x.items]
+
+
+def test_short_complete_sentences_are_quotable_headings_and_questions_are_not() -> None:
+    assert unit("It is not chemo.")
+    units = units_from(scored([chunk("h", "Results\n\nWhat did it show?\n\nIt worked well.")]))
+    assert [u.text for u in units] == ["It worked well."]
+
+
+def test_dangling_sentence_inherits_the_sentence_it_leans_on() -> None:
+    u = unit("It is not chemo.")
+    assert "Trouble breathing" not in u.context  # a list is not leaned on
+    c = chunk("d", "Blinatumomab is an immunotherapy. It is not chemo.", section="What it is")
+    [_, second] = units_from(scored([c]))
+    assert second.context == "What it is: Blinatumomab is an immunotherapy."
+
+
+def test_study_binding() -> None:
+    q = parse_query("4-year DFS in AALL1731", U)
+    assert bind(q, unit("In AALL1731, 4-year"), U.entities, U.lexicon).study == MATCHED
+    assert bind(q, unit("In AALL1331"), U.entities, U.lexicon).study == CONFLICT
+    assert bind(q, unit("It is not chemo."), U.entities, U.lexicon).study == ABSENT
+    assert bind(parse_query("DFS", U), unit("In AALL1331"), U.entities, U.lexicon).study == NA
+
+
+def test_time_point_binding() -> None:
+    four = (TimePoint(4, "year"),)
+    assert time_binding(four, "4-year DFS was 94.8%") == MATCHED
+    assert time_binding(four, "3-year DFS was 96.0%") == CONFLICT
+    assert time_binding(four, "DFS improved") == ABSENT
+    assert time_binding((), "3-year DFS") == NA
+
+
+def test_statistic_spans() -> None:
+    hr = parse_query("what was the HR for DFS", U)
+    assert stat_binding(hr, "The hazard ratio for DFS was 0.39 (95% CI 0.24-0.64).") == MATCHED
+    assert stat_binding(hr, "3-year DFS was 96.0% versus 87.9%.") == CONFLICT
+    count = parse_query("how many children were randomized", U)
+    assert stat_binding(count, "1,440 children were randomized.") == MATCHED
+
+
+def test_report_binding() -> None:
+    q = parse_query("4-year DFS in the ASH abstract of AALL1731", U)
+    assert bind(q, unit("In AALL1731, 4-year"), U.entities, U.lexicon).report == MATCHED
+    assert bind(q, unit("In AALL1731, 3-year"), U.entities, U.lexicon).report == CONFLICT
+
+
+def test_topic_share_is_idf_weighted_and_ignores_unknown_words() -> None:
+    q = parse_query("median follow-up of the zorblatt cohort in AALL1731", U)
+    b = bind(q, unit("The median follow-up"), U.entities, U.lexicon)
+    assert b.topic == 1.0 and b.missing_terms == ()
