@@ -372,7 +372,12 @@ class ChromaStore:
             offset += len(ids)
 
     def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
-        got = self.col.get(ids=list(ids), include=["documents", "metadatas"])
+        """The chunks with these ids, in the order asked; unknown ids are left out. (Chroma
+        refuses an empty or repeated id list, so it is asked each id once, and only if any.)"""
+        unique = list(dict.fromkeys(ids))
+        if not unique:
+            return []
+        got = self.col.get(ids=unique, include=["documents", "metadatas"])
         by_id = {
             cid: Chunk.from_store(cid, text or "", dict(md or {}))
             for cid, text, md in zip(
