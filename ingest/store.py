@@ -209,17 +209,17 @@ class ChromaStore:
         chunks added so far are removed again (best effort) and StoreError is raised: every
         source of the batch keeps its previous chunks and manifest entry, others are untouched.
         Manifest entries are written last, so a crash before them means a redo, not a loss.
+        Raises ValueError, before anything is written, when a write's vectors do not match its
+        chunks (see :func:`stack_vectors`).
         """
-        import numpy as np
-
         if not writes:
             return
+        vectors = stack_vectors(writes)
         keys = [w.key for w in writes]
         ids = [c.chunk_id for w in writes for c in w.chunks]
         where = {"source": {"$in": keys}} if len(keys) > 1 else {"source": keys[0]}
         before = set(self._ids_where(where))
         rows = [(w.key, c) for w in writes for c in w.chunks]
-        vectors = np.concatenate([w.vectors for w in writes])
         current = keys[0]
         try:
             for i in range(0, len(rows), self.max_batch):
