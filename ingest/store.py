@@ -190,15 +190,19 @@ class ChromaStore:
         self.settings = settings
         self.client = client if client is not None else make_client(settings)
         self.name = settings.collection_name()
+        self._open_collections()
+        self.max_batch = int(self.client.get_max_batch_size())
+
+    def _open_collections(self) -> None:
+        s = self.settings
         col = self.client.get_or_create_collection(
             self.name,
             embedding_function=None,
             configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedder": settings.embedder.name, "identity": settings.index_identity()},
+            metadata={"embedder": s.embedder.name, "identity": s.index_identity()},
         )
         man = self.client.get_or_create_collection(f"{self.name}_manifest", embedding_function=None)
-        self.col, self.man = _Guarded(col, settings), _Guarded(man, settings)
-        self.max_batch = int(self.client.get_max_batch_size())
+        self.col, self.man = _Guarded(col, s), _Guarded(man, s)
 
     # -- writing ---------------------------------------------------------------------------
     def replace_sources(self, writes: Sequence[SourceWrite]) -> None:
@@ -387,10 +391,16 @@ class ChromaStore:
         return [by_id[i] for i in ids if i in by_id]
 
     def reset(self) -> None:
-        """Drop this index identity's collections (for --rebuild)."""
+        """Drop this index identity's collections (for --rebuild) and start empty ones: the
+        store stays usable and its version changes."""
         for name in (self.name, f"{self.name}_manifest"):
             with contextlib.suppress(Exception):
                 self.client.delete_collection(name)
+        try:
+            self._open_collections()
+        except Exception as exc:
+            raise StoreError(f"could not recreate the index {self.name}: {exc}") from exc
+        self._bump()
 
 
 def open_store(settings: Settings) -> VectorStore:
