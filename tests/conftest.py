@@ -93,4 +93,4 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 # the `chroma_server` fixture (a real `chroma run` on loopback), shared by several modules
-from tests.fixtures_chroma import chroma_server  # noqa: E402, F401
+from tests.fixtures_chroma import chroma_server, chroma_server_module  # noqa: E402, F401
