@@ -21,7 +21,7 @@ from citeqa.errors import StoreError
 from citeqa.models import Chunk, Filters, ScoredChunk
 from citeqa.protocols import ManifestEntry, SourceWrite
 from citeqa.settings import Settings
-from ingest.store import manifest_entry, stack_vectors
+from ingest.writes import manifest_entry, stack_vectors
 
 _REGISTRY_LOCK = threading.Lock()
 _STORES: dict[tuple[str, str], MemoryStore] = {}
