@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from citeqa.errors import StoreError
 from citeqa.models import Chunk, Filters, ScoredChunk
@@ -40,10 +41,10 @@ def shared_memory_store(settings: Settings) -> MemoryStore:
 class _Row:
     source: str
     chunk: Chunk
-    unit: np.ndarray  # the chunk's vector scaled to length 1, shape (dim,)
+    unit: npt.NDArray[np.float32]  # the chunk's vector scaled to length 1, shape (dim,)
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
+def _unit(v: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """``v`` scaled to length 1 along its last axis (zero vectors stay zero)."""
     norm = np.linalg.norm(v, axis=-1, keepdims=True)
     return np.divide(v, norm, out=np.zeros_like(v), where=norm > 0)
@@ -58,7 +59,7 @@ class MemoryStore:
         self._manifest: dict[str, ManifestEntry] = {}
         self._dim: int | None = None  # fixed by the first vectors written, until reset()
         self._version = ""
-        self._matrix: tuple[list[_Row], np.ndarray] | None = None  # query cache
+        self._matrix: tuple[list[_Row], npt.NDArray[np.float32]] | None = None  # query cache
 
     # -- writing ---------------------------------------------------------------------------
     def replace_sources(self, writes: Sequence[SourceWrite]) -> None:
@@ -124,7 +125,7 @@ class MemoryStore:
         return next((r.source for r in rows if r.chunk.doc_id == doc_id), None)
 
     def query(
-        self, vector: np.ndarray, k: int, filters: Filters | None = None
+        self, vector: npt.NDArray[np.float32], k: int, filters: Filters | None = None
     ) -> list[ScoredChunk]:
         """The ``k`` chunks most similar to ``vector`` (cosine, exact) that pass ``filters``,
         best first. Raises StoreError when ``vector``'s length is not the stored dimension."""
@@ -147,7 +148,7 @@ class MemoryStore:
             out.append(ScoredChunk(rows[keep[j]].chunk, sim, {"dense": sim}))
         return out
 
-    def _snapshot(self) -> tuple[list[_Row], np.ndarray]:
+    def _snapshot(self) -> tuple[list[_Row], npt.NDArray[np.float32]]:
         """The rows and their unit vectors stacked, shape (rows, dim); built once per version."""
         with self._lock:
             if self._matrix is None:

@@ -14,6 +14,7 @@ from citeqa.protocols import ManifestEntry, SourceWrite
 
 if TYPE_CHECKING:
     import numpy as np
+    import numpy.typing as npt
 
 
 def manifest_docs(chunks: Sequence[Chunk]) -> list[dict[str, str | int | None]]:
@@ -45,7 +46,7 @@ def manifest_entry(key: str, sha256: str, chunks: Sequence[Chunk]) -> ManifestEn
     )
 
 
-def stack_vectors(writes: Sequence[SourceWrite]) -> np.ndarray:
+def stack_vectors(writes: Sequence[SourceWrite]) -> npt.NDArray[np.float32]:
     """All writes' vectors, in order, as one float32 array of shape (total chunks, dim).
 
     Raises ValueError (before anything is written) when a write does not have one vector per
