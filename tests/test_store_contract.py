@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from citeqa.errors import StoreError
+from citeqa.models import content_hash
 from citeqa.protocols import VectorStore
 from citeqa.settings import Settings
 from ingest.memory_store import MemoryStore
+from ingest.pipeline import Ingestor
 from ingest.store import ChromaStore, open_store
+from rag.pipeline import Pipeline
+from tests.helpers import write_md
 from tests.store_contract import (
     ALL,
     LIBRARY,
@@ -120,3 +125,42 @@ class TestChromaServer(VectorStoreContract, ChromaRollbackTest):
     @pytest.fixture
     def reopen(self, settings: Settings) -> Reopen:
         return lambda: ChromaStore(settings)
+
+
+class BagOfWords:
+    """A fake embedder: each word adds 1 at a hashed position (deterministic, no model)."""
+
+    name, dim = "bag-of-words", 64
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, int(content_hash(word)[:8], 16) % self.dim] += 1.0
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+
+def test_memory_store_serves_an_ingest_and_the_questions_after_it(tmp_path: Path) -> None:
+    """CITEQA_STORE=memory end to end in one process: what the ingest writes, the pipeline's
+    retriever finds (dense and BM25), and a re-ingest is seen through the new version."""
+    settings = Settings(store="memory", index_dir=tmp_path / "ix")
+    docs = tmp_path / "docs"
+    write_md(docs / "a.md", "a", "## Results\n\nMarrow relapse fell with blinatumomab.")
+    write_md(docs / "b.md", "b", "## Methods\n\nThe pump was changed every four days.")
+    embedder = BagOfWords()
+    report = Ingestor(settings, embedder=embedder, progress=False).run([docs])
+    assert report.failed == [] and report.new_chunks == 2
+    pipe = Pipeline(settings, embedder=embedder)
+    assert pipe.store is open_store(settings) and pipe.store.count() == 2
+    for mode in ("dense", "bm25"):
+        hits = pipe.retriever.retrieve("how often was the pump changed", mode=mode).chunks
+        assert hits[0].chunk.doc_id == "b", mode
+    version = pipe.store.version()
+    write_md(docs / "b.md", "b", "## Methods\n\nThe bag was changed every seven days.")
+    Ingestor(settings, embedder=embedder, progress=False).run([docs])
+    assert pipe.store.version() != version
+    hits = pipe.retriever.retrieve("bag changed every seven days", mode="bm25").chunks
+    assert "seven days" in hits[0].chunk.text
