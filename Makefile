@@ -9,7 +9,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test lint typecheck pytest ingest ui clean corpus-pdfs
+.PHONY: setup run test test-fast lint typecheck pytest ingest ui clean corpus-pdfs
 
 setup: $(STAMP)
 
@@ -34,6 +34,7 @@ run: setup ingest
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy
@@ -41,7 +42,14 @@ typecheck: setup
 pytest: setup
 	$(BIN)/python -m pytest -q
 
+# The whole suite (what CI runs): lint, types, the dependency rule, every test.
 test: lint typecheck pytest
+
+# The fast lane: pure functions and fakes, no model, no Chroma, no server (< 30 s). Its members
+# and the rule are in pyproject.toml (`fast_lane`); tests/conftest.py enforces the rule.
+FAST_LANE = $(shell $(BIN)/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['tool']['pytest']['ini_options']['fast_lane'])")
+test-fast: setup
+	$(BIN)/python -m pytest -q -m fast $(FAST_LANE)
 
 corpus-pdfs: setup
 	$(BIN)/python scripts/make_corpus_pdfs.py

@@ -184,6 +184,12 @@ class Settings(BaseSettings):
     chroma_url: str = Field(
         "", description="Chroma server URL (http://host:port); when set, used instead of index_dir."
     )
+    store: Literal["chroma", "memory"] = Field(
+        "chroma",
+        description="Vector store: 'chroma' (embedded at index_dir, or the server at chroma_url) "
+        "or 'memory' (held by this process only and lost when it exits; for tests and "
+        "short-lived runs).",
+    )
     data_dir: Path = Field(
         Path(".citeqa"), description="Directory for feedback and other local state."
     )

@@ -233,10 +233,11 @@ def eval_load(
     as_json: JsonOpt = False,
 ) -> None:
     """Load benchmark against a local API server: requests/s, p50/p95/p99, errors."""
-    from evals.load import run_load
+    from evals.load import LoadPlan, run_load
 
     try:
-        result = run_load(url, clients=clients, seconds=seconds, api_key=api_key, as_json=as_json)
+        plan = LoadPlan(url, clients=clients, seconds=seconds, api_key=api_key)
+        result = run_load(plan, as_json=as_json)
     except ValueError as exc:
         fail(str(exc))
         return

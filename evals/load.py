@@ -18,6 +18,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -102,74 +103,74 @@ async def _client(
             out["fail"].append(type(exc).__name__)
 
 
-async def _run(
-    url: str,
-    clients: int,
-    seconds: float,
-    bodies: list[dict[str, Any]],
-    headers: dict[str, str],
-    cap: int,
-    timeout_s: float,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LoadPlan:
+    """One load run: ``clients`` clients ask ``questions`` (cycling; empty: the domain profile's
+    load questions) of the `citeqa serve` at ``url`` for ``seconds`` or ``max_requests``
+    requests. ``timeout_s``: seconds a client waits for one answer before counting it as an
+    error (ReadTimeout). Raises ValueError for values out of range or a non-loopback URL."""
+
+    url: str
+    clients: int = 32
+    seconds: float = 60
+    questions: tuple[str, ...] = ()
+    audience: str = "clinician"
+    api_key: str | None = None
+    max_requests: int = MAX_REQUESTS
+    timeout_s: float = TIMEOUT_S
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.clients <= 1024:
+            raise ValueError("clients must be between 1 and 1024")
+        if not 0 < self.seconds <= 3600:
+            raise ValueError("seconds must be in (0, 3600]")
+        object.__setattr__(self, "url", check_loopback(self.url))
+        if not self.questions:
+            object.__setattr__(self, "questions", tuple(default_questions()))
+        if not self.questions or not all(q.strip() for q in self.questions):
+            raise ValueError("at least one non-empty question is needed")
+
+
+async def _run(plan: LoadPlan) -> dict[str, Any]:
     import httpx
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    timeout = httpx.Timeout(timeout_s, connect=10.0)
+    headers = {"Authorization": f"Bearer {plan.api_key}"} if plan.api_key else {}
+    bodies = [{"question": q, "audience": plan.audience} for q in plan.questions]
+    limits = httpx.Limits(max_connections=plan.clients, max_keepalive_connections=plan.clients)
+    timeout = httpx.Timeout(plan.timeout_s, connect=10.0)
     async with httpx.AsyncClient(
-        base_url=url, headers=headers, limits=limits, timeout=timeout
+        base_url=plan.url, headers=headers, limits=limits, timeout=timeout
     ) as http:
         health = await http.get("/healthz")
         if health.status_code != 200:
-            raise RuntimeError(f"{url}/healthz answered {health.status_code}: {health.text}")
+            raise RuntimeError(f"{plan.url}/healthz answered {health.status_code}: {health.text}")
         out: dict[str, list[Any]] = {"ok": [], "fail": []}
-        budget = [cap]
+        budget = [plan.max_requests]
         t0 = time.monotonic()
-        deadline = t0 + seconds
+        deadline = t0 + plan.seconds
         await asyncio.gather(
-            *(_client(http, deadline, bodies, budget, out, k) for k in range(clients))
+            *(_client(http, deadline, bodies, budget, out, k) for k in range(plan.clients))
         )
         elapsed = time.monotonic() - t0
     return summarize(out["ok"], out["fail"], elapsed)
 
 
-def run_load(
-    url: str,
-    clients: int = 32,
-    seconds: float = 60,
-    question: str | Sequence[str] = (),
-    api_key: str | None = None,
-    as_json: bool = False,
-    audience: str = "clinician",
-    max_requests: int = MAX_REQUESTS,
-    timeout: float = TIMEOUT_S,
-) -> dict[str, Any]:
-    """Run the benchmark against ``url`` (a `citeqa serve` on loopback); print and return the
-    figures: requests, ok, errors, error_kinds, elapsed_s, requests_per_s, latency_ms.
-
-    ``question``: one question or several (clients cycle through them). ``timeout``: seconds a
-    client waits for one answer before counting it as an error (ReadTimeout)."""
-    if not 1 <= clients <= 1024:
-        raise ValueError("clients must be between 1 and 1024")
-    if not 0 < seconds <= 3600:
-        raise ValueError("seconds must be in (0, 3600]")
-    base = check_loopback(url)
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    questions = [question] if isinstance(question, str) else list(question or default_questions())
-    if not questions or not all(q.strip() for q in questions):
-        raise ValueError("at least one non-empty question is needed")
-    bodies = [{"question": q, "audience": audience} for q in questions]
-    result = asyncio.run(_run(base, clients, seconds, bodies, headers, max_requests, timeout))
+def run_load(plan: LoadPlan, as_json: bool = False) -> dict[str, Any]:
+    """Run ``plan`` against its `citeqa serve`; print and return the figures: url, clients,
+    seconds, questions, timeout_s, requests, ok, errors, error_kinds, elapsed_s,
+    requests_per_s, latency_ms (p50/p95/p99/mean/max). One line on stdout (stderr with
+    ``as_json``, then the JSON object on stdout)."""
     result = {
-        "url": base,
-        "clients": clients,
-        "seconds": seconds,
-        "questions": len(questions),
-        "timeout_s": timeout,
-        **result,
+        "url": plan.url,
+        "clients": plan.clients,
+        "seconds": plan.seconds,
+        "questions": len(plan.questions),
+        "timeout_s": plan.timeout_s,
+        **asyncio.run(_run(plan)),
     }
     lat = result["latency_ms"]
     print(
-        f"{result['requests']} requests in {result['elapsed_s']} s from {clients} clients: "
+        f"{result['requests']} requests in {result['elapsed_s']} s from {plan.clients} clients: "
         f"{result['requests_per_s']} req/s; latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, "
         f"p99 {lat['p99']} ms; {result['errors']} errors {result['error_kinds'] or ''}".rstrip(),
         file=sys.stderr if as_json else sys.stdout,
@@ -201,18 +202,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     key = a.api_key or os.environ.get("CITEQA_API_KEY") or None
     try:
-        questions = a.question or default_questions()
-        res = run_load(
+        plan = LoadPlan(
             a.url,
             a.clients,
             a.seconds,
-            questions,
-            key,
-            a.as_json,
+            tuple(a.question or ()),
             a.audience,
+            key,
             a.max_requests,
             a.timeout,
         )
+        res = run_load(plan, a.as_json)
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"load: {exc}", file=sys.stderr)
         return 2

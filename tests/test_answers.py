@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from citeqa.answer import Answer
-from ingest.numbers import extract_numbers
+from citeqa.domain import load_profile
+from ingest.numbers import dose_figures, extract_numbers
 from rag.answer import answer
 from tests.helpers import ABSTAIN_TEXT, citeqa
 
@@ -73,10 +74,14 @@ def test_family_answer_is_plain_with_glossary(corpus_settings: Any) -> None:
     assert "care team" in ans.notice
 
 
-def test_individual_dosing_gets_care_team_pointer(corpus_settings: Any) -> None:
-    ans = answer("How much blinatumomab should I give my son?", settings=corpus_settings)
-    assert "care team" in ans.notice
-    assert "you should give" not in ans.answer.lower()
+def test_individual_dosing_gets_general_evidence_and_care_team_note(corpus_settings: Any) -> None:
+    ans = answer("How much blinatumomab should I give my 30 kg son?", settings=corpus_settings)
+    assert load_profile(corpus_settings.profile).texts.care_team_note in ans.notice
+    # the personal question is answered with the general evidence: every dose figure in the
+    # answer is quoted from the drug label it cites, none is worked out for this child
+    labels = " ".join(c.quote for c in ans.citations if c.doc_type == "drug-label")
+    doses = dose_figures(ans.answer)
+    assert doses and all(d in labels for d in doses), (doses, ans.answer)
 
 
 def test_false_premise_is_answered_from_sources(corpus_settings: Any) -> None:
@@ -85,8 +90,11 @@ def test_false_premise_is_answered_from_sources(corpus_settings: Any) -> None:
         settings=corpus_settings,
     )
     assert not ans.abstained
-    assert "CNS" in ans.answer
-    assert "increased CNS" not in ans.answer
+    # the sources' finding, which contradicts the premise, is in the answer with its source
+    cns = [s for s in ans.sentences if "CNS relapse" in s.text]
+    assert cns and any("unchanged" in s.text for s in cns), ans.answer
+    cited = {c.n: c.doc_id for c in ans.citations}
+    assert any(cited[n] == "ash2025-758-aall1731" for s in cns for n in s.citations)
 
 
 def test_followup_uses_history(corpus_settings: Any) -> None:

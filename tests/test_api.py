@@ -152,9 +152,9 @@ def test_concurrent_requests_share_one_pipeline(url: str) -> None:
 
 
 def test_load_benchmark_runs_without_errors(url: str) -> None:
-    from evals.load import run_load
+    from evals.load import LoadPlan, run_load
 
-    res = run_load(url, clients=4, seconds=2, question=ZETA_Q, as_json=True)
+    res = run_load(LoadPlan(url, clients=4, seconds=2, questions=(ZETA_Q,)), as_json=True)
     assert res["errors"] == 0 and res["ok"] >= 4 and res["requests_per_s"] > 0
     assert res["latency_ms"]["p50"] <= res["latency_ms"]["p99"]
 

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, Query
+from fastapi import Depends, FastAPI, Query, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -119,7 +119,15 @@ def create_app(settings: Settings, loader: Callable[[Settings], Pipeline] | None
     app.add_middleware(BodyLimit, max_bytes=settings.server.max_body_bytes)
     _install_handlers(app)
     auth = [Depends(_auth(settings))]
+    _health_route(app, service)
+    _ask_route(app, service, settings, auth)
+    _chat_route(app, service, settings, auth)
+    _index_routes(app, service, auth)
+    _limit_openapi(app, settings)
+    return app
 
+
+def _health_route(app: FastAPI, service: Service) -> None:
     @app.get("/healthz", tags=["service"], responses={503: ERRORS[503]})
     def healthz() -> JSONResponse:
         """200 once models and index are loaded and the store answers; 503 before."""
@@ -129,6 +137,10 @@ def create_app(settings: Settings, loader: Callable[[Settings], Pipeline] | None
             body = {"status": exc.code or "unavailable", "error": exc.message}
             return JSONResponse(body, 503, {"Retry-After": "5"})
 
+
+def _ask_route(
+    app: FastAPI, service: Service, settings: Settings, auth: list[params.Depends]
+) -> None:
     @app.post(
         "/v1/ask",
         tags=["answers"],
@@ -156,6 +168,10 @@ def create_app(settings: Settings, loader: Callable[[Settings], Pipeline] | None
             ans = await run_in_threadpool(service.answer, pipeline, *args)
         return JSONResponse(ans.to_json())
 
+
+def _chat_route(
+    app: FastAPI, service: Service, settings: Settings, auth: list[params.Depends]
+) -> None:
     @app.post(
         "/v1/chat/completions",
         tags=["openai"],
@@ -182,6 +198,10 @@ def create_app(settings: Settings, loader: Callable[[Settings], Pipeline] | None
             ans = await run_in_threadpool(service.answer, pipeline, *args)
         return JSONResponse(completion_json(ans, question, history))
 
+
+def _index_routes(app: FastAPI, service: Service, auth: list[params.Depends]) -> None:
+    """/v1/models (the OpenAI-compatible model list) and /v1/documents."""
+
     @app.get("/v1/models", tags=["openai"], dependencies=auth, response_model=ModelList)
     def models() -> dict[str, Any]:
         return {"object": "list", "data": [model_card()]}
@@ -202,9 +222,6 @@ def create_app(settings: Settings, loader: Callable[[Settings], Pipeline] | None
             raise ApiError(
                 503, f"the vector store is unavailable: {exc}", "store_unavailable"
             ) from exc
-
-    _limit_openapi(app, settings)
-    return app
 
 
 def _limit_openapi(app: FastAPI, settings: Settings) -> None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from citeqa.models import Document, Metadata, Section
 from ingest.loaders.base import LoadError
 from ingest.loaders.text import decode_or_raise
 
 
-def _field(path: Path, lineno: int, obj: dict[str, Any], key: str) -> str:
+def _field(path: Path, lineno: int, obj: dict[str, object], key: str) -> str:
     value = obj.get(key, "")
     if value is None:
         return ""

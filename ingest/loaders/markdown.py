@@ -7,7 +7,7 @@ names, and a closing ``---``. ``#`` headings start sections; inline markdown is 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ def has_front_matter(text: str) -> bool:
     return first.strip() == "---"
 
 
-def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
+def split_front_matter(path: Path, text: str) -> tuple[dict[str, object], str]:
     """Return the parsed front-matter mapping and the body (``{}`` and text if none)."""
     text = text.lstrip("\ufeff")
     if not has_front_matter(text):
@@ -73,7 +73,7 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
     return data, "\n".join(lines[end + 1 :])
 
 
-def _scalar(path: Path, key: str, value: Any) -> str:
+def _scalar(path: Path, key: str, value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -81,7 +81,7 @@ def _scalar(path: Path, key: str, value: Any) -> str:
     return str(value).strip()
 
 
-def _str_list(path: Path, key: str, value: Any) -> tuple[str, ...]:
+def _str_list(path: Path, key: str, value: object) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
@@ -92,7 +92,7 @@ def _str_list(path: Path, key: str, value: Any) -> tuple[str, ...]:
     return tuple(i for i in items if i)
 
 
-def _year(path: Path, value: Any) -> int | None:
+def _year(path: Path, value: object) -> int | None:
     if value is None or value == "":
         return None
     text = _scalar(path, "year", value)
@@ -101,7 +101,7 @@ def _year(path: Path, value: Any) -> int | None:
     return int(text)
 
 
-def metadata_from_front_matter(path: Path, data: dict[str, Any]) -> Metadata:
+def metadata_from_front_matter(path: Path, data: Mapping[str, object]) -> Metadata:
     """Validate the front-matter mapping into ``Metadata`` (unknown keys are ignored)."""
     kwargs: dict[str, Any] = {}
     for key in _STR_FIELDS:
@@ -126,7 +126,7 @@ def metadata_from_pairs(path: Path, pairs: str, **defaults: str) -> Metadata | N
     """Metadata from 'key=value; key=value' text (the Keywords of citeqa's own PDFs), validated
     like front matter; ``None`` unless it names a doc_id or doc_type. ``defaults`` fill gaps."""
     items = [kv.split("=", 1) for kv in pairs.split(";") if "=" in kv]
-    data: dict[str, Any] = {k.strip(): v.strip() for k, v in items if k.strip()}
+    data: dict[str, object] = {k.strip(): v.strip() for k, v in items if k.strip()}
     if "doc_type" not in data and "doc_id" not in data:
         return None
     for key in ("authors", "evidence"):

@@ -14,16 +14,19 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from statistics import median
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from citeqa.models import Document, Metadata, Section
 from ingest.loaders.base import LoadError
 from ingest.loaders.markdown import metadata_from_pairs
 from ingest.loaders.text import collapse, match_heading, slugify
+
+if TYPE_CHECKING:
+    from pypdf import PageObject, PdfReader
 
 ENCRYPTED_REASON = "PDF is encrypted"
 # Hostile-input limits (a dense page holds ~6,000 characters; pypdf's own stream limit is 75 MB)
@@ -54,7 +57,7 @@ class _TextLimit(Exception):
     """Raised from the text visitor to stop extracting an oversized page early."""
 
 
-def pypdf_limits() -> contextlib.AbstractContextManager[Any]:
+def pypdf_limits() -> contextlib.AbstractContextManager[object]:
     """Lower pypdf (>= 7) decompression limits for this parse; older pypdf keeps its own."""
     kinds = ("zlib", "lzw", "run_length", "brotli", "jbig2", "array_based_stream")
     try:
@@ -77,7 +80,7 @@ def check_structure(path: Path, data: bytes) -> None:
         raise LoadError(path, TRUNCATED_REASON)
 
 
-def open_reader(path: Path, data: bytes) -> Any:
+def open_reader(path: Path, data: bytes) -> PdfReader:
     """A decrypted ``PdfReader`` (empty password tried), or LoadError."""
     from pypdf import PdfReader
 
@@ -101,13 +104,15 @@ def _font_size(font_size: float, cm: list[float], tm: list[float]) -> float:
     return round(font_size * (scale or 1.0), 1)
 
 
-def _page_lines(page: Any, number: int, left: list[int] | None = None) -> list[Line]:
+def _page_lines(page: PageObject, number: int, left: list[int] | None = None) -> list[Line]:
     """Lines of one page with the dominant font size of each (pypdf text visitor); ``left``:
     characters allowed on this page and in the rest of the document (_TextLimit beyond)."""
     frags: list[tuple[str, float]] = []
     left = left or [MAX_PAGE_CHARS, MAX_TEXT_CHARS]
 
-    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+    def visit(
+        text: str, cm: Sequence[float], tm: Sequence[float], font: object, size: float
+    ) -> None:
         if text:
             frags.append((text, _font_size(float(size or 0), list(cm), list(tm))))
             left[0], left[1] = left[0] - len(text), left[1] - len(text)
@@ -131,7 +136,7 @@ def _page_lines(page: Any, number: int, left: list[int] | None = None) -> list[L
     return lines
 
 
-def page_lines(path: Path, reader: Any, max_pages: int) -> list[list[Line]]:
+def page_lines(path: Path, reader: PdfReader, max_pages: int) -> list[list[Line]]:
     """Non-empty collapsed lines of every page, or LoadError (page count, no text layer)."""
     try:
         n = len(reader.pages)
@@ -342,10 +347,11 @@ def split_sections(
 # --- metadata --------------------------------------------------------------------------
 
 
-def _pdf_info(reader: Any) -> dict[str, str]:
+def _pdf_info(reader: PdfReader) -> dict[str, str]:
     try:
-        info = reader.metadata or {}
-        return {str(k): collapse(str(v)) for k, v in info.items() if isinstance(v, str)}
+        info = reader.metadata
+        items = info.items() if info is not None else ()
+        return {str(k): collapse(str(v)) for k, v in items if isinstance(v, str)}
     except Exception:
         return {}
 
@@ -366,7 +372,7 @@ def _usable_title(title: str) -> bool:
     return len(title) > 5 and not bad and low not in ("untitled", "title")
 
 
-def pdf_metadata(path: Path, reader: Any, lines: list[Line], font_title: str) -> Metadata:
+def pdf_metadata(path: Path, reader: PdfReader, lines: list[Line], font_title: str) -> Metadata:
     info = _pdf_info(reader)
     first_page = " ".join(x.text for x in lines if x.page == 1)
     title = info.get("/Title", "")
