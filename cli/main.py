@@ -163,28 +163,54 @@ def ui(
 
 @eval_app.command("questions")
 def eval_questions(
-    file: Annotated[Path | None, typer.Argument(help="Question file (JSONL) or folder.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Question file (JSONL, CSV/TSV, RAGAS, PubMedQA, BioASQ, text) or folder."
+        ),
+    ] = None,
     index: IndexOpt = None,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("evals/out/questions"),
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="auto|jsonl|ragas|csv|tsv|pubmedqa|bioasq|text (auto: by suffix and shape).",
+        ),
+    ] = "auto",
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run from OUT/results.jsonl.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
+    sample: Annotated[
+        int | None, typer.Option(min=1, help="N questions drawn at random (see --seed).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of --sample.")] = 0,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Progress bar with running accuracy.")
+    ] = True,
     compare: Annotated[
         tuple[Path, Path] | None,
         typer.Option("--compare", help="Two result directories: what got better and worse."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run a question benchmark and report quality and speed (or compare two runs)."""
-    try:
-        from evals.questions import run_compare, run_questions
-    except ImportError:
-        _not_built("eval questions", "E")
-        return
+    """Run a question benchmark and report quality and speed (or compare two runs).
+
+    Exit code 1 when lines of the question file were skipped (they are listed)."""
+    from evals.qbench import RunOptions, run_compare, run_questions
+
     if compare is not None:
         run_compare(compare[0], compare[1], as_json)
         return
     if file is None:
         fail("give a question file or folder, or --compare A B")
         return
-    run_questions(file, settings_for(index), out, as_json)
+    options = RunOptions(
+        fmt=fmt, resume=resume, limit=limit, sample=sample, seed=seed, progress=progress
+    )
+    summary = run_questions(file, settings_for(index), out, as_json, options)
+    raise typer.Exit(1 if summary.get("skipped_lines") else 0)
 
 
 @eval_app.command("fit")
@@ -215,7 +241,7 @@ def eval_heldout(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the held-out test split: per-kind aggregates only, logged in RUNS.md (3 runs at most)."""
-    from evals.questions import run_heldout
+    from evals.qbench import run_heldout
 
     run_heldout(folder, settings_for(index), note, as_json)
 

@@ -1,324 +1,90 @@
-"""Pure metric functions of the question benchmark (``citeqa eval questions``).
+"""Verdicts and metrics of the question benchmark (``citeqa eval questions``).
 
-Everything here works on plain data: a :class:`Question` (one line of a question file) and an
-answer object as printed by ``citeqa ask --json`` (``Answer.to_json()``). No I/O, no models.
-
-Matching rules
-    * A *fact* with numbers in it (``"94.8%"``, ``"1,444"``, ``"HR 0.39"``) matches when every
-      number of the fact occurs among the numbers of the answer text (compared as values, so
-      ``1,444`` = ``1444`` and ``94.8%`` = ``94.8``) and every remaining word of the fact occurs
-      in the answer as a whole word, case-insensitively. Numbers follow ``ingest.numbers`` rules
-      (``AALL1731`` is an identifier, not a number; citation markers are not numbers).
-    * A fact without numbers matches as a case-insensitive phrase (white space collapsed, dashes
-      and micro signs normalised).
-    * An *absent* string (text that must not appear) matches literally: a case-insensitive
-      phrase, with white space, dashes and micro signs normalised but no number semantics, so
-      ``"56 ug"`` is not triggered by an unrelated ``56%``.
-    * A *source* matches when it occurs, case-insensitively, in the reference, doc_id or title
-      of some citation of the answer.
-
-Answer sentences and citations
-    The answer text is split into sentences; each sentence carries the ``[n]`` markers written
-    in it or right after its full stop (``[1]``, ``[1][2]``, ``[1, 2]``, ``[1-3]``). A marker is
-    *valid* when the answer has a citation with that number. A sentence's numbers are
-    *grounded* when they occur in the quotes of the valid citations it carries.
+Everything here works on plain data: a :class:`Question` (one question of a question file,
+:mod:`evals.qformat`) and an answer object as printed by ``citeqa ask --json``
+(``Answer.to_json()``). No I/O, no models. The matching rules (facts, numbers, sources, citation
+markers) are in :mod:`evals.qmatch`; :func:`judge` decides whether one answer is *correct*;
+:func:`metrics` and :func:`summarise` add verdicts up. Scores beside the verdict (reference
+text, PubMedQA, BioASQ) are in :mod:`evals.refscore` and never change ``correct``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from citeqa.errors import QuestionFileError
 from evals.metrics import percentile_or_none
-from ingest.numbers import dose_figures, extract_numbers
+from evals.qformat import (
+    AUDIENCES,
+    EXPECT_KEYS,
+    FAMILY_MAX_GRADE,
+    Expect,
+    Question,
+    QuestionError,
+    parse_expect,
+    parse_question,
+)
+from evals.qmatch import (
+    CitationStats,
+    CitedSentence,
+    citation_stats,
+    fact_in,
+    facts_found,
+    first_unit,
+    normalise_text,
+    number_key,
+    numbers_of,
+    parse_marker,
+    parse_markers,
+    parse_number,
+    quotes_of,
+    source_hit,
+    split_sentences,
+    strip_markers,
+    text_in,
+)
+from evals.refscore import aggregate_extra
+from ingest.numbers import dose_figures
 from rag.readability import fk_grade
 
-AUDIENCES = ("clinician", "family")
-
-# ---------------------------------------------------------------------------------------------
-# Questions
-
-
-QuestionError = QuestionFileError  # a question line that does not follow the file format
-
-
-FAMILY_MAX_GRADE = 8.0  # family answers, and declines, read at or below this grade (issue I)
-EXPECT_KEYS = frozenset(
-    ["facts", "sources", "abstain", "max_grade", "notice_contains", "absent", "lead", "no_dose"]
-)
-
-
-@dataclass(frozen=True)
-class Expect:
-    facts: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
-    abstain: bool | None = False  # None: either answering or abstaining is acceptable
-    max_grade: float | None = None
-    notice_contains: str | None = None
-    absent: tuple[str, ...] = ()  # strings that must NOT appear in the answer text
-    lead: tuple[str, ...] = ()  # facts that must be in the first cited unit of the answer
-    no_dose: bool = False  # the answer must contain no dose figure (ingest.numbers.dose_figures)
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    question: str
-    audience: str
-    expect: Expect
-    category: str = "uncategorised"
-    history: tuple[str, ...] = ()
-    group: str = ""  # the fact id: every phrasing of one fact shares it
-    docs: tuple[str, ...] = ()  # the documents the question is about (keeps splits apart)
-
-
-def _str_list(value: Any, key: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise QuestionError(f"{key!r} must be a list of non-empty strings")
-    return tuple(value)
-
-
-def parse_expect(obj: Any) -> Expect:
-    if not isinstance(obj, dict):
-        raise QuestionError("'expect' must be an object")
-    unknown = set(obj) - EXPECT_KEYS
-    if unknown:
-        raise QuestionError(f"unknown expect keys: {sorted(unknown)}")
-    abstain = obj.get("abstain", False)
-    if abstain is not None and not isinstance(abstain, bool):
-        raise QuestionError("'abstain' must be true, false or null")
-    grade = obj.get("max_grade")
-    if grade is not None and (isinstance(grade, bool) or not isinstance(grade, int | float)):
-        raise QuestionError("'max_grade' must be a number")
-    notice = obj.get("notice_contains")
-    if notice is not None and (not isinstance(notice, str) or not notice.strip()):
-        raise QuestionError("'notice_contains' must be a non-empty string")
-    return Expect(
-        facts=_str_list(obj.get("facts"), "facts"),
-        sources=_str_list(obj.get("sources"), "sources"),
-        abstain=abstain,
-        max_grade=float(grade) if grade is not None else None,
-        notice_contains=notice,
-        absent=_str_list(obj.get("absent"), "absent"),
-        lead=_str_list(obj.get("lead"), "lead"),
-        no_dose=bool(obj.get("no_dose", False)),
-    )
-
-
-def parse_question(obj: Any) -> Question:
-    """One question-file line (already JSON-decoded) as a :class:`Question`."""
-    if not isinstance(obj, dict):
-        raise QuestionError("a question line must be a JSON object")
-    for key in ("id", "question"):
-        if not isinstance(obj.get(key), str) or not obj[key].strip():
-            raise QuestionError(f"{key!r} must be a non-empty string")
-    audience = obj.get("audience", "clinician")
-    if audience not in AUDIENCES:
-        raise QuestionError(f"'audience' must be one of {AUDIENCES}")
-    category = obj.get("category", "uncategorised")
-    if not isinstance(category, str) or not category.strip():
-        raise QuestionError("'category' must be a non-empty string")
-    return Question(
-        id=obj["id"],
-        question=obj["question"],
-        audience=audience,
-        expect=parse_expect(obj.get("expect", {})),
-        category=category,
-        history=_str_list(obj.get("history"), "history"),
-        group=str(obj.get("group") or ""),
-        docs=_str_list(obj.get("docs") or None, "docs"),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Numbers and facts
-
-_DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-", "µ": "u", "μ": "u", "≥": ">="})
-_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-def number_key(value: float) -> float:
-    """Comparison key of a number: equal for formatting-only differences (94.8 / 94.80)."""
-    return round(value, 6)
-
-
-def numbers_of(text: str) -> list[float]:
-    """The values of the numbers in ``text`` (``"1,444 children, 94.8%"`` -> [1444, 94.8])."""
-    return [n.value for n in extract_numbers(text)]
-
-
-def parse_number(text: str) -> float | None:
-    """The single number ``text`` denotes (``"1,444"`` -> 1444.0, ``"94.8%"`` -> 94.8), else None."""
-    found = numbers_of(text)
-    return found[0] if len(found) == 1 else None
-
-
-def normalise_text(text: str) -> str:
-    """Case-folded text with collapsed white space and normalised dashes and micro signs."""
-    return " ".join(text.translate(_DASHES).casefold().split())
-
-
-def _without_numbers(text: str) -> str:
-    out = list(text)
-    for n in extract_numbers(text):
-        out[n.start : n.end] = [" "] * (n.end - n.start)
-    return "".join(out)
-
-
-def _has_word(word: str, text: str) -> bool:
-    return re.search(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", text) is not None
-
-
-def fact_in(fact: str, answer_text: str) -> bool:
-    """Whether ``fact`` occurs in ``answer_text`` (see the module rules)."""
-    fact_numbers = numbers_of(fact)
-    norm_answer = normalise_text(answer_text)
-    if not fact_numbers:
-        return normalise_text(fact) in norm_answer
-    available = {number_key(v) for v in numbers_of(answer_text)}
-    if any(number_key(v) not in available for v in fact_numbers):
-        return False
-    words = _WORD_RE.findall(normalise_text(_without_numbers(fact)))
-    return all(_has_word(w, norm_answer) for w in words)
-
-
-def text_in(text: str, answer_text: str) -> bool:
-    """Literal, case-insensitive occurrence of ``text`` (for ``absent`` strings)."""
-    return normalise_text(text) in normalise_text(answer_text)
-
-
-def facts_found(facts: Iterable[str], answer_text: str) -> tuple[list[str], list[str]]:
-    """``(found, missing)`` facts of ``answer_text``."""
-    found: list[str] = []
-    missing: list[str] = []
-    for f in facts:
-        (found if fact_in(f, answer_text) else missing).append(f)
-    return found, missing
-
-
-def source_hit(sources: Iterable[str], citations: Iterable[Mapping[str, Any]]) -> bool:
-    """Whether any expected source occurs in some citation's reference, doc_id or title."""
-    fields = [
-        normalise_text(" ".join(str(c.get(k, "")) for k in ("reference", "doc_id", "title")))
-        for c in citations
-    ]
-    return any(normalise_text(s) in f for s in sources for f in fields)
-
-
-# ---------------------------------------------------------------------------------------------
-# Citation markers and answer sentences
-
-_MARKER = re.compile(r"\[\s*\d+(?:\s*[-–,;]\s*\d+)*\s*\]")
-_MARKERS = rf"(?:\s*{_MARKER.pattern})+"
-_ABBREV = re.compile(r"(?:\b(?:vs|e\.g|i\.e|al|approx|fig|no|dr|ca|cf|incl)\.)$", re.I)
-_END = re.compile(r"[.!?][\"')]*\s+(?=[^\s\[])|(?<=\])\s+(?=[A-Z])")
-
-
-def parse_marker(marker: str) -> list[int]:
-    """Citation numbers of one marker: ``[1]`` -> [1], ``[1, 2]`` -> [1, 2], ``[2-4]`` -> [2, 3, 4]."""
-    out: list[int] = []
-    for part in re.split(r"\s*[,;]\s*", marker.strip().strip("[]").strip()):
-        if not part:
-            continue
-        bounds = [int(x) for x in re.split(r"\s*[-–]\s*", part) if x]
-        if len(bounds) == 2 and bounds[0] <= bounds[1] and bounds[1] - bounds[0] < 50:
-            out.extend(range(bounds[0], bounds[1] + 1))
-        else:
-            out.extend(bounds)
-    return out
-
-
-def parse_markers(text: str) -> list[int]:
-    """Every citation number of ``text`` in order of first appearance (``"a [1][2] b [1, 3]"``)."""
-    seen: dict[int, None] = {}
-    for m in _MARKER.finditer(text):
-        for n in parse_marker(m.group(0)):
-            seen.setdefault(n, None)
-    return list(seen)
-
-
-def strip_markers(text: str) -> str:
-    """``text`` without citation markers (and without the space they leave before a stop)."""
-    return re.sub(r"\s+([.!?,;:])(?=\s|$)", r"\1", " ".join(_MARKER.sub(" ", text).split()))
-
-
-@dataclass(frozen=True)
-class CitedSentence:
-    text: str  # without markers
-    citations: tuple[int, ...]
-
-
-def split_sentences(answer_text: str) -> list[CitedSentence]:
-    """Answer sentences with the markers each carries (markers after a full stop belong to it)."""
-    # "A. [1] B." -> "A [1]. B." so that every marker sits before its sentence's end.
-    text = re.sub(rf"([.!?])({_MARKERS})", lambda m: f"{m.group(2)}{m.group(1)}", answer_text)
-    pieces: list[str] = []
-    start = 0
-    for m in _END.finditer(text):
-        head = text[start : m.start() + 1].rstrip()
-        nxt = text[m.end() : m.end() + 1]
-        if _ABBREV.search(head) or (nxt.islower() and not head.endswith("]")):
-            continue
-        pieces.append(text[start : m.end()])
-        start = m.end()
-    pieces.append(text[start:])
-    out = []
-    for p in pieces:
-        plain = strip_markers(p)
-        if any(ch.isalnum() for ch in plain):
-            out.append(CitedSentence(plain, tuple(parse_markers(p))))
-    return out
-
-
-@dataclass
-class CitationStats:
-    """Counts over the sentences of one answer (summed over answers by :func:`summarise`)."""
-
-    sentences: int = 0
-    cited: int = 0  # sentences carrying at least one valid citation
-    with_markers: int = 0  # sentences carrying at least one marker
-    precise: int = 0  # marked sentences: all markers valid, all numbers in their quotes
-    numbers: int = 0
-    grounded: int = 0  # numbers found in the quotes of their sentence's valid citations
-    ungrounded: list[str] = field(default_factory=list)  # "sentence: number" for the report
-
-    def add(self, other: CitationStats) -> None:
-        self.sentences += other.sentences
-        self.cited += other.cited
-        self.with_markers += other.with_markers
-        self.precise += other.precise
-        self.numbers += other.numbers
-        self.grounded += other.grounded
-        self.ungrounded.extend(other.ungrounded)
-
-
-def citation_stats(answer_text: str, quotes: Mapping[int, str]) -> CitationStats:
-    """Citation and number-grounding counts of one answer; ``quotes`` maps n -> quote text."""
-    stats = CitationStats()
-    for s in split_sentences(answer_text):
-        stats.sentences += 1
-        valid = [n for n in s.citations if n in quotes]
-        stats.cited += bool(valid)
-        available = {number_key(v) for n in valid for v in numbers_of(quotes[n])}
-        values = numbers_of(s.text)
-        missing = [v for v in values if number_key(v) not in available]
-        stats.numbers += len(values)
-        stats.grounded += len(values) - len(missing)
-        stats.ungrounded.extend(f"{v:g} in: {s.text[:80]}" for v in missing)
-        if s.citations:
-            stats.with_markers += 1
-            stats.precise += len(valid) == len(s.citations) and not missing
-    return stats
-
-
-def quotes_of(answer: Mapping[str, Any]) -> dict[int, str]:
-    return {int(c["n"]): str(c.get("quote", "")) for c in answer.get("citations", [])}
-
+__all__ = [
+    "AUDIENCES",
+    "EXPECT_KEYS",
+    "FAMILY_MAX_GRADE",
+    "CitationStats",
+    "CitedSentence",
+    "Expect",
+    "Question",
+    "QuestionError",
+    "Record",
+    "Verdict",
+    "abstention_scores",
+    "citation_stats",
+    "fact_in",
+    "facts_found",
+    "first_unit",
+    "grade_of",
+    "judge",
+    "metrics",
+    "normalise_text",
+    "number_key",
+    "numbers_of",
+    "parse_expect",
+    "parse_marker",
+    "parse_markers",
+    "parse_number",
+    "parse_question",
+    "percentile",
+    "quotes_of",
+    "ratio",
+    "returned_text",
+    "source_hit",
+    "split_sentences",
+    "strip_markers",
+    "summarise",
+    "text_in",
+]
 
 # ---------------------------------------------------------------------------------------------
 # Ratios
@@ -378,6 +144,9 @@ class Verdict:
     error: str = ""
     lead_missing: list[str] = field(default_factory=list)
     dose_figures: list[str] = field(default_factory=list)
+    # scores beside the verdict (evals.refscore: reference text, PubMedQA, BioASQ); never part
+    # of ``correct``
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         c = self.citations
@@ -403,6 +172,7 @@ class Verdict:
             "ungrounded": c.ungrounded,
             "reasons": self.reasons,
             "error": self.error,
+            "extra": self.extra,
         }
 
 
@@ -420,13 +190,6 @@ def returned_text(answer: Mapping[str, Any]) -> str:
 def grade_of(answer: Mapping[str, Any]) -> float:
     """Flesch-Kincaid grade computed over :func:`returned_text` (never the answer's own claim)."""
     return round(fk_grade(returned_text(answer)), 2)
-
-
-def first_unit(answer_text: str) -> str:
-    """The first cited unit of an answer: its text up to and including the first citation
-    marker (a sentence, or a list with its lead-in); the whole text when nothing is cited."""
-    m = _MARKER.search(answer_text)
-    return answer_text[: m.end()] if m else answer_text
 
 
 def judge(q: Question, answer: Mapping[str, Any]) -> Verdict:
@@ -529,8 +292,13 @@ Record = tuple[Question, Mapping[str, Any], Verdict]
 
 
 def metrics(records: Sequence[Record]) -> dict[str, Any]:
-    """The benchmark metrics over ``records`` (see README of ``evals.questions``)."""
+    """The benchmark metrics over ``records`` (defined in ``evals/README.md``).
+
+    ``correct``, ``accuracy`` and ``answer_precision`` count *scored* questions only (those with
+    some expectation, :attr:`Question.scored`); a bare question is answered but not scored."""
     answered = [r for r in records if not r[2].abstained and not r[2].error]
+    scored = [v for q, _, v in records if q.scored]
+    scored_answered = [v for q, _, v in answered if q.scored]
     stats = CitationStats()
     for r in answered:
         stats.add(r[2].citations)
@@ -557,9 +325,10 @@ def metrics(records: Sequence[Record]) -> dict[str, Any]:
         "answered": len(answered),
         "abstained": sum(v.abstained for _, _, v in records),
         "errors": sum(bool(v.error) for _, _, v in records),
-        "correct": sum(v.correct for _, _, v in records),
-        "accuracy": ratio(sum(v.correct for _, _, v in records), len(records)),
-        "answer_precision": ratio(sum(v.correct for _, _, v in answered), len(answered)),
+        "scored": len(scored),
+        "correct": sum(v.correct for v in scored),
+        "accuracy": ratio(sum(v.correct for v in scored), len(scored)),
+        "answer_precision": ratio(sum(v.correct for v in scored_answered), len(scored_answered)),
         "facts_expected": expected,
         "facts_found": found,
         "fact_accuracy": ratio(found, expected),
@@ -577,7 +346,8 @@ def metrics(records: Sequence[Record]) -> dict[str, Any]:
 
 
 def summarise(records: Sequence[Record]) -> dict[str, Any]:
-    """Overall metrics, metrics per category, and the failed questions with their reasons."""
+    """Overall metrics, metrics per category, the failed (scored) questions with their
+    reasons, and ``beside``: the aggregates of the scores beside the verdict."""
     cats = sorted({q.category for q, _, _ in records})
     return {
         **metrics(records),
@@ -585,6 +355,7 @@ def summarise(records: Sequence[Record]) -> dict[str, Any]:
         "failures": [
             {"id": q.id, "category": q.category, "reasons": v.reasons}
             for q, _, v in records
-            if not v.correct
+            if q.scored and not v.correct
         ],
+        "beside": aggregate_extra([v.extra for _, _, v in records]),
     }

@@ -1,7 +1,8 @@
 """Question sets with their own documents, and the held-out test split.
 
 A question folder with a ``docs.json`` (``{"scifact": [_id, ...], "sources": [path, ...]}``) is
-about real documents a user indexed, not the shipped corpus: :func:`prepare_index` writes those
+about real documents a user indexed, not the shipped corpus (so is a PubMedQA file: its
+abstracts, :mod:`evals.formats.pubmedqa`): :func:`prepare_index` writes those
 documents into a scratch folder (SciFact abstracts from ``../shared/benchmarks/scifact`` as one
 BEIR JSONL file; files from ``../shared/sources`` copied as they are), ingests it the way
 ``citeqa ingest FOLDER`` does, and returns Settings pointing at that index. Nothing from
@@ -18,12 +19,15 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from citeqa.settings import Settings
+    from evals.formats.common import SetDocument
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 MAX_HELDOUT_RUNS = 3
@@ -55,24 +59,37 @@ def write_documents(spec: dict[str, list[str]], dest: Path, shared: Path = SHARE
         shutil.copyfile(shared / "sources" / rel, dest / Path(rel).name)
 
 
-def prepare_index(folder: Path, settings: Settings) -> Settings:
-    """Settings whose index holds the documents of ``folder``'s ``docs.json`` (built once,
-    keyed by the spec and the index identity); ``settings`` unchanged for corpus sets."""
+def prepare_index(
+    folder: Path, settings: Settings, documents: Sequence[SetDocument] = ()
+) -> Settings:
+    """Settings whose index holds the documents of ``folder``'s ``docs.json`` and the
+    ``documents`` the question file brings (PubMedQA abstracts), built once in the data
+    directory, keyed by their content; ``settings`` unchanged when there are neither."""
     spec = docs_spec(folder)
-    if spec is None:
+    if spec is None and not documents:
         return settings
     from ingest.pipeline import Ingestor
     from ingest.store import open_store
 
-    key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+    spec = spec or {"scifact": [], "sources": []}
+    texts = [d.markdown() for d in documents]
+    blob = json.dumps([spec, texts] if texts else spec, sort_keys=True).encode()
+    key = hashlib.sha256(blob).hexdigest()[:12]
     root = Path(settings.data_dir) / "eval-sets" / f"{folder.name}-{key}"
     docs = root / "files"
     if not docs.exists():
-        write_documents(spec, docs)
+        partial = root / "files.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        write_documents(spec, partial)
+        for d, text in zip(documents, texts, strict=True):
+            (partial / d.file_name()).write_text(text, encoding="utf-8")
+        partial.rename(docs)
     scoped = settings.model_copy(update={"index_dir": root / "index"})
     store = open_store(scoped)
     if store.count() == 0:
-        Ingestor(scoped, store=store, progress=False).run([docs], prune=True)
+        report = Ingestor(scoped, store=store, progress=False).run([docs], prune=True)
+        for f in report.failed:
+            print(f"citeqa: warning: not indexed: {f['path']}: {f['error']}", file=sys.stderr)
     return scoped
 
 

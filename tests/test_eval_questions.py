@@ -11,8 +11,9 @@ import pytest
 import typer
 import yaml
 
+from evals.formats import load_question_set
+from evals.qbench import SUMMARY_KEYS, load_questions, run_compare, run_questions
 from evals.qmetrics import QuestionError, fact_in, normalise_text
-from evals.questions import SUMMARY_KEYS, load_questions, run_compare, run_questions
 from tests.helpers import write_md
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,11 +91,12 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-def test_load_questions_reports_file_and_line(tmp_path: Path) -> None:
+def test_load_question_set_lists_bad_lines_and_goes_on(tmp_path: Path) -> None:
     f = tmp_path / "q.jsonl"
-    f.write_text('{"id": "a", "question": "x"}\n\n{"id": "b", "question": ""}\n')
-    with pytest.raises(QuestionError, match=r"q\.jsonl:3"):
-        load_questions(f)
+    f.write_text('{"id": "a", "question": "x"}\n\n{"id": "b", "question": ""}\n{"question": "y"}\n')
+    qs = load_question_set(f)
+    assert [q.id for q in qs.questions] == ["a", "q-4"]
+    assert len(qs.skipped) == 1 and qs.skipped[0].startswith(f"{f}:3: ")
 
 
 def test_load_questions_directory_and_duplicates(tmp_path: Path) -> None:
@@ -102,8 +104,9 @@ def test_load_questions_directory_and_duplicates(tmp_path: Path) -> None:
     _write_jsonl(tmp_path / "d" / "2.jsonl", [{"id": "b", "question": "y"}])
     assert [q.id for q in load_questions(tmp_path / "d")] == ["a", "b"]
     _write_jsonl(tmp_path / "d" / "3.jsonl", [{"id": "a", "question": "z"}])
-    with pytest.raises(QuestionError, match="duplicate id 'a'"):
-        load_questions(tmp_path / "d")
+    qs = load_question_set(tmp_path / "d")
+    assert [q.id for q in qs.questions] == ["a", "b"]
+    assert len(qs.skipped) == 1 and "duplicate id 'a'" in qs.skipped[0]
     with pytest.raises(QuestionError, match=r"no \.jsonl"):
         load_questions(tmp_path)
     with pytest.raises(QuestionError, match="no such file"):

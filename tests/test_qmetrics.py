@@ -301,13 +301,31 @@ def test_parse_question_defaults_and_optional_keys() -> None:
         {"id": "a", "question": "x", "expect": {"facts": "94.8"}},
         {"id": "a", "question": "x", "expect": {"abstain": "yes"}},
         {"id": "a", "question": "x", "expect": {"max_grade": "8"}},
-        {"id": "a", "question": "x", "expect": {"fact": ["typo"]}},
         {"id": "a", "question": "x", "history": "prev"},
+        {"id": "a", "question": "x", "reference": ["not", "a", "string"]},
     ],
 )
 def test_parse_question_rejects(bad: Any) -> None:
     with pytest.raises(QuestionError):
         parse_question(bad)
+
+
+def test_parse_question_keeps_unknown_keys_as_meta_and_derives_missing_id() -> None:
+    q = parse_question(
+        {"question": "x", "difficulty": 3, "expect": {"fact": ["typo"], "abstain": False}},
+        default_id="q-7",
+    )
+    assert q.id == "q-7"
+    assert q.meta == {"difficulty": 3, "expect.fact": ["typo"]}
+    assert q.expect.facts == ()  # a misspelled key is metadata, never a silent expectation
+    assert q.scored
+
+
+def test_question_without_expectations_is_not_scored() -> None:
+    bare = parse_question({"id": "a", "question": "x", "expect": {"abstain": None}})
+    assert not bare.scored
+    assert parse_question({"id": "a", "question": "x", "expect": {"abstain": None},
+                           "reference": "It is 5%."}).scored  # fmt: skip
 
 
 # --- verdicts -------------------------------------------------------------------------------
