@@ -62,8 +62,8 @@ def unit_label(q: Question, s: Scored) -> int:
 def collect(folders: Sequence[Path], settings: Settings) -> list[Item]:
     """Every question of ``folders`` scored by the real answer path (one index per folder)."""
     from citeqa.answer import Audience
+    from evals.qbench import load_questions
     from evals.question_sets import prepare_index
-    from evals.questions import load_questions
     from rag.pipeline import build_pipeline
     from rag.query import parse_query
 
@@ -128,10 +128,9 @@ def outcomes(
     out = []
     for it, ss in zip(items, scored, strict=True):
         a = it.answerer
-        cfg = a.settings.answer
         audience = Audience(it.question.audience)
-        ents = a.understanding().entities
-        ch = choose(it.query, ss, model, audience, cfg.max_sentences, cfg.family_max_grade, ents)
+        policy = dataclasses.replace(a.policy(audience), model=model)
+        ch = choose(it.query, ss, policy, a.understanding().entities)
         draft = draft_of(ch) if ch.units else a._abstain(ch.reason_code, ch.reason, ss)
         notices = a._notices(it.query, audience)
         ctx = Context(it.question.question, audience, a.texts.abstain, notices=notices)

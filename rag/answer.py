@@ -37,7 +37,7 @@ from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon
 from rag.query import Query, Understanding, parse_query, without_carried_names
 from rag.ranker import RankerModel, load_ranker
-from rag.select import Choice, Scored, choose, score_units
+from rag.select import Choice, Policy, Scored, choose, score_units
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
@@ -145,11 +145,11 @@ class Answerer:
         self, q: Query, audience: Audience, passages: list[ScoredChunk], u: Understanding
     ) -> tuple[list[Scored], Choice]:
         scored = self.score(q, audience, passages, u)
+        return scored, choose(q, scored, self.policy(audience), u.entities)
+
+    def policy(self, audience: Audience) -> Policy:
         cfg = self.settings.answer
-        choice = choose(
-            q, scored, self.model, audience, cfg.max_sentences, cfg.family_max_grade, u.entities
-        )
-        return scored, choice
+        return Policy(self.model, audience, cfg.max_sentences, cfg.family_max_grade, cfg.units)
 
     def score(
         self, q: Query, audience: Audience, passages: list[ScoredChunk], u: Understanding
@@ -161,8 +161,7 @@ class Answerer:
 
             units = [x for x in units if not dose_figures(x.full)]
         index = (u.entities, u.lexicon)
-        budget = self.settings.answer.units
-        return score_units(q, units, self.parts.reranker, self.model, audience, index, budget)
+        return score_units(q, units, self.parts.reranker, self.policy(audience), index)
 
     def _notices(self, q: Query, audience: Audience) -> tuple[Notice, ...]:
         notes = []

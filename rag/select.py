@@ -38,6 +38,17 @@ class Scored:
 
 
 @dataclass(frozen=True)
+class Policy:
+    """How to score and choose for one question: the ranker, the reader, the limits."""
+
+    model: RankerModel
+    audience: Audience
+    max_units: int = 4  # units quoted at most
+    ceiling: float = 8.0  # family reading-grade ceiling
+    budget: int = 40  # units read by the cross-encoder
+
+
+@dataclass(frozen=True)
 class Choice:
     """What to quote (best first), or why not."""
 
@@ -57,10 +68,8 @@ def score_units(
     q: Query,
     units: Sequence[Unit],
     reranker: Reranker,
-    model: RankerModel,
-    audience: Audience,
+    policy: Policy,
     index: tuple[EntityIndex, IndexLexicon],
-    budget: int,
 ) -> list[Scored]:
     """The ``budget`` units most likely to answer (by :func:`prescore`) with their
     cross-encoder logit, slot binding, features and probability, most probable first."""
@@ -69,13 +78,13 @@ def score_units(
     ents, lex = index
     bound = [(u, bind(q, u, ents, lex)) for u in units]
     bound.sort(key=lambda ub: -prescore(ub[1], ub[0]))
-    bound = bound[:budget]
+    bound = bound[: policy.budget]
     logits = [float(x) for x in reranker.score(q.focus, [u.scored_text() for u, _ in bound])]
     best = max(logits)
     out = []
     for (u, b), ce in zip(bound, logits, strict=True):
-        f = features(u, b, ce, best, audience)
-        out.append(Scored(u, b, ce, f, model.p(f)))
+        f = features(u, b, ce, best, policy.audience)
+        out.append(Scored(u, b, ce, f, policy.model.p(f)))
     out.sort(key=lambda s: -s.p)
     return out
 
@@ -92,16 +101,9 @@ def readable(s: Scored, ceiling: float) -> bool:
     return fk_grade(s.unit.full) <= ceiling
 
 
-def choose(
-    q: Query,
-    scored: Sequence[Scored],
-    model: RankerModel,
-    audience: Audience,
-    max_units: int,
-    ceiling: float,
-    ents: EntityIndex,
-) -> Choice:
+def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex) -> Choice:
     """See the module docstring."""
+    model, audience, ceiling = policy.model, policy.audience, policy.ceiling
     eligible = [s for s in scored if s.eligible]
     if not eligible or eligible[0].p < model.threshold:
         code, text = reason_for(q, scored)
@@ -112,7 +114,7 @@ def choose(
         best = plain[0] if plain else best
     chosen = [best]
     for s in eligible:
-        if len(chosen) >= max_units or s.p < model.keep:
+        if len(chosen) >= policy.max_units or s.p < model.keep:
             break
         if s is best or any(duplicate(s.unit.full, c.unit.full) for c in chosen):
             continue

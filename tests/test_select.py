@@ -8,7 +8,7 @@ from citeqa.answer import Audience
 from rag.candidates import units_from
 from rag.query import parse_query
 from rag.ranker import DEFAULT, features, load_ranker
-from rag.select import choose, score_units
+from rag.select import Policy, choose, score_units
 from tests.core_support import TRIALS, OverlapReranker, chunk, scored, understanding
 
 U = understanding(TRIALS)
@@ -18,8 +18,9 @@ MODEL = dataclasses.replace(DEFAULT, threshold=0.5, keep=0.7)
 
 def run(text: str, audience: Audience = Audience.CLINICIAN, history: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
     q = parse_query(text, U, history)
-    ss = score_units(q, UNITS, OverlapReranker(), MODEL, audience, (U.entities, U.lexicon), 40)
-    return q, ss, choose(q, ss, MODEL, audience, 4, 8.0, U.entities)
+    policy = Policy(MODEL, audience)
+    ss = score_units(q, UNITS, OverlapReranker(), policy, (U.entities, U.lexicon))
+    return q, ss, choose(q, ss, policy, U.entities)
 
 
 def test_conflicting_time_point_is_never_quoted() -> None:
@@ -77,8 +78,7 @@ def test_duplicate_units_are_not_quoted_twice() -> None:
     twin = chunk("twin", "In AALL1731, 4-year DFS was 94.8% in the blinatumomab arms versus 86.9%.")
     units = units_from(scored([*TRIALS, twin]))
     q = parse_query("What was the 4-year DFS in AALL1731?", U)
-    ss = score_units(
-        q, units, OverlapReranker(), MODEL, Audience.CLINICIAN, (U.entities, U.lexicon), 40
-    )
-    ch = choose(q, ss, MODEL, Audience.CLINICIAN, 4, 8.0, U.entities)
+    policy = Policy(MODEL, Audience.CLINICIAN)
+    ss = score_units(q, units, OverlapReranker(), policy, (U.entities, U.lexicon))
+    ch = choose(q, ss, policy, U.entities)
     assert sum("94.8%" in s.unit.full for s in ch.units) == 1

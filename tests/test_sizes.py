@@ -22,17 +22,12 @@ MAX_PARAMETERS = 6
 
 # path (or path::function) -> the issue that brings it within the limits
 ALLOWED: dict[str, str] = {
-    "rag/question.py": "H",
-    "rag/extractive.py": "H",
-    "rag/answer.py": "H",
     # its one caller is rag/answer.py, which H rewrites: the signature changes with it
     "rag/generate.py::generate_answer": "H",
     "ingest/loaders/pdf.py": "J",
     "ingest/pipeline.py": "J",
-    "evals/questions.py": "O",
-    "evals/qmetrics.py": "O",
 }
-BEING_REWRITTEN = {"rag/question.py", "rag/extractive.py", "rag/answer.py"}  # by H, now
+BEING_REWRITTEN: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -63,6 +58,15 @@ def parameters(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
     return n - (bool(names) and names[0].arg in ("self", "cls"))
 
 
+def is_cli_command(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A typer command (``@app.command(...)``): its parameters are its options."""
+    for d in fn.decorator_list:
+        call = d.func if isinstance(d, ast.Call) else d
+        if isinstance(call, ast.Attribute) and call.attr == "command":
+            return True
+    return False
+
+
 def offences(path: Path) -> list[Offence]:
     return offences_in(path.read_text(encoding="utf-8"), path.relative_to(REPO).as_posix())
 
@@ -74,6 +78,8 @@ def offences_in(src: str, rel: str) -> list[Offence]:
         found.append(Offence(rel, "", f"{n} lines"))
     for node in ast.walk(ast.parse(src)):
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if is_cli_command(node):  # typer declares every command option as a parameter
             continue
         lines = (node.end_lineno or node.lineno) - node.lineno + 1
         if lines > MAX_FUNCTION_LINES:
@@ -128,4 +134,5 @@ def test_ruff_exemptions_are_on_the_allow_list() -> None:
         for path, rules in lint.get("per-file-ignores", {}).items()
         if size_rules & set(rules) and not path.startswith("tests/")
     }
-    assert exempt <= {e.partition("::")[0] for e in ALLOWED}, exempt
+    cli = {"cli/main.py"}  # typer commands: see is_cli_command
+    assert exempt <= {e.partition("::")[0] for e in ALLOWED} | cli, exempt
