@@ -33,6 +33,9 @@ class Examples(Strict):
 
 class Texts(Strict):
     abstain: str = Field(description="The answer text when the literature does not answer.")
+    family_abstain: str = Field(description="The plain decline for families (grade 6 or lower).")
+    family_looked_for: str = Field(description="Plain words naming what was looked for ({what}).")
+    family_next: str = Field(description="What a family can do next after a decline.")
     care_team_note: str = Field(description="Shown with personal dosing/treatment questions.")
     family_note: str = Field(description="Shown with family answers.")
     injection_note: str = Field(description="Shown when instructions in a question were ignored.")
@@ -67,6 +70,17 @@ class Vocabulary(Strict):
     )
 
 
+class Safety(Strict):
+    urgent_heading: str = Field(description="Regex of explainer headings of urgent guidance.")
+    fallback_guidance: str = Field(description="Regex of the 'if something seems off' guidance.")
+    dose_guidance: str = Field(description="Regex of the guidance for personal dosing requests.")
+    own_child: str = Field(description="Regex: the message is about one's own child or patient.")
+    now: str = Field(description="Regex: the message describes something happening now.")
+    sign_synonyms: tuple[tuple[str, ...], ...] = Field(
+        description="Plain words for the listed warning signs (first: the explainers' word)."
+    )
+
+
 class DomainProfile(Strict):
     name: str
     description: str
@@ -77,6 +91,7 @@ class DomainProfile(Strict):
     texts: Texts
     prompt: Prompt
     vocabulary: Vocabulary
+    safety: Safety
 
     def glossary_path(self) -> Path:
         p = Path(self.glossary)

@@ -27,7 +27,8 @@ DOC_TYPE_LABELS: dict[str, str] = {
     "journal-article": "Peer-reviewed article",
     "drug-label": "Drug label",
     "trial-registry": "Trial registry record",
-    "plain-language": "Plain-language explainer",
+    "plain-language": "Plain-language summary written for citeqa from the cited studies; "
+    "not reviewed by your child's care team",
     "other": "Document",
 }
 

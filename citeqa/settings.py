@@ -126,6 +126,12 @@ class AnswerSettings(Group):
         description="LLM mode: minimum embedding similarity between a sentence and its cited passages.",
     )
     family_max_grade: float = Field(8.0, description="Target Flesch-Kincaid grade for families.")
+    urgent_logit: float = Field(
+        -3.0,
+        description="Cross-encoder logit of 'my child has <sign>' against a message's statements "
+        "above which the message describes that listed warning sign (when no plain word for a "
+        "sign matched).",
+    )
     spelling: bool = Field(
         True,
         description="Correct misspelled ordinary words in questions (index, English and medical "

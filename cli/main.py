@@ -220,6 +220,9 @@ def eval_fit(
     cost: Annotated[
         float, typer.Option(help="Cost of answering an unanswerable question (refusing = 1).")
     ] = 2.0,
+    cache: Annotated[
+        Path | None, typer.Option(help="Keep (or reuse) the scored units here.")
+    ] = None,
     index: IndexOpt = None,
 ) -> None:
     """Fit the answer ranker on dev questions (grouped cross-validation) and write it."""
@@ -227,7 +230,7 @@ def eval_fit(
 
     settings = settings_for(index)
     target = out or settings.answer.ranker
-    report = run_fit(folders, settings, Path(target), cost)
+    report = run_fit(folders, settings, Path(target), cost, cache)
     typer.echo(json.dumps(report, indent=2))
 
 

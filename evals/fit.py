@@ -2,38 +2,41 @@
 
 1. Every dev question is understood, retrieved and its units scored by the real answer path;
    a unit is *positive* when the question is answerable, the unit contains an expected fact
-   and it comes from an expected source.
-2. A logistic regression over the named features is fitted with cross-validation grouped by
-   document (all questions about one document, hence all phrasings of one fact, fall in one
-   fold); the out-of-fold probabilities stand in for unseen questions.
-3. The answer and keep thresholds are chosen on those out-of-fold probabilities by running the
-   real selection and judge, minimising ``cost_answer_unanswerable * wrong answers to
-   unanswerable questions + 1 * every other wrong outcome``.
-4. Ablation: each feature is dropped in turn and the outcomes that change are counted.
-The coefficients and thresholds go to ``--out`` (default: Settings.answer.ranker), with the
-cross-validated figures; a precision/recall curve and a reliability plot go to ``--plots``.
+   and it comes from an expected source. (``--cache`` keeps this step's result.)
+2. The *unit* model (does this unit state the answer?) is a logistic regression over the named
+   features, fitted with cross-validation grouped by document: all questions about one document,
+   hence all phrasings of one fact, fall in one fold; out-of-fold (OOF) probabilities stand in
+   for unseen questions.
+3. The *answer* model is fitted the same way on one row per question: the features of its best
+   eligible unit (by OOF unit probability), labelled 1 when that unit states the answer.
+4. The answer threshold and the keep ratio are chosen on OOF probabilities by running the real
+   selection and judge, minimising ``cost * wrong answers to unanswerable questions + every
+   other wrong outcome``.
+5. Ablation: each feature is left out in turn (both models refitted, OOF) and the dev outcomes
+   that change are counted.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.qmetrics import Question, fact_in, judge, source_hit
-from rag.ranker import FEATURES, RankerModel
+from rag.ranker import FEATURES, Logistic, RankerModel
 
 if TYPE_CHECKING:
     from citeqa.settings import Settings
     from rag.answer import Answerer
     from rag.query import Query
-    from rag.select import Scored
+    from rag.select import SafetyLead, Scored
 
-GRID_THRESHOLD = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
-GRID_KEEP = (0.5, 0.6, 0.7, 0.8, 0.9)
+GRID_THRESHOLD = tuple(x / 20 for x in range(2, 19))
+GRID_KEEP = (0.3, 0.5, 0.7, 0.85)
 
 
 @dataclass
@@ -44,8 +47,9 @@ class Item:
     query: Query
     scored: list[Scored]
     labels: list[int]
-    group: str  # cross-validation group: the question's first document
-    answerer: Answerer
+    group: str  # cross-validation group: the question's folder and first document
+    folder: str
+    lead: SafetyLead | None = None  # the safety guidance (computed once, at the first use)
 
 
 def unit_label(q: Question, s: Scored) -> int:
@@ -59,165 +63,216 @@ def unit_label(q: Question, s: Scored) -> int:
     return int(not q.expect.sources or source_hit(q.expect.sources, [cite]))
 
 
-def collect(folders: Sequence[Path], settings: Settings) -> list[Item]:
+def answerers(folders: Sequence[Path], settings: Settings) -> dict[str, Answerer]:
+    from evals.question_sets import prepare_index
+    from rag.pipeline import build_pipeline
+
+    return {f.name: build_pipeline(prepare_index(f, settings)).answerer for f in folders}
+
+
+def collect(folders: Sequence[Path], settings: Settings, cache: Path | None) -> list[Item]:
     """Every question of ``folders`` scored by the real answer path (one index per folder)."""
     from citeqa.answer import Audience
     from evals.qbench import load_questions
-    from evals.question_sets import prepare_index
-    from rag.pipeline import build_pipeline
     from rag.query import parse_query
 
-    items: list[Item] = []
+    if cache is not None and cache.exists():
+        items: list[Item] = pickle.loads(cache.read_bytes())
+        return items
+    items = []
     for folder in folders:
-        pipe = build_pipeline(prepare_index(folder, settings))
-        ans = pipe.answerer
+        ans = answerers([folder], settings)[folder.name]
         u = ans.understanding()
         for q in load_questions(folder):
             query = parse_query(q.question, u, list(q.history))
-            aud = Audience(q.audience)
             got = ans.retriever.retrieve(query.retrieval, k=settings.answer.passages, mode="hybrid")
-            scored = ans.score(query, aud, got.chunks, u) if not query.unknown else []
+            scored = [] if query.unknown else ans.score(query, Audience(q.audience), got.chunks, u)
             labels = [unit_label(q, s) for s in scored]
-            group = q.docs[0] if q.docs else q.group
-            items.append(Item(q, query, scored, labels, f"{folder.name}:{group}", ans))
+            group = f"{folder.name}:{q.docs[0] if q.docs else q.group}"
+            items.append(Item(q, query, scored, labels, group, folder.name))
+    if cache is not None:
+        cache.write_bytes(pickle.dumps(items))
     return items
 
 
-def matrix(items: Sequence[Item], feats: Sequence[str]) -> tuple[Any, Any, Any]:
-    import numpy as np
-
-    rows = [[s.features[f] for f in feats] for it in items for s in it.scored]
-    y = [lab for it in items for lab in it.labels]
-    groups = [it.group for it in items for _ in it.scored]
-    return np.array(rows, dtype=float), np.array(y), np.array(groups)
-
-
-def fit_oof(items: Sequence[Item], feats: Sequence[str], folds: int = 5) -> tuple[Any, Any]:
-    """(the model fitted on everything, out-of-fold probabilities of every unit)."""
-    import numpy as np
+def _fit(x: Any, y: Any) -> Any:
     from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=1.0, max_iter=5000).fit(x, y)
+
+
+def logistic(fitted: Any, feats: Sequence[str]) -> Logistic:
+    weights = {f: 0.0 for f in FEATURES}
+    weights.update({f: float(w) for f, w in zip(feats, fitted.coef_[0], strict=True)})
+    return Logistic(weights, float(fitted.intercept_[0]))
+
+
+def fit_models(
+    items: Sequence[Item], feats: Sequence[str], folds: int = 5
+) -> tuple[Logistic, Logistic, list[list[float]], list[float]]:
+    """(unit model, answer model, OOF unit probabilities per item, OOF answer probabilities)."""
+    import numpy as np
     from sklearn.model_selection import GroupKFold
 
-    x, y, groups = matrix(items, feats)
-    oof = np.zeros(len(y))
-    for train, test in GroupKFold(n_splits=folds).split(x, y, groups):
-        m = LogisticRegression(C=1.0, max_iter=2000).fit(x[train], y[train])
-        oof[test] = m.predict_proba(x[test])[:, 1]
-    return LogisticRegression(C=1.0, max_iter=2000).fit(x, y), oof
-
-
-def with_p(items: Sequence[Item], probs: Sequence[float]) -> list[list[Scored]]:
-    """Each item's units with the given probabilities, most probable first."""
-    out, i = [], 0
+    rows = [[s.features[f] for f in feats] for it in items for s in it.scored]
+    x, y = np.array(rows, dtype=float), np.array([lab for it in items for lab in it.labels])
+    groups = np.array([it.group for it in items for _ in it.scored])
+    unit_oof = np.zeros(len(y))
+    splitter = GroupKFold(n_splits=folds)
+    for train, test in splitter.split(x, y, groups):
+        unit_oof[test] = _fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+    per_item, i = [], 0
     for it in items:
-        ss = [dataclasses.replace(s, p=float(probs[i + j])) for j, s in enumerate(it.scored)]
+        per_item.append(list(unit_oof[i : i + len(it.scored)]))
         i += len(it.scored)
-        out.append(sorted(ss, key=lambda s: -s.p))
-    return out
+    qx, qy, qg = question_rows(items, per_item, feats)
+    answer_oof = np.zeros(len(qy))
+    for train, test in splitter.split(qx, qy, qg):
+        answer_oof[test] = _fit(qx[train], qy[train]).predict_proba(qx[test])[:, 1]
+    unit = logistic(_fit(x, y), feats)
+    answer = logistic(_fit(qx, qy), feats)
+    return unit, answer, per_item, list(answer_oof)
+
+
+def question_rows(
+    items: Sequence[Item], probs: Sequence[Sequence[float]], feats: Sequence[str]
+) -> tuple[Any, Any, Any]:
+    """One row per question: its best eligible unit's features, and whether it answers."""
+    import numpy as np
+
+    rows, ys, gs = [], [], []
+    for it, ps in zip(items, probs, strict=True):
+        best = max(
+            ((p, s, lab) for p, s, lab in zip(ps, it.scored, it.labels, strict=True) if s.eligible),
+            key=lambda t: t[0],
+            default=None,
+        )
+        rows.append([best[1].features[f] for f in feats] if best else [0.0] * len(feats))
+        ys.append(best[2] if best else 0)
+        gs.append(it.group)
+    return np.array(rows, dtype=float), np.array(ys), np.array(gs)
 
 
 def outcomes(
-    items: Sequence[Item], scored: Sequence[list[Scored]], model: RankerModel
+    items: Sequence[Item],
+    probs: Sequence[Sequence[float]],
+    answer_p: Sequence[float],
+    answerer: dict[str, Answerer],
+    model: RankerModel,
 ) -> list[bool]:
-    """Whether each question would be answered correctly (the real selection and judge)."""
+    """Whether each question would be answered correctly (the real selection and judge), with
+    the given unit probabilities and answer probabilities."""
     from citeqa.answer import Audience
     from rag.answer import draft_of
     from rag.compose import Context, compose_answer
     from rag.select import choose
 
     out = []
-    for it, ss in zip(items, scored, strict=True):
-        a = it.answerer
+    for it, ps, pa in zip(items, probs, answer_p, strict=True):
+        a = answerer[it.folder]
         audience = Audience(it.question.audience)
-        policy = dataclasses.replace(a.policy(audience), model=model)
+        ss = sorted(
+            (dataclasses.replace(s, p=p) for s, p in zip(it.scored, ps, strict=True)),
+            key=lambda s: -s.p,
+        )
+        forced = dataclasses.replace(
+            model, answer=Logistic({}, 30.0 if pa >= model.threshold else -30.0)
+        )
+        policy = dataclasses.replace(a.policy(audience), model=forced)
         ch = choose(it.query, ss, policy, a.understanding().entities)
         draft = draft_of(ch) if ch.units else a._abstain(ch.reason_code, ch.reason, ss)
         notices = a._notices(it.query, audience)
-        ctx = Context(it.question.question, audience, a.texts.abstain, notices=notices)
+        decline = a.decline_text(it.query, audience, draft.reason)
+        ctx = Context(it.question.question, audience, decline, notices=notices)
         ans = compose_answer(draft, ctx, a.parts.glossary)
         out.append(judge(it.question, ans.to_json()).correct)
     return out
 
 
-def costed(items: Sequence[Item], ok: Sequence[bool], cost_unanswerable: float) -> float:
-    cost = 0.0
-    for it, good in zip(items, ok, strict=True):
-        if not good:
-            cost += cost_unanswerable if it.question.expect.abstain is True else 1.0
-    return cost
+def cost_of(items: Sequence[Item], ok: Sequence[bool], cost: float) -> float:
+    return sum(
+        (cost if it.question.expect.abstain is True else 1.0)
+        for it, good in zip(items, ok, strict=True)
+        if not good
+    )
 
 
 def thresholds(
-    items: Sequence[Item], scored: Sequence[list[Scored]], base: RankerModel, cost: float
+    items: Sequence[Item],
+    fitted: tuple[Logistic, Logistic, list[list[float]], list[float]],
+    answerer: dict[str, Answerer],
+    cost: float,
 ) -> tuple[RankerModel, list[bool]]:
-    """The (threshold, keep) pair of least cost on ``scored`` (grid search)."""
+    """The (threshold, keep) pair of least cost on the OOF probabilities (grid search)."""
+    unit, answer, probs, answer_p = fitted
     best: tuple[float, RankerModel, list[bool]] | None = None
-    for t in GRID_THRESHOLD:
-        for keep in GRID_KEEP:
-            m = dataclasses.replace(base, threshold=t, keep=max(t, keep))
-            ok = outcomes(items, scored, m)
-            c = costed(items, ok, cost)
+    for keep in GRID_KEEP:
+        for t in GRID_THRESHOLD:
+            m = RankerModel(unit, answer, t, keep)
+            ok = outcomes(items, probs, answer_p, answerer, m)
+            c = cost_of(items, ok, cost)
             if best is None or c < best[0]:
                 best = (c, m, ok)
     assert best is not None
     return best[1], best[2]
 
 
-def model_of(fitted: Any, feats: Sequence[str], version: str) -> RankerModel:
-    weights = {f: 0.0 for f in FEATURES}
-    weights.update({f: float(w) for f, w in zip(feats, fitted.coef_[0], strict=True)})
-    return RankerModel(weights, float(fitted.intercept_[0]), 0.5, 0.6, version)
-
-
-def run_fit(folders: Sequence[Path], settings: Settings, out: Path, cost: float) -> dict[str, Any]:
+def run_fit(
+    folders: Sequence[Path], settings: Settings, out: Path, cost: float, cache: Path | None
+) -> dict[str, Any]:
     """Fit, choose thresholds, ablate; write ``out``; return the report."""
     from datetime import UTC, datetime
 
-    items = collect(folders, settings)
+    items = collect(folders, settings, cache)
+    answerer = answerers(folders, settings)
+    fitted = fit_models(items, FEATURES)
+    model, ok = thresholds(items, fitted, answerer, cost)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    fitted, oof = fit_oof(items, FEATURES)
-    model = model_of(fitted, FEATURES, f"fit {stamp} on {', '.join(f.name for f in folders)}")
-    model, ok = thresholds(items, with_p(items, oof), model, cost)
+    model = dataclasses.replace(
+        model, version=f"fit {stamp} on {', '.join(f.name for f in folders)}"
+    )
     report: dict[str, Any] = {
         "questions": len(items),
         "units": sum(len(it.scored) for it in items),
         "positives": sum(sum(it.labels) for it in items),
         "cost_answer_unanswerable": cost,
         "oof_accuracy": round(sum(ok) / len(ok), 4),
-        "ablation": ablation(items, model, ok, cost),
-        "curve": pr_curve(items, oof),
+        "oof_by_folder": by_folder(items, ok),
+        "ablation": ablation(items, model, ok, answerer),
+        "curve": pr_curve(items, fitted[3]),
     }
     out.write_text(json.dumps({**model.to_json(), "cv": report}, indent=2) + "\n", encoding="utf-8")
     return {**model.to_json(), "cv": report}
 
 
+def by_folder(items: Sequence[Item], ok: Sequence[bool]) -> dict[str, float]:
+    out: dict[str, list[bool]] = {}
+    for it, good in zip(items, ok, strict=True):
+        out.setdefault(it.folder, []).append(good)
+    return {k: round(sum(v) / len(v), 4) for k, v in out.items()}
+
+
 def ablation(
-    items: Sequence[Item], model: RankerModel, ok: Sequence[bool], cost: float
+    items: Sequence[Item], model: RankerModel, ok: Sequence[bool], answerer: dict[str, Answerer]
 ) -> dict[str, int]:
     """For each feature: how many dev outcomes change when it is left out (refit, OOF)."""
     changed = {}
     for f in FEATURES:
         feats = [x for x in FEATURES if x != f]
-        fitted, oof = fit_oof(items, feats)
-        m = dataclasses.replace(
-            model_of(fitted, feats, "ablation"), threshold=model.threshold, keep=model.keep
-        )
-        other = outcomes(items, with_p(items, oof), m)
+        unit, answer, probs, answer_p = fit_models(items, feats)
+        m = dataclasses.replace(model, unit=unit, answer=answer)
+        other = outcomes(items, probs, answer_p, answerer, m)
         changed[f] = sum(a != b for a, b in zip(ok, other, strict=True))
     return changed
 
 
-def pr_curve(items: Sequence[Item], oof: Any) -> list[dict[str, float]]:
-    """Question-level precision/recall of "answer when the best unit's p >= t" (OOF)."""
-    best, i = [], 0
-    for it in items:
-        n = len(it.scored)
-        best.append(max(oof[i : i + n], default=0.0))
-        i += n
+def pr_curve(items: Sequence[Item], answer_p: Sequence[float]) -> list[dict[str, float]]:
+    """Question level: precision/recall of "answer when p_answer >= t" for answerable
+    questions (OOF), for the precision/recall plot."""
+    good = [it.question.expect.abstain is False for it in items]
     rows = []
-    for t in [x / 20 for x in range(1, 20)]:
-        answered = [b >= t for b in best]
-        good = [it.question.expect.abstain is False for it in items]
+    for t in GRID_THRESHOLD:
+        answered = [p >= t for p in answer_p]
         tp = sum(a and g for a, g in zip(answered, good, strict=True))
         rows.append({
             "threshold": t,

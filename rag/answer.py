@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -37,7 +38,14 @@ from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon
 from rag.query import Query, Understanding, parse_query, without_carried_names
 from rag.ranker import RankerModel, load_ranker
-from rag.select import Choice, Policy, Scored, choose, score_units
+from rag.select import Choice, Policy, SafetyLead, Scored, choose, score_units, with_guidance
+from rag.urgent import (
+    about_own_child_now,
+    asks_when_to_seek_help,
+    build_guidance,
+    match_signs,
+    urgent_units,
+)
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
@@ -70,7 +78,9 @@ class Answerer:
                 ents = EntityIndex.build(snap.chunks, self.vocab.common_acronyms)
                 names = [ents.name(k) for k in ents.studies]
                 speller = self.parts.speller(lex, names)
-                u = Understanding(lexicon=lex, entities=ents, vocab=self.vocab, speller=speller)
+                guidance = build_guidance(snap.chunks, self.parts.profile.safety)
+                safety = self.parts.profile.safety
+                u = Understanding(lex, ents, self.vocab, speller, guidance, safety)
                 self._understanding = (snap.version, u)
             return self._understanding[1]
 
@@ -111,11 +121,11 @@ class Answerer:
         ctx = Context(
             question=question,
             audience=audience,
-            abstain_text=self.texts.abstain,
+            abstain_text=self.decline_text(q, audience, draft.reason),
             resolved=q.resolved,
             notices=self._notices(q, audience),
             query=query_view(q, u.entities),
-            retrieved=retrieved_of(passages),
+            retrieved=retrieved_of(passages, draft.citations),
             timings_ms=timings,
         )
         ans = compose_answer(draft, ctx, self.parts.glossary)
@@ -134,18 +144,49 @@ class Answerer:
     ) -> Draft:
         if self.settings.llm.provider != "none":
             return self._generate(q.text, audience, passages, on_token)
-        scored, choice = self._choose(q, audience, passages, u)
+        lead = self.safety(q, u)
+        scored = self.score(q, audience, passages, u)
+        choice = self.decide(q, audience, scored, u, lead=lead)
         if not choice.units and q.carried:  # the follow-up moved on from the previous study
-            scored, choice = self._choose(without_carried_names(q), audience, passages, u)
+            q = without_carried_names(q)
+            scored = self.score(q, audience, passages, u)
+            choice = self.decide(q, audience, scored, u, lead=lead)
         if not choice.units:
             return self._abstain(choice.reason_code, choice.reason, scored)
         return draft_of(choice)
 
-    def _choose(
-        self, q: Query, audience: Audience, passages: list[ScoredChunk], u: Understanding
-    ) -> tuple[list[Scored], Choice]:
-        scored = self.score(q, audience, passages, u)
-        return scored, choose(q, scored, self.policy(audience), u.entities)
+    def safety(self, q: Query, u: Understanding) -> SafetyLead:
+        """The explainers' guidance this message must get (see rag/urgent.py)."""
+        g, safety = u.guidance, self.parts.profile.safety
+        if g is None:
+            return SafetyLead()
+        now = about_own_child_now(q.raw, safety)
+        if now:
+            limit = self.settings.answer.urgent_logit
+            matches = match_signs(q.raw, g, safety, self.parts.reranker, limit)
+            if matches:
+                units = urgent_units(matches, g, q.raw, safety)
+                return SafetyLead(tuple(units), urgent=True)
+        if q.has("personal") and g.dose:
+            return SafetyLead(g.dose[:2])
+        if now or asks_when_to_seek_help(q.raw):
+            return SafetyLead(fallback=g.fallback[:2])
+        return SafetyLead()
+
+    def decide(
+        self,
+        q: Query,
+        audience: Audience,
+        scored: list[Scored],
+        u: Understanding,
+        model: RankerModel | None = None,
+        lead: SafetyLead | None = None,
+    ) -> Choice:
+        """What to quote for ``q`` from its scored units, safety guidance first."""
+        policy = self.policy(audience)
+        if model is not None:
+            policy = dataclasses.replace(policy, model=model)
+        return with_guidance(choose(q, scored, policy, u.entities), lead or SafetyLead())
 
     def policy(self, audience: Audience) -> Policy:
         cfg = self.settings.answer
@@ -172,6 +213,17 @@ class Answerer:
         if q.has("injection"):
             notes.append(Notice("injection", self.texts.injection_note))
         return tuple(notes)
+
+    def decline_text(self, q: Query, audience: Audience, reason: AbstainReason | None) -> str:
+        """What an abstention says: the literature does not answer, and what was not found.
+        For families in plain words (grade 6 or lower), naming the question's own words."""
+        t = self.texts
+        if audience is Audience.CLINICIAN:
+            why = f": {reason.text}." if reason is not None and reason.text else "."
+            return t.abstain.rstrip(".") + why
+        what = plain_topic(q)
+        looked = f" {t.family_looked_for.format(what=what)}" if what else ""
+        return f"{t.family_abstain}{looked} {t.family_next}"
 
     def _abstain(self, code: str, reason: str, scored: Sequence[Scored]) -> Draft:
         return Draft((), (), True, AbstainReason(code, reason), nearest_sources(scored))
@@ -202,11 +254,13 @@ def draft_of(choice: Choice) -> Draft:
     numbers: dict[str, int] = {}
     quotes: dict[str, list[Scored]] = {}
     units: list[AnswerSentence] = []
-    for s in choice.units:
+    for i, s in enumerate(choice.units):
         cid = s.unit.chunk.chunk_id
         n = numbers.setdefault(cid, len(numbers) + 1)
         quotes.setdefault(cid, []).append(s)
         kind: UnitKind = "list" if s.unit.items else "sentence"
+        if choice.urgent and i < choice.lead:
+            kind = "urgent"
         units.append(AnswerSentence(s.unit.text, (n,), kind, s.unit.items))
     cites = tuple(
         Citation.from_chunk(
@@ -233,6 +287,18 @@ def nearest_sources(scored: Sequence[Scored], k: int = 3) -> tuple[Citation, ...
         if len(out) >= k:
             break
     return tuple(out)
+
+
+def plain_topic(q: Query, limit: int = 4) -> str:
+    """The question's own words for its topic (as typed, not stems), for a plain decline."""
+    from rag.lexicon import stem, tokens
+
+    wanted = set(q.slots.terms)
+    words = []
+    for tok in tokens(q.focus):
+        if stem(tok) in wanted and tok.lower() not in words:
+            words.append(tok.lower())
+    return ", ".join(words[:limit])
 
 
 def query_view(q: Query, ents: EntityIndex) -> QueryView:

@@ -47,7 +47,7 @@ class Context:
 
     question: str
     audience: Audience
-    abstain_text: str
+    abstain_text: str  # the whole decline, reason included (rag/answer.py decline_text)
     resolved: str = ""
     notices: tuple[Notice, ...] = ()
     query: QueryView | None = None
@@ -77,12 +77,21 @@ def plain_text(units: Sequence[AnswerSentence]) -> str:
     return " ".join(" ".join([u.text, *u.items]) for u in units)
 
 
-def retrieved_of(passages: Sequence[ScoredChunk]) -> tuple[RetrievedPassage, ...]:
-    """The passages the answerer read, in rank order."""
-    return tuple(
+def retrieved_of(
+    passages: Sequence[ScoredChunk], cited: Sequence[Citation] = ()
+) -> tuple[RetrievedPassage, ...]:
+    """The passages the answerer read, in rank order; then the standing guidance it quoted
+    without retrieving it (urgent and dosing guidance, rag/urgent.py)."""
+    out = [
         RetrievedPassage(i, p.chunk.chunk_id, p.chunk.doc_id, p.chunk.text, round(p.score, 4))
         for i, p in enumerate(passages, start=1)
-    )
+    ]
+    seen = {p.chunk_id for p in out}
+    for c in cited:
+        if c.chunk_id not in seen:
+            seen.add(c.chunk_id)
+            out.append(RetrievedPassage(len(out) + 1, c.chunk_id, c.doc_id, c.passage, 0.0))
+    return tuple(out)
 
 
 def compose_answer(draft: Draft, ctx: Context, glossary: tuple[Term, ...]) -> Answer:
@@ -91,8 +100,6 @@ def compose_answer(draft: Draft, ctx: Context, glossary: tuple[Term, ...]) -> An
     timings = {k: round(v, 1) for k, v in {**draft.timings_ms, **ctx.timings_ms}.items()}
     if draft.abstained:
         text = ctx.abstain_text
-        if draft.reason is not None and draft.reason.text:
-            text = f"{text.rstrip('.')}: {draft.reason.text}."
         return Answer(
             question=ctx.question,
             audience=ctx.audience,

@@ -15,9 +15,16 @@ class Term:
     doc_ids: tuple[str, ...] = ()
 
     def pattern(self) -> re.Pattern[str]:
+        """Acronyms ("ALL", "MRD") match case-sensitively, so the word "all" is not ALL;
+        words match in any case; both only as whole words."""
         names = sorted({self.term, *self.aliases}, key=len, reverse=True)
-        alt = "|".join(re.escape(n) for n in names if n)
-        return re.compile(rf"(?<![\w-])(?:{alt})(?![\w-])", re.I)
+        alts = [re.escape(n) if _is_acronym(n) else f"(?i:{re.escape(n)})" for n in names if n]
+        return re.compile(rf"(?<![\w-])(?:{'|'.join(alts)})(?![\w-])")
+
+
+def _is_acronym(name: str) -> bool:
+    letters = [c for c in name if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) >= max(2, len(letters) - 1)
 
 
 def load_glossary(path: Path) -> tuple[Term, ...]:

@@ -17,13 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from citeqa.domain import Vocabulary
+from citeqa.domain import Safety, Vocabulary
 from rag import question as legacy
 from rag.entities import EntityIndex, looks_like_identifier, norm
 from rag.lexicon import IndexLexicon, content_stems, stem, stopwords, tokens, words
 
 if TYPE_CHECKING:
     from rag.spelling import Speller
+    from rag.urgent import Guidance
 
 _TIME = re.compile(
     r"(?<![\w.])(\d+(?:\.\d+)?)\s*-?\s*(years?|yrs?|y|months?|mos?|weeks?|wks?|days?|d)\b(?!\s*old)",
@@ -90,6 +91,8 @@ class Understanding:
     entities: EntityIndex
     vocab: Vocabulary
     speller: Speller | None = None
+    guidance: Guidance | None = None  # the explainers' safety guidance (rag/urgent.py)
+    safety: Safety | None = None  # the profile's safety patterns
     _stat_words: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -167,13 +170,15 @@ def topic_terms(text: str, u: Understanding, exclude: set[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+_MESSAGE_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
 def question_part(text: str) -> str:
     """The asking part of a message: its questions ("...?", or sentences that start like a
     question); the context around them (ages, days, what happened) is left to the flags.
-    A message without any question is kept whole."""
-    from ingest.sentences import split_sentences
-
-    sents = [text[a:b].strip() for a, b in split_sentences(text)]
+    A message without any question is kept whole. (People type sentences in lower case, so
+    any full stop followed by a space ends one.)"""
+    sents = [s.strip() for s in _MESSAGE_SENTENCE.split(text) if s.strip()]
     asks = [s for s in sents if s.endswith("?") or _WH.match(s)]
     return " ".join(asks) if asks and len(sents) > 1 else text
 
@@ -222,7 +227,11 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     flags = set()
     if injected:
         flags.add("injection")
-    if legacy.asks_individual_decision(text):
+    if legacy.asks_individual_decision(text) or (
+        "dose" in slots.statistics
+        and u.safety is not None
+        and re.search(u.safety.own_child, text, re.I)
+    ):
         flags.add("personal")
     if len(studies) > 1 or (_COMPARE.search(text) and len(studies) >= 1):
         flags.add("comparison")

@@ -1,9 +1,13 @@
-"""Rank and decide with a small model: logistic regression over at most 8 named features.
+"""Rank and decide with two small models: logistic regressions over the same 8 named features.
 
-``p(unit answers the question) = sigmoid(bias + sum(weight[f] * feature[f]))``. The
-coefficients, the answer threshold and the keep threshold live in a versioned JSON file
-written by ``citeqa eval fit`` (fitted on the dev split with cross-validation grouped by fact
-and document) and loaded through ``Settings.answer.ranker``. Features:
+- the *unit* model ranks the units of one question:
+  ``p_unit = sigmoid(bias + sum(weight[f] * feature[f]))`` (does this unit state the answer?);
+- the *answer* model decides from the features of the best eligible unit whether the sources
+  answer at all: answer when ``p_answer`` reaches ``threshold``.
+Further units are quoted when their ``p_unit`` reaches ``keep`` times the best unit's.
+The coefficients and thresholds live in a versioned JSON file written by ``citeqa eval fit``
+(fitted on the dev split with cross-validation grouped by document) and loaded through
+``Settings.answer.ranker``. Features:
 
 - ``ce``: cross-encoder logit of (question, unit with its context)
 - ``ce_gap``: ``ce`` minus the best unit's ``ce`` (<= 0)
@@ -33,31 +37,50 @@ PLAIN = "plain-language"
 
 
 @dataclass(frozen=True)
-class RankerModel:
-    """Coefficients and thresholds (see the module docstring)."""
-
+class Logistic:
     weights: Mapping[str, float]
     bias: float
-    threshold: float  # answer when the best eligible unit's p reaches it
-    keep: float  # further units are quoted when their p reaches it
-    version: str = "default"
 
     def p(self, features: Mapping[str, float]) -> float:
         z = self.bias + sum(self.weights.get(f, 0.0) * features[f] for f in FEATURES)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def to_json(self) -> dict[str, object]:
+        return {"weights": dict(self.weights), "bias": self.bias}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, object]) -> Logistic:
+        w = raw["weights"]
+        if not isinstance(w, Mapping):
+            raise TypeError("weights must be an object")
+        return cls({f: float(w.get(f, 0.0)) for f in FEATURES}, float(raw["bias"]))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class RankerModel:
+    """The unit and answer models and their thresholds (see the module docstring)."""
+
+    unit: Logistic
+    answer: Logistic
+    threshold: float  # answer when the best eligible unit's p_answer reaches it
+    keep: float  # further units need p_unit >= keep * the best unit's p_unit
+    version: str = "default"
+
+    def p(self, features: Mapping[str, float]) -> float:
+        return self.unit.p(features)
+
+    def to_json(self) -> dict[str, object]:
         return {
             "version": self.version,
             "features": list(FEATURES),
-            "weights": dict(self.weights),
-            "bias": self.bias,
+            "unit": self.unit.to_json(),
+            "answer": self.answer.to_json(),
             "threshold": self.threshold,
             "keep": self.keep,
         }
 
 
-DEFAULT = RankerModel(
+_HAND_SET = Logistic(
     weights={
         "ce": 0.3,
         "ce_gap": 0.4,
@@ -69,9 +92,8 @@ DEFAULT = RankerModel(
         "retrieval": 0.5,
     },
     bias=-3.5,
-    threshold=0.5,
-    keep=0.6,
 )
+DEFAULT = RankerModel(unit=_HAND_SET, answer=_HAND_SET, threshold=0.5, keep=0.6)
 
 
 def load_ranker(path: Path | None) -> RankerModel:
@@ -80,10 +102,9 @@ def load_ranker(path: Path | None) -> RankerModel:
         return DEFAULT
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
-        weights = {f: float(raw["weights"].get(f, 0.0)) for f in FEATURES}
         return RankerModel(
-            weights,
-            float(raw["bias"]),
+            Logistic.from_json(raw["unit"]),
+            Logistic.from_json(raw["answer"]),
             float(raw["threshold"]),
             float(raw["keep"]),
             str(raw.get("version", path)),

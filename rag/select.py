@@ -9,13 +9,14 @@ sides of a comparison looked for); otherwise it abstains naming the first unboun
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from citeqa.answer import Audience
 from citeqa.protocols import Reranker
 from ingest.numbers import number_values
-from rag.binding import ABSENT, CONFLICT, MATCHED, Binding, bind, study_binding
+from rag.binding import ABSENT, CONFLICT, MATCHED, NA, Binding, bind, study_binding
 from rag.candidates import Unit
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems
@@ -56,6 +57,8 @@ class Choice:
     reason_code: str = ""
     reason: str = ""
     missing_sides: tuple[str, ...] = ()
+    urgent: bool = False  # the first ``lead`` units are the urgent guidance
+    lead: int = 0  # units of safety guidance at the head
 
 
 def prescore(b: Binding, u: Unit) -> float:
@@ -89,6 +92,33 @@ def score_units(
     return out
 
 
+@dataclass(frozen=True)
+class SafetyLead:
+    """Guidance quoted before the answer (urgent signs, dosing), or instead of a decline
+    (``fallback``: "if something seems off, call")."""
+
+    units: tuple[Unit, ...] = ()
+    fallback: tuple[Unit, ...] = ()
+    urgent: bool = False
+
+
+def guidance_scored(u: Unit) -> Scored:
+    binding = Binding(NA, NA, NA, NA, 1.0, ())
+    return Scored(u, binding, 0.0, {}, 1.0)
+
+
+def with_guidance(choice: Choice, lead: SafetyLead) -> Choice:
+    """The choice with the safety guidance first (its units quoted once)."""
+    head = [guidance_scored(u) for u in lead.units]
+    if not choice.units and not head:
+        if not lead.fallback:
+            return choice
+        head = [guidance_scored(u) for u in lead.fallback]
+    spans = {(s.unit.chunk.chunk_id, s.unit.span) for s in head}
+    rest = [s for s in choice.units if (s.unit.chunk.chunk_id, s.unit.span) not in spans]
+    return dataclasses.replace(choice, units=(*head, *rest), urgent=lead.urgent, lead=len(head))
+
+
 def duplicate(a: str, b: str) -> bool:
     """The same point said twice: the same figures, and mostly the same words."""
     if number_values([a]) != number_values([b]):
@@ -105,16 +135,17 @@ def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex
     """See the module docstring."""
     model, audience, ceiling = policy.model, policy.audience, policy.ceiling
     eligible = [s for s in scored if s.eligible]
-    if not eligible or eligible[0].p < model.threshold:
+    if not eligible or model.answer.p(eligible[0].features) < model.threshold:
         code, text = reason_for(q, scored)
         return Choice((), code, text)
     best = eligible[0]
+    floor = model.keep * best.p
     if audience is Audience.FAMILY and not readable(best, ceiling):
-        plain = [s for s in eligible if s.p >= model.threshold and readable(s, ceiling)]
+        plain = [s for s in eligible if s.p >= floor and readable(s, ceiling)]
         best = plain[0] if plain else best
     chosen = [best]
     for s in eligible:
-        if len(chosen) >= policy.max_units or s.p < model.keep:
+        if len(chosen) >= policy.max_units or s.p < floor:
             break
         if s is best or any(duplicate(s.unit.full, c.unit.full) for c in chosen):
             continue
@@ -123,12 +154,12 @@ def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex
         chosen.append(s)
     missing: list[str] = []
     if q.has("comparison") and len(q.slots.studies) > 1:
-        chosen, missing = both_sides(q, eligible, chosen, model, ents)
+        chosen, missing = both_sides(q, eligible, chosen, floor / 2, ents)
     return Choice(tuple(order(chosen)), missing_sides=tuple(missing))
 
 
 def both_sides(
-    q: Query, eligible: list[Scored], chosen: list[Scored], model: RankerModel, ents: EntityIndex
+    q: Query, eligible: list[Scored], chosen: list[Scored], floor: float, ents: EntityIndex
 ) -> tuple[list[Scored], list[str]]:
     """Make sure each compared study is quoted; name the ones no eligible unit reports."""
     missing = []
@@ -139,7 +170,7 @@ def both_sides(
 
         if any(names(c) for c in chosen):
             continue
-        side = [s for s in eligible if names(s) and s.p >= model.keep / 2]
+        side = [s for s in eligible if names(s) and s.p >= floor]
         if side:
             chosen.append(side[0])
         else:

@@ -30,6 +30,9 @@ from rag.lexicon import IndexLexicon, stopwords, tokens
 log = logging.getLogger("citeqa.spelling")
 MEDICAL_WORDS = Path("/usr/share/hunspell/en_med_glut.dic")
 _MAX_EDIT = 2
+# Real words rarer than this may be another spelling of an index word (randomised, leukaemia);
+# commoner ones ("deal") are other words.
+VARIANT_ZIPF = 3.5
 
 
 @lru_cache(maxsize=1)
@@ -48,10 +51,14 @@ def medical_words() -> frozenset[str]:
     return frozenset(words)
 
 
-def is_ordinary(word: str) -> bool:
+def zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
-    return zipf_frequency(word, "en") >= 2.5
+    return float(zipf_frequency(word, "en"))
+
+
+def is_ordinary(word: str) -> bool:
+    return zipf(word) >= 2.5
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,8 @@ class Speller:
             if len(tok) < 4 or not tok.isalpha() or self.lexicon.knows(tok):
                 continue
             word = self.is_word(tok)
+            if word and zipf(tok) >= VARIANT_ZIPF:
+                continue  # a common word the index does not use: nothing to correct
             fix = self._suggest(tok.lower(), 1 if word else _MAX_EDIT)
             if not fix:
                 continue

@@ -133,7 +133,7 @@ def test_badge_style_for_each_type() -> None:
     assert badge_style("conference-abstract")[0].startswith("Conference abstract")
     assert badge_style("journal-article")[0] == "Peer-reviewed article"
     assert badge_style("drug-label")[0] == "Drug label"
-    assert badge_style("plain-language")[0] == "Plain-language explainer"
+    assert badge_style("plain-language")[0].startswith("Plain-language summary written for citeqa")
     assert badge_style("trial-registry")[0].startswith("Trial registry")
     assert badge_style("nonsense")[0] == "Document"
     assert len({badge_style(t)[1] for t in ("conference-abstract", "journal-article")}) == 2

@@ -1,0 +1,138 @@
+"""Safety guidance from the explainers, triggered by the message, never by the audience.
+
+The plain-language explainers hold standing guidance, found by the domain profile's ``safety``
+patterns: the urgent sections (their lists and sentences are the *warning signs*), the "if
+something seems off, call" guidance, and the guidance for personal dosing requests.
+
+- A message describing a warning sign in one's own child, now, leads with the urgent section
+  that lists the sign (emergency services first when the explainer says so for that sign). A
+  sign is recognised through the profile's plain words for signs ("burning up" -> fever), else
+  by the cross-encoder reading "my child has <sign>" against the message's statements.
+- A worry about one's own child that matches no listed sign, or a question about when to seek
+  help, gets the "if something seems off" guidance instead of a bare decline.
+- A personal dosing or pump request leads with the dose guidance (and no dose figure is ever
+  quoted, see rag/answer.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from citeqa.domain import Safety
+from citeqa.models import Chunk, ScoredChunk
+from citeqa.protocols import Reranker
+from ingest.sentences import split_sentences
+from rag.candidates import Unit, units_of
+
+PLAIN = "plain-language"
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """The explainers' standing guidance in one index (built per store version)."""
+
+    urgent: tuple[Unit, ...]
+    fallback: tuple[Unit, ...]
+    dose: tuple[Unit, ...]
+
+    def signs(self) -> list[tuple[str, Unit]]:
+        """Every warning sign with the unit that lists it: list items first (a list keeps its
+        lead-in, "call right away if your child has:"), then sentences."""
+        lists = [(item, u) for u in self.urgent for item in u.items]
+        sentences = [(u.text, u) for u in self.urgent if not u.items]
+        return lists + sentences
+
+
+def build_guidance(chunks: Sequence[Chunk], safety: Safety) -> Guidance:
+    plain = sorted(
+        (c for c in chunks if c.meta.doc_type == PLAIN), key=lambda c: (c.doc_id, c.ordinal)
+    )
+    heading = re.compile(safety.urgent_heading, re.I)
+    units = [u for c in plain for u in units_of(ScoredChunk(c, 0.0), 0)]
+    urgent = tuple(u for u in units if heading.search(u.chunk.section))
+    fallback = tuple(u for u in units if re.search(safety.fallback_guidance, u.full, re.I))
+    dose = tuple(u for u in units if re.search(safety.dose_guidance, u.full, re.I))
+    return Guidance(urgent, fallback, dose)
+
+
+def statements(message: str) -> str:
+    """What the message tells (its sentences that are not questions)."""
+    sents = [message[a:b].strip() for a, b in split_sentences(message)]
+    told = [s for s in sents if not s.endswith("?")]
+    return " ".join(told) or message
+
+
+def about_own_child_now(message: str, safety: Safety) -> bool:
+    return bool(re.search(safety.own_child, message, re.I) and re.search(safety.now, message, re.I))
+
+
+def plain_signs(text: str, safety: Safety) -> list[str]:
+    """The explainers' words for the signs ``text`` describes in plain words."""
+    low = f" {' '.join(text.lower().split())} "
+    out = []
+    for group in safety.sign_synonyms:
+        if any(re.search(rf"(?<![\w']){re.escape(w.lower())}(?![\w'])", low) for w in group):
+            out.append(group[0])
+    return out
+
+
+@dataclass(frozen=True)
+class SignMatch:
+    sign: str  # the listed sign
+    unit: Unit  # the urgent unit that lists it
+    how: str  # "words" (plain words for signs) or "reading" (the cross-encoder)
+
+
+def match_signs(
+    message: str, g: Guidance, safety: Safety, reranker: Reranker, min_logit: float
+) -> list[SignMatch]:
+    """The listed warning signs the message describes, best first (empty: none)."""
+    told = statements(message)
+    words = plain_signs(told, safety)
+    found = []
+    for sign, unit in g.signs():
+        low = sign.lower()
+        if any(re.search(rf"(?<!\w){re.escape(w)}", low) for w in words):
+            found.append(SignMatch(sign, unit, "words"))
+    if found:
+        return found
+    signs = g.signs()
+    if not signs:
+        return []
+    logits = [float(reranker.score(f"my child has {s}", [told])[0]) for s, _ in signs]
+    ranked = sorted(zip(logits, signs, strict=True), key=lambda x: -x[0])
+    return [SignMatch(s, u, "reading") for lg, (s, u) in ranked if lg >= min_logit][:3]
+
+
+def urgent_units(
+    matches: Sequence[SignMatch], g: Guidance, message: str, safety: Safety
+) -> list[Unit]:
+    """The urgent section of the best matched sign, the unit listing it first; a sentence of
+    that section that names the same sign ("If your child ... cannot breathe well, call
+    emergency services first") comes before the list."""
+    if not matches:
+        return []
+    best = matches[0].unit
+    section = [u for u in g.urgent if u.chunk.chunk_id == best.chunk.chunk_id]
+    told = set(plain_signs(statements(message), safety)) | {m.sign for m in matches}
+    named = [
+        u
+        for u in section
+        if not u.items
+        and (set(plain_signs(u.text, safety)) & told or any(m.sign in u.text for m in matches))
+    ]
+    first = named[0] if named else best
+    return [first, *(u for u in section if u is not first)]
+
+
+def asks_when_to_seek_help(message: str) -> bool:
+    return bool(
+        re.search(
+            r"\b(when|should) (?:do |should )?(?:i|we) (?:call|ring|phone|go to|take him|take her)|"
+            r"\b(call|ring|phone) (?:someone|the (?:team|doctor|hospital|nurse))|\bgo to (?:the )?(?:er|a&e|emergency)",
+            message,
+            re.I,
+        )
+    )

@@ -1,0 +1,76 @@
+"""Safety guidance triggered by the message (rag/urgent.py), with a fake cross-encoder.
+
+The messages are paraphrases written to share no content word with the listed signs; they
+reach the list through the profile's plain words for signs, or the reading model."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.urgent import (
+    about_own_child_now,
+    build_guidance,
+    match_signs,
+    plain_signs,
+    urgent_units,
+)
+from tests.core_support import PROFILE, OverlapReranker, chunk
+
+SAFETY = PROFILE.safety
+SIDE = chunk(
+    "fam-se",
+    "Call your child's care team right away if your child has:\n\nA fever\nChills or shaking\n"
+    "Trouble breathing\nA pump alarm that will not stop, or a line that leaks or comes apart\n\n"
+    "If your child has a seizure or cannot breathe well, call emergency services first.",
+    section="When to call the care team right away",
+    doc_type="plain-language",
+)
+INFO = chunk(
+    "fam-info",
+    "You know your child best. If something seems off, it is fine to call. "
+    "The care team works out the dose for your child.",
+    section="Talk with your care team",
+    doc_type="plain-language",
+)
+G = build_guidance([SIDE, INFO], SAFETY)
+
+
+def test_guidance_is_found_by_the_profile_patterns() -> None:
+    assert len(G.urgent) == 2 and G.urgent[0].items  # the list with its lead-in, the sentence
+    assert [u.text for u in G.fallback] == ["If something seems off, it is fine to call."]
+    assert [u.text for u in G.dose] == ["The care team works out the dose for your child."]
+
+
+@pytest.mark.parametrize(
+    ("message", "sign"),
+    [
+        ("since dinner my son has been burning up and his teeth are chattering", "A fever"),
+        ("my daughter can't get enough air and her lips look grey right now", "Trouble breathing"),
+        (
+            "his pump keeps beeping and the sheet is soaked where the tube came apart",
+            "A pump alarm",
+        ),
+    ],
+)
+def test_paraphrased_signs_are_recognised(message: str, sign: str) -> None:
+    assert about_own_child_now(message, SAFETY)
+    matches = match_signs(message, G, SAFETY, OverlapReranker(), min_logit=99.0)
+    assert matches and any(m.sign.startswith(sign) for m in matches)
+
+
+def test_the_emergency_sentence_comes_first_for_its_signs() -> None:
+    msg = "my daughter can't get enough air and her lips look grey right now"
+    units = urgent_units(match_signs(msg, G, SAFETY, OverlapReranker(), 99.0), G, msg, SAFETY)
+    assert units[0].text.startswith("If your child has a seizure or cannot breathe well")
+    fever = "my son has been burning up since lunch"
+    units = urgent_units(match_signs(fever, G, SAFETY, OverlapReranker(), 99.0), G, fever, SAFETY)
+    assert units[0].items and units[0].text.startswith("Call your child's care team right away")
+
+
+def test_no_sign_no_urgency() -> None:
+    assert plain_signs("his big sister has a cold at the moment", SAFETY) == []
+    assert not about_own_child_now("why do they make a big deal about fever?", SAFETY)
+    assert (
+        match_signs("my son starts tomorrow and feels fine", G, SAFETY, OverlapReranker(), 99.0)
+        == []
+    )
