@@ -145,6 +145,7 @@ class Document:
     sections: tuple[Section, ...]
     source_path: str = ""
     source_sha256: str = ""
+    notes: tuple[str, ...] = ()  # what the ingest report should tell (pages needing OCR...)
 
     @property
     def doc_id(self) -> str:
@@ -279,7 +280,7 @@ class Chunk:
         meta = Metadata.from_dict(json.loads(str(md["meta"])))
         page = int(md.get("page", -1))
         page_end = int(md.get("page_end", -1))
-        kind = "table-row" if md.get("kind") == "table-row" else "text"
+        kind: ChunkKind = "table-row" if md.get("kind") == "table-row" else "text"
         return cls(
             chunk_id=chunk_id,
             doc_id=str(md["doc_id"]),

@@ -23,6 +23,7 @@ from citeqa.errors import StoreError
 from citeqa.models import Chunk, Filters, ScoredChunk
 from citeqa.protocols import ManifestEntry, SourceWrite
 from citeqa.settings import Settings
+from ingest.loaders import PARSER_VERSION
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 STATE_ID = "__state__"
 
 
-def manifest_metadata(sha256: str, chunks: Sequence[Chunk]) -> dict[str, Any]:
+def manifest_metadata(sha256: str, chunks: Sequence[Chunk], parser: str = "") -> dict[str, Any]:
     """The manifest record of one source: its hash, counts and (a sample of) its documents."""
     docs: dict[str, dict[str, Any]] = {}
     for c in chunks:
@@ -48,6 +49,7 @@ def manifest_metadata(sha256: str, chunks: Sequence[Chunk]) -> dict[str, Any]:
     listed = list(docs.values())[:500]  # big corpora (BEIR) keep a sample only
     return {
         "sha256": sha256,
+        "parser": parser,
         "n_docs": len(docs),
         "n_chunks": len(chunks),
         "docs": json.dumps(listed),
@@ -152,7 +154,11 @@ class ChromaStore:
             self.name,
             embedding_function=None,
             configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedder": settings.embedder.name, "identity": settings.index_identity()},
+            metadata={
+                "embedder": settings.embedder.name,
+                "identity": settings.index_identity(),
+                "parser": PARSER_VERSION,
+            },
         )
         man = self.client.get_or_create_collection(f"{self.name}_manifest", embedding_function=None)
         self.col, self.man = _Guarded(col, settings), _Guarded(man, settings)
@@ -234,7 +240,7 @@ class ChromaStore:
             self.col.delete(ids=ids[i : i + self.max_batch])
 
     def _put_manifest(self, writes: Sequence[SourceWrite]) -> None:
-        metas = [manifest_metadata(w.sha256, w.chunks) for w in writes]
+        metas = [manifest_metadata(w.sha256, w.chunks, w.parser) for w in writes]
         for i in range(0, len(writes), self.max_batch):
             part = writes[i : i + self.max_batch]
             self.man.upsert(
@@ -266,6 +272,7 @@ class ChromaStore:
                     n_docs=int(md.get("n_docs", 0)),
                     n_chunks=int(md.get("n_chunks", 0)),
                     docs=docs,
+                    parser=str(md.get("parser", "")),
                 )
             except (KeyError, ValueError, TypeError) as exc:
                 raise StoreError(
@@ -338,6 +345,26 @@ class ChromaStore:
             )
         }
         return [by_id[i] for i in ids if i in by_id]
+
+    def prune_stale_collections(self) -> list[str]:
+        """Drop citeqa collections written by another parser version (outdated indexes that
+        would otherwise stay on disk forever); returns their names. Collections of the current
+        parser with other settings (another embedder, chunk size) are kept."""
+        dropped = []
+        for col in self.client.list_collections():
+            name = getattr(col, "name", str(col))
+            if not name.startswith("citeqa_") or name.endswith("_manifest") or name == self.name:
+                continue
+            try:
+                md = self.client.get_collection(name).metadata or {}
+            except Exception:
+                continue
+            if md.get("parser", "") != PARSER_VERSION:
+                for n in (name, f"{name}_manifest"):
+                    with contextlib.suppress(Exception):
+                        self.client.delete_collection(n)
+                dropped.append(name)
+        return dropped
 
     def reset(self) -> None:
         """Drop this index identity's collections (for --rebuild)."""
