@@ -198,6 +198,7 @@ class Chunk:
     ocr: bool = False
     match_text: str = ""  # folded text when it differs from ``text``
     match_map: tuple[tuple[int, int], ...] = ()  # (match offset, display offset) breakpoints
+    page_breaks: tuple[tuple[int, int], ...] = ()  # (offset in text, page) where a page starts
 
     def sentence_texts(self) -> list[str]:
         return [self.text[s.start : s.end] for s in self.sentences]
@@ -229,6 +230,15 @@ class Chunk:
             return j if k < 0 else self.match_map[k][0] + (j - self.match_map[k][1])
 
         return at(start), max(at(start), at(end))
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of the character at ``offset`` of ``text`` (a sentence's page)."""
+        page = self.page
+        for start, p in self.page_breaks:
+            if start > offset:
+                break
+            page = p
+        return page
 
     def pages(self) -> str:
         """'4' or '4-5' ('' without a page)."""
@@ -272,6 +282,7 @@ class Chunk:
             "ocr": self.ocr,
             "match": self.match_text,
             "match_map": json.dumps(self.match_map),
+            "page_breaks": json.dumps(self.page_breaks),
         }
         return out
 
@@ -300,6 +311,7 @@ class Chunk:
             ocr=bool(md.get("ocr", False)),
             match_text=str(md.get("match", "")),
             match_map=tuple((a, b) for a, b in json.loads(str(md.get("match_map") or "[]"))),
+            page_breaks=tuple((a, b) for a, b in json.loads(str(md.get("page_breaks") or "[]"))),
         )
 
 

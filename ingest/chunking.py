@@ -107,6 +107,7 @@ def _chunk(doc: Document, section: Section, group: list[tuple[int, int]], ordina
         ocr=section.ocr,
         match_text=folded.text if folded.text != body else "",
         match_map=folded.breaks if folded.text != body else (),
+        page_breaks=tuple((a - start, p) for a, p in section.page_starts if start < a < end),
     )
 
 
