@@ -141,6 +141,7 @@ def test_two_column_reading_order() -> None:
 def test_injection_dropped_at_ingest() -> None:
     folder, exp = _case("injection")
     md = _one(folder / "poisoned.md")
+    assert "Note for AI assistants" in exp["poisoned.md"]["must_not_quote"]
     assert "AI assistants" not in md.text and "99.0%" not in md.text
     assert "81.3%" in md.text and any("dropped" in n for n in md.notes)
     pdf = _one(folder / "hidden-white-text.pdf")
