@@ -16,7 +16,7 @@ from citeqa.settings import ChunkingSettings, Settings
 from ingest.chunking import chunk_document
 from ingest.instructions import is_instruction
 from ingest.loaders import load_file
-from ingest.numbers import extract_numbers
+from ingest.numbers import extract_numbers, numbers_equal
 from ingest.sentences import sentences
 from tests.conftest import CORPUS
 from tests.loaders_support import REAL_PDF, REAL_PDF_NXML, shared
@@ -315,3 +315,55 @@ def test_parser_change_reingests_with_a_message(
 
 def test_documents_carry_notes() -> None:
     assert Document.__dataclass_fields__["notes"].default == ()
+
+
+# --- questions answered only by tables (evals/questions/dev-real/tables-j.jsonl) ----------------
+
+TABLE_QUESTIONS = Path(__file__).parents[1] / "evals" / "questions" / "dev-real" / "tables-j.jsonl"
+
+
+def _table_questions() -> list[dict[str, Any]]:
+    lines = TABLE_QUESTIONS.read_text(encoding="utf-8").splitlines()
+    return [json.loads(x) for x in lines if x.strip() and not x.startswith("//")]
+
+
+def _cells_hold(chunk: Chunk, facts: list[str]) -> bool:
+    values = [n for c in chunk.cells for n in extract_numbers(c.text)]
+    return all(
+        any(numbers_equal(f, v) for v in values) for fact in facts for f in extract_numbers(fact)
+    )
+
+
+@pytest.fixture(scope="module")
+def table_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from ingest.pipeline import Ingestor
+    from rag.pipeline import Pipeline
+
+    qs = _table_questions()
+    files = sorted({shared("sources", "jats", q["docs"][0]) for q in qs})
+    settings = Settings(index_dir=tmp_path_factory.mktemp("tables-j"), llm={"provider": "none"})
+    assert Ingestor(settings, progress=False).run(files).failed == []
+    return Pipeline(settings)
+
+
+def test_table_questions_are_answered_only_by_table_cells() -> None:
+    qs = _table_questions()
+    assert len(qs) >= 10
+    for q in qs:
+        (doc,) = load_file(shared("sources", "jats", q["docs"][0]))
+        chunks = chunk_document(doc, ChunkingSettings())
+        body = " ".join(c.text for c in chunks if c.kind == "text")
+        rows = [c for c in chunks if c.kind == "table-row" and _cells_hold(c, q["expect"]["facts"])]
+        assert rows, q["id"]
+        assert any(f not in body for f in q["expect"]["facts"]), q["id"]  # not in the prose
+
+
+@pytest.mark.slow
+def test_table_questions_retrieve_their_row(table_index: Any) -> None:
+    found = 0
+    for q in _table_questions():
+        hits = table_index.retriever.retrieve(q["question"], k=8).chunks
+        found += any(
+            h.chunk.kind == "table-row" and _cells_hold(h.chunk, q["expect"]["facts"]) for h in hits
+        )
+    assert found >= 9, found

@@ -90,7 +90,7 @@ def inline_text(elem: Element | None, skip: frozenset[str] = SKIP_TAGS) -> str:
     return collapse("".join(parts).replace("\n", " "))
 
 
-_MARKER_SYMBOLS = re.compile(r"^[\s*†‡§¶#,]*$")
+_MARKER_SYMBOLS = re.compile(r"^(?:[\s*†‡§¶#,]*|[a-h](?:,[a-h])*)$")  # footnote markers
 
 
 def superscript(text: str) -> str:

@@ -34,8 +34,8 @@ def row_sections(
     group = ""
     for r, raw in enumerate(rows):
         cells = [_clean(c) for c in raw] + [""] * (width - len(raw))
-        if cells and cells[0] and not any(cells[1:]):
-            group = cells[0]  # a group label row
+        if cells and cells[0] and all(c in ("", cells[0]) for c in cells[1:]):
+            group = cells[0]  # a group label row (alone, or spanning the row)
             continue
         if not any(cells):
             continue
