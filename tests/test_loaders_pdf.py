@@ -256,9 +256,7 @@ def test_encrypted_pdf(tmp_path: Path) -> None:
 
 def test_image_only_pdf(tmp_path: Path) -> None:
     path = _write(tmp_path, "scan.pdf", blank_pdf(2))
-    assert _reason(path, ocr=False) == (
-        "PDF has no text layer (image-only or scanned); OCR is off (ingest.ocr)"
-    )
+    assert _reason(path) == "PDF has no text layer (image-only or scanned)"  # blank pages
 
 
 def test_too_many_pages(tmp_path: Path) -> None:

@@ -143,6 +143,19 @@ def _pages_label(pages: list[int]) -> str:
     return "pages " + ", ".join(runs)
 
 
+def _scanned(page: Any) -> bool:
+    """A page whose images cover at least a quarter of it (a scan, worth OCR)."""
+    try:
+        area = float(page.width) * float(page.height)
+        covered = sum(
+            abs(float(i["x1"]) - float(i["x0"])) * abs(float(i["bottom"]) - float(i["top"]))
+            for i in page.images
+        )
+    except Exception:
+        return False
+    return area > 0 and covered >= 0.25 * area
+
+
 def _read_pages(
     path: Path, data: bytes, counts: list[int], settings: IngestSettings
 ) -> tuple[list[list[Line]], list[Any], Counter[str], list[str]]:
@@ -162,11 +175,12 @@ def _read_pages(
     except Exception as exc:
         raise LoadError(path, _corrupt(exc)) from None
     plumbed = list(pdf.pages)
+    empty = [n for n in empty if _scanned(plumbed[n - 1])]  # blank pages need nothing
     for i, page in enumerate(plumbed):
-        if i + 1 in empty:
-            pages.append([] if why else ocr_page(data, i, settings.ocr_dpi, settings.ocr_lang))
+        if i + 1 in empty and not why:
+            pages.append(ocr_page(data, i, settings.ocr_dpi, settings.ocr_lang))
         else:
-            pages.append(page_lines(page, i + 1, dropped))
+            pages.append([] if i + 1 in empty else page_lines(page, i + 1, dropped))
     notes = []
     if empty and why:
         notes.append(f"{_pages_label(empty)} have no text layer and need OCR: {why}")
@@ -176,7 +190,7 @@ def _read_pages(
         what = ", ".join(f"{n} {k}" for k, n in sorted(dropped.items()))
         notes.append(f"characters not visible to a reader were dropped ({what})")
     if not any(pages):
-        hint = f"; {why}" if why else ""
+        hint = f"; {why}" if why and empty else ""
         raise LoadError(path, f"{NO_TEXT_REASON}{hint}")
     return pages, plumbed, dropped, notes
 
