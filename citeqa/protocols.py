@@ -57,6 +57,7 @@ class ManifestEntry:
     n_docs: int
     n_chunks: int
     docs: tuple[dict[str, Any], ...]  # [{doc_id, title, doc_type, year, chunks}]
+    parser: str = ""  # the parser version that read the file ("" = before versions existed)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class SourceWrite:
     sha256: str
     chunks: Sequence[Chunk]
     vectors: np.ndarray
+    parser: str = ""  # the parser version that read the file
 
 
 class VectorStore(Protocol):

@@ -175,6 +175,15 @@ class IngestSettings(Group):
     flush_chunks: int = Field(
         512, ge=1, description="Chunks gathered across files before one embedding call."
     )
+    ocr: bool = Field(
+        True,
+        description="Read PDF pages without a text layer with Tesseract OCR (marked as OCR in "
+        "citations); off, or Tesseract missing: such pages are reported as needing OCR.",
+    )
+    ocr_dpi: int = Field(
+        300, ge=72, le=600, description="Resolution pages are rendered at for OCR."
+    )
+    ocr_lang: str = Field("eng", description="Tesseract language(s) for OCR, e.g. 'eng+deu'.")
 
 
 class Settings(BaseSettings):

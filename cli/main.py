@@ -78,6 +78,16 @@ def ingest(
         f"{r.chunks_total} chunks in the index ({r.seconds:.1f} s)",
         err=as_json,
     )
+    for m in r.messages:
+        typer.echo(f"  note: {m}", err=True)
+    for d in r.duplicates:
+        typer.echo(
+            f"  duplicate: {d['path']} is the same file as {d['same_as']} (skipped)", err=True
+        )
+    for d in r.renamed:
+        typer.echo(f"  renamed: {d['was']} -> {d['path']}", err=True)
+    for w in r.warnings:
+        typer.echo(f"  warning: {w['path']}: {w['warning']}", err=True)
     for f in r.failed:
         typer.echo(f"  failed: {f['path']}: {f['error']}", err=True)
     if as_json:

@@ -33,9 +33,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ingest.loaders import SUPPORTED_SUFFIXES
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-SUFFIXES = (".pdf", ".md", ".txt", ".xml", ".nxml", ".jsonl")
+SUFFIXES = SUPPORTED_SUFFIXES
 TOKENS = (
     b"<!--",
     b"-->",
@@ -176,7 +178,7 @@ def run_fuzz(seconds: float, seed: int, out: Path, file_timeout: float) -> dict[
     """Mutation-fuzz the loaders for ``seconds``; problem inputs are written to ``out``."""
     from citeqa.settings import get_settings
     from ingest.loaders.base import LoadError
-    from ingest.pipeline import _WORKER, parse_file
+    from ingest.worker import _WORKER, parse_file
 
     settings = get_settings(ingest={"file_timeout_s": file_timeout})
     rng = random.Random(seed)

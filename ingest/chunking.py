@@ -1,17 +1,21 @@
 """Section- and sentence-aware chunking with provenance.
 
-Chunks never cross a section (or page) boundary, never cut a sentence (a sentence longer than
-the chunk size is cut at whitespace), and repeat the last ``overlap`` sentences of the previous
-chunk. Each chunk keeps its sentence spans, page, section and a human label.
+Chunks never cross a section boundary, never cut a sentence (a sentence longer than the chunk
+size is cut at whitespace), and repeat the last ``overlap`` sentences of the previous chunk.
+A section may run over a page break: a chunk then carries its page span (``page``-``page_end``),
+and a sentence across the break stays whole. A table-row section is one chunk and one quotable
+unit. Each chunk keeps its sentence spans, page, section, a human label and its match text
+(``ingest.textnorm.fold``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from citeqa.models import Chunk, Document, Sentence, content_hash
+from citeqa.models import Chunk, Document, Section, Sentence, content_hash
 from citeqa.settings import ChunkingSettings
 from ingest.sentences import split_sentences
+from ingest.textnorm import fold
 
 
 def _cut_long(text: str, a: int, b: int, size: int) -> list[tuple[int, int]]:
@@ -72,32 +76,47 @@ def _label(doc: Document, section: str) -> str:
     return human_label(doc.meta, section)
 
 
+def _groups(section: Section, cfg: ChunkingSettings) -> list[list[tuple[int, int]]]:
+    if section.kind == "table-row":  # one row, one passage, one quotable unit
+        return [[(0, len(section.text))]] if section.text.strip() else []
+    spans = sentence_spans(section.text, cfg.size)
+    return group_spans(spans, cfg.size, cfg.overlap, cfg.min_size)
+
+
+def _chunk(doc: Document, section: Section, group: list[tuple[int, int]], ordinal: int) -> Chunk:
+    start, end = group[0][0], group[-1][1]
+    body = section.text[start:end]
+    folded = fold(body)
+    page, last = section.page_at(start), section.page_at(max(start, end - 1))
+    return Chunk(
+        chunk_id=content_hash(doc.doc_id, str(ordinal), body),
+        doc_id=doc.doc_id,
+        text=body,
+        section=section.heading,
+        page=page,
+        ordinal=ordinal,
+        char_start=start,
+        char_end=end,
+        sentences=tuple(Sentence(a - start, b - start) for a, b in group),
+        label=_label(doc, section.heading),
+        meta=doc.meta,
+        kind=section.kind,
+        table=section.table,
+        cells=section.cells,
+        page_end=last if last != page else None,
+        ocr=section.ocr,
+        match_text=folded.text if folded.text != body else "",
+        match_map=folded.breaks if folded.text != body else (),
+        page_breaks=tuple((a - start, p) for a, p in section.page_starts if start < a < end),
+    )
+
+
 def chunk_document(doc: Document, cfg: ChunkingSettings) -> list[Chunk]:
     """All chunks of ``doc`` in reading order."""
     chunks: list[Chunk] = []
     for section in doc.sections:
-        text = section.text
-        spans = sentence_spans(text, cfg.size)
-        label = _label(doc, section.heading)
-        for group in group_spans(spans, cfg.size, cfg.overlap, cfg.min_size):
-            start, end = group[0][0], group[-1][1]
-            body = text[start:end]
-            ordinal = len(chunks)
-            chunks.append(
-                Chunk(
-                    chunk_id=content_hash(doc.doc_id, str(ordinal), body),
-                    doc_id=doc.doc_id,
-                    text=body,
-                    section=section.heading,
-                    page=section.page,
-                    ordinal=ordinal,
-                    char_start=start,
-                    char_end=end,
-                    sentences=tuple(Sentence(a - start, b - start) for a, b in group),
-                    label=label,
-                    meta=doc.meta,
-                )
-            )
+        for group in _groups(section, cfg):
+            chunks.append(_chunk(doc, section, group, len(chunks)))
     return chunks
 
 
@@ -107,6 +126,8 @@ def chunk_documents(docs: Iterable[Document], cfg: ChunkingSettings) -> Iterator
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """What the embedder and BM25 see: title and section give a passage its context."""
+    """What the embedder and BM25 see: title, section (and table) give a passage its context;
+    the passage itself as match text (folded typography)."""
     head = ". ".join(p for p in (chunk.meta.title, chunk.section) if p)
-    return f"{head}. {chunk.text}" if head else chunk.text
+    body = chunk.match()
+    return f"{head}. {body}" if head else body

@@ -11,34 +11,31 @@
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import ctypes
 import hashlib
-import os
-import pickle
-import select
-import signal
-import struct
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from subprocess import PIPE
-from typing import TYPE_CHECKING, Protocol
+from typing import Any
 
-from citeqa.models import Chunk, Document
-from citeqa.protocols import Embedder, ManifestEntry, SourceWrite, VectorStore
-from citeqa.settings import ChunkingSettings, IngestSettings, Settings
-from ingest.chunking import chunk_document, embedding_text
+from citeqa.models import Chunk
+from citeqa.protocols import Embedder, SourceWrite, VectorStore
+from citeqa.settings import Settings
+from ingest.chunking import embedding_text
+from ingest.loaders import PARSER_VERSION
 from ingest.loaders.base import LoadError
+from ingest.worker import _WORKER, Parsed, load_with_timeout, parse_file
 
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
+__all__ = [
+    "_WORKER",
+    "IngestReport",
+    "Ingestor",
+    "discover",
+    "ingest_paths",
+    "load_with_timeout",
+    "parse_file",
+]
 
 EMBED_SLICE = 1024  # chunks per embedding call (progress granularity)
 
@@ -54,9 +51,19 @@ class IngestReport:
     pruned: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    duplicates: list[dict[str, str]] = field(default_factory=list)  # {path, same_as}
+    renamed: list[dict[str, str]] = field(default_factory=list)  # {path, was}
+    reparsed: int = 0  # unchanged files read again because the parser changed
+    warnings: list[dict[str, str]] = field(default_factory=list)  # {path, warning}
+    messages: list[str] = field(default_factory=list)  # run-level notices (migration...)
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, Any]:
         return {
+            "duplicates": self.duplicates,
+            "renamed": self.renamed,
+            "reparsed": self.reparsed,
+            "warnings": self.warnings,
+            "messages": self.messages,
             "files": self.files,
             "new_chunks": self.new_chunks,
             "skipped": self.skipped,
@@ -67,12 +74,6 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "embed_seconds": round(self.embed_seconds, 3),
         }
-
-
-class _Bar(Protocol):  # the progress bar (tqdm), as used here
-    def update(self, n: int = 1) -> object: ...
-    def set_postfix(self, **kwargs: int) -> None: ...
-    def close(self) -> None: ...
 
 
 @dataclass
@@ -112,184 +113,6 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-Parsed = list[tuple[Document, list[Chunk]]]
-
-
-def _parse_and_chunk(path: Path, ingest: IngestSettings, chunking: ChunkingSettings) -> Parsed:
-    from ingest.loaders import load_file
-
-    return [(d, chunk_document(d, chunking)) for d in load_file(path, ingest)]
-
-
-# --- the parse worker: a child process that can be killed at the time limit -----------------
-
-_HEADER = struct.Struct("!Q")
-
-
-class WorkerUnavailable(RuntimeError):
-    """No worker process can be started (parsing then falls back to a thread)."""
-
-
-def _send(fd: int, payload: bytes) -> None:
-    view = memoryview(_HEADER.pack(len(payload)) + payload)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _recv(fd: int, deadline: float | None, size: int = -1) -> bytes:
-    """One frame (or ``size`` raw bytes); TimeoutError at ``deadline``, EOFError at EOF."""
-    n = _HEADER.unpack(_recv(fd, deadline, _HEADER.size))[0] if size < 0 else size
-    buf = bytearray()
-    while len(buf) < n:
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and (left <= 0 or not select.select([fd], [], [], left)[0]):
-            raise TimeoutError
-        block = os.read(fd, min(n - len(buf), 1 << 20))
-        if not block:
-            raise EOFError
-        buf += block
-    return bytes(buf)
-
-
-def worker_main() -> None:
-    """Child side: (path, ingest, chunking) requests on stdin, replies on the original stdout."""
-    if os.environ.get("_CITEQA_WORKER_PDEATHSIG") == "1":
-        with contextlib.suppress(Exception):  # Linux: die with the parent (no orphan parsing on)
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    out = os.dup(1)
-    os.dup2(2, 1)  # stray prints of libraries must not corrupt the protocol
-    _send(out, b"ready")
-    while True:
-        try:
-            path, ingest, chunking = pickle.loads(_recv(0, None))
-        except EOFError:
-            return
-        try:
-            cfg = (IngestSettings.model_validate(ingest), ChunkingSettings.model_validate(chunking))
-            reply: tuple[str, Parsed | str] = ("ok", _parse_and_chunk(Path(path), *cfg))
-        except LoadError as exc:
-            reply = ("error", exc.reason)
-        except Exception as exc:
-            reply = ("error", f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
-        _send(out, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-class ParseWorker:
-    """Parses files in a child process, killed (and restarted for the next file) when a file
-    overruns the time limit or crashes it: a hostile file can neither hang nor kill the ingest."""
-
-    def __init__(self) -> None:
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._lock = threading.Lock()
-        self.unavailable = ""
-        self.restarts = 0
-
-    def _start(self) -> subprocess.Popen[bytes]:
-        root = str(Path(__file__).resolve().parents[1])
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
-        }
-        env["_CITEQA_WORKER_PDEATHSIG"] = str(
-            int(threading.current_thread() is threading.main_thread())
-        )
-        code = "from ingest.pipeline import worker_main; worker_main()"
-        try:
-            proc = subprocess.Popen([sys.executable, "-c", code], stdin=PIPE, stdout=PIPE, env=env)
-            assert proc.stdout is not None
-            if _recv(proc.stdout.fileno(), time.monotonic() + 120) != b"ready":
-                raise EOFError
-        except (OSError, EOFError, TimeoutError, struct.error) as exc:
-            self.unavailable = f"cannot start the parse worker: {exc!r}"
-            raise WorkerUnavailable(self.unavailable) from exc
-        return proc
-
-    def stop(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            proc.kill()
-            proc.wait()
-            for f in (proc.stdin, proc.stdout):
-                if f is not None:
-                    f.close()
-
-    def run(self, path: Path, settings: Settings) -> Parsed:
-        limit = settings.ingest.file_timeout_s
-        request = (str(path), settings.ingest.model_dump(), settings.chunking.model_dump())
-        with self._lock:
-            if self.unavailable:
-                raise WorkerUnavailable(self.unavailable)
-            if self._proc is None or self._proc.poll() is not None:
-                self.stop()
-                self._proc = self._start()
-            proc = self._proc
-            assert proc.stdin is not None and proc.stdout is not None
-            try:
-                _send(proc.stdin.fileno(), pickle.dumps(request))
-                kind, value = pickle.loads(_recv(proc.stdout.fileno(), time.monotonic() + limit))
-            except TimeoutError:
-                self.restarts += 1
-                self.stop()
-                raise LoadError(path, f"parsing took longer than {limit:g} s") from None
-            except (EOFError, OSError, pickle.UnpicklingError, struct.error):
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=5)  # reap it, for the exit code
-                code, self.restarts = proc.poll(), self.restarts + 1
-                self.stop()
-                raise LoadError(
-                    path, f"the parser crashed on this file (exit code {code})"
-                ) from None
-        if kind != "ok":
-            raise LoadError(path, str(value))
-        out: Parsed = value
-        return out
-
-
-_WORKER = ParseWorker()
-atexit.register(_WORKER.stop)
-
-
-def _in_thread(path: Path, settings: Settings) -> Parsed:
-    """Fallback when no worker process can be started: a daemon thread with a join timeout
-    (it cannot interrupt code that holds the GIL, such as a catastrophic regex)."""
-    done: list[Parsed] = []
-    failed: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            done.append(_parse_and_chunk(path, settings.ingest, settings.chunking))
-        except BaseException as exc:
-            failed.append(exc)
-
-    t = threading.Thread(target=work, daemon=True, name=f"load:{path.name}")
-    t.start()
-    t.join(settings.ingest.file_timeout_s)
-    err = failed[0] if failed else None
-    if t.is_alive():
-        raise LoadError(path, f"parsing took longer than {settings.ingest.file_timeout_s:g} s")
-    if err is not None:
-        raise err if isinstance(err, LoadError) else LoadError(path, f"{type(err).__name__}: {err}")
-    return done[0]
-
-
-def parse_file(path: Path, settings: Settings) -> Parsed:
-    """Parse and chunk ``path`` within ``settings.ingest.file_timeout_s``, else LoadError.
-
-    The work runs in a worker process that is killed at the limit (a thread could not be
-    stopped, and a parser stuck in C code would even block the waiting thread); if no worker
-    can be started, in a daemon thread.
-    """
-    try:
-        return _WORKER.run(path, settings)
-    except WorkerUnavailable:
-        return _in_thread(path, settings)
-
-
-def load_with_timeout(path: Path, settings: Settings) -> list[Document]:
-    """Parse ``path``; give up (LoadError) after the per-file limit."""
-    return [doc for doc, _ in parse_file(path, settings)]
-
-
 class Ingestor:
     """One ingest run. Construct, then ``run(paths)``."""
 
@@ -311,16 +134,18 @@ class Ingestor:
         self.report = IngestReport()
         self._pending: list[_Pending] = []
         self._seen_docs: dict[str, str] = {}
-        self._bar: _Bar | None = None
+        self._bar: Any = None
 
     def run(self, paths: Iterable[Path], prune: bool = False) -> IngestReport:
         t0 = time.perf_counter()
         files, missing = discover(paths)
         self.report.failed.extend(missing)
         manifest = self.store.manifest()
+        self._migration_message(manifest)
+        by_sha = {e.sha256: k for k, e in manifest.items()}
         self._bar = self._make_bar(len(files))
         for path in files:
-            self._one_file(path, manifest)
+            self._one_file(path, manifest, by_sha)
             if self._bar is not None:
                 self._bar.update(1)
         self._flush()
@@ -333,21 +158,52 @@ class Ingestor:
         self.report.seconds = time.perf_counter() - t0
         return self.report
 
-    def _make_bar(self, total: int) -> _Bar | None:
+    def _make_bar(self, total: int) -> Any:
         if not self.progress:
             return None
         from tqdm import tqdm
 
         return tqdm(total=total, unit="file", desc="ingest", file=sys.stderr, dynamic_ncols=True)
 
-    def _one_file(self, path: Path, manifest: dict[str, ManifestEntry]) -> None:
+    def _migration_message(self, manifest: dict[str, Any]) -> None:
+        old = sorted({e.parser or "1" for e in manifest.values() if e.parser != PARSER_VERSION})
+        if old:
+            n = sum(1 for e in manifest.values() if e.parser != PARSER_VERSION)
+            self.report.messages.append(
+                f"the document parser changed (index made by parser {', '.join(old)}, now "
+                f"{PARSER_VERSION}): {n} indexed file(s) are read again when ingested"
+            )
+        if hasattr(self.store, "prune_stale_collections"):
+            for name in self.store.prune_stale_collections():
+                self.report.messages.append(f"removed the outdated index collection {name}")
+
+    def _duplicate(self, path: Path, key: str, sha: str, by_sha: dict[str, str]) -> bool:
+        """A byte-identical copy of a file indexed (or seen) under another name: reported and
+        skipped; when that other file is gone, this is a rename and takes its place."""
+        other = by_sha.get(sha)
+        if other is None or other == key:
+            by_sha[sha] = key
+            return False
+        if Path(other).exists():
+            self.report.duplicates.append({"path": str(path), "same_as": other})
+            return True
+        self.store.delete_source(other)  # renamed or moved: the new name replaces the old
+        self.report.renamed.append({"path": str(path), "was": other})
+        by_sha[sha] = key
+        return False
+
+    def _one_file(self, path: Path, manifest: dict[str, Any], by_sha: dict[str, str]) -> None:
         key = str(path.resolve())
         try:
             sha = file_sha256(path)
             entry = manifest.get(key)
-            if entry is not None and entry.sha256 == sha:
+            if entry is not None and entry.sha256 == sha and entry.parser == PARSER_VERSION:
                 self.report.skipped += 1
+                by_sha[sha] = key
                 return
+            if self._duplicate(path, key, sha, by_sha):
+                return
+            self.report.reparsed += entry is not None and entry.sha256 == sha
             parsed = parse_file(path, self.settings)
             chunks = self._chunk(path, key, parsed)
         except LoadError as exc:
@@ -357,6 +213,8 @@ class Ingestor:
             self.report.failed.append({"path": str(path), "error": f"cannot read file: {exc}"})
             return
         self.report.docs += len(parsed)
+        for doc, _ in parsed:
+            self.report.warnings.extend({"path": str(path), "warning": n} for n in doc.notes)
         # the hash of the bytes actually parsed, in case the file changed since it was hashed
         sha = parsed[0][0].source_sha256 or sha
         self._pending.append(_Pending(key, sha, chunks))
@@ -371,6 +229,10 @@ class Ingestor:
             if owner is None and check_store:
                 stored = self.store.doc_owner(doc.doc_id)
                 owner = stored if stored != key else None
+            if owner is not None and owner != key and not Path(owner).exists():
+                self.store.delete_source(owner)  # renamed and changed: the old file is gone
+                self.report.renamed.append({"path": str(path), "was": owner})
+                owner = None
             if owner is not None and owner != key:
                 raise LoadError(path, f"doc_id {doc.doc_id!r} is already indexed from {owner}")
             self._seen_docs[doc.doc_id] = key
@@ -390,12 +252,14 @@ class Ingestor:
         writes, i = [], 0
         for p in pending:
             n = len(p.chunks)
-            writes.append(SourceWrite(p.key, p.sha256, p.chunks, vectors[i : i + n]))
+            writes.append(
+                SourceWrite(p.key, p.sha256, p.chunks, vectors[i : i + n], PARSER_VERSION)
+            )
             i += n
         self.store.replace_sources(writes)
         self.report.new_chunks += i
 
-    def _embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+    def _embed(self, texts: list[str]) -> Any:
         import numpy as np
 
         parts = []
@@ -405,8 +269,9 @@ class Ingestor:
                 self._bar.set_postfix(chunks=self.report.new_chunks + i + len(parts[-1]))
         return np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), "float32")
 
-    def _prune(self, manifest: dict[str, ManifestEntry]) -> int:
-        gone = [k for k in manifest if not Path(k).exists()]
+    def _prune(self, manifest: dict[str, Any]) -> int:
+        renamed = {r["was"] for r in self.report.renamed}
+        gone = [k for k in manifest if not Path(k).exists() and k not in renamed]
         for key in gone:
             self.store.delete_source(key)
         return len(gone)
@@ -417,7 +282,7 @@ def ingest_paths(
     settings: Settings,
     prune: bool = False,
     progress: bool | None = None,
-    on_store: Callable[[VectorStore], None] | None = None,
+    on_store: Callable[[Any], None] | None = None,
 ) -> IngestReport:
     """Convenience wrapper: one ``Ingestor`` run."""
     ing = Ingestor(settings, progress=progress)

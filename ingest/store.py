@@ -24,6 +24,7 @@ from citeqa.errors import StoreError
 from citeqa.models import Chunk, Filters, ScoredChunk
 from citeqa.protocols import ManifestEntry, SourceWrite, VectorStore
 from citeqa.settings import Settings
+from ingest.loaders import PARSER_VERSION
 from ingest.writes import manifest_docs, stack_vectors
 
 if TYPE_CHECKING:
@@ -39,11 +40,14 @@ R = TypeVar("R")
 ChromaWhere = dict[str, object]  # a filter in Chroma's ``where`` syntax
 
 
-def manifest_metadata(sha256: str, chunks: Sequence[Chunk]) -> dict[str, str | int | float]:
-    """The manifest record of one source as flat Chroma metadata: its hash, counts and (a sample
-    of) its documents as JSON."""
+def manifest_metadata(
+    sha256: str, chunks: Sequence[Chunk], parser: str = ""
+) -> dict[str, str | int | float]:
+    """The manifest record of one source as flat Chroma metadata: its hash, the parser version
+    that read it, counts and (a sample of) its documents as JSON."""
     return {
         "sha256": sha256,
+        "parser": parser,
         "n_docs": len({c.doc_id for c in chunks}),
         "n_chunks": len(chunks),
         "docs": json.dumps(manifest_docs(chunks)),
@@ -160,7 +164,11 @@ class ChromaStore:
             self.name,
             embedding_function=None,
             configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedder": s.embedder.name, "identity": s.index_identity()},
+            metadata={
+                "embedder": s.embedder.name,
+                "identity": s.index_identity(),
+                "parser": PARSER_VERSION,
+            },
         )
         man = self.client.get_or_create_collection(f"{self.name}_manifest", embedding_function=None)
         self.col, self.man, self._call = col, man, _Guard(s)
@@ -243,7 +251,7 @@ class ChromaStore:
             self._call(self.col.delete, ids=ids[i : i + self.max_batch])
 
     def _put_manifest(self, writes: Sequence[SourceWrite]) -> None:
-        metas: list[Metadata] = [manifest_metadata(w.sha256, w.chunks) for w in writes]
+        metas: list[Metadata] = [manifest_metadata(w.sha256, w.chunks, w.parser) for w in writes]
         for i in range(0, len(writes), self.max_batch):
             part = writes[i : i + self.max_batch]
             self._call(
@@ -278,6 +286,7 @@ class ChromaStore:
                     n_docs=_count(md, "n_docs"),
                     n_chunks=_count(md, "n_chunks"),
                     docs=docs,
+                    parser=str(md.get("parser", "")),
                 )
             except (KeyError, ValueError, TypeError) as exc:
                 raise StoreError(
@@ -358,6 +367,26 @@ class ChromaStore:
             )
         }
         return [by_id[i] for i in ids if i in by_id]
+
+    def prune_stale_collections(self) -> list[str]:
+        """Drop citeqa collections written by another parser version (outdated indexes that
+        would otherwise stay on disk forever); returns their names. Collections of the current
+        parser with other settings (another embedder, chunk size) are kept."""
+        dropped = []
+        for col in self.client.list_collections():
+            name = getattr(col, "name", str(col))
+            if not name.startswith("citeqa_") or name.endswith("_manifest") or name == self.name:
+                continue
+            try:
+                md = self.client.get_collection(name).metadata or {}
+            except Exception:
+                continue
+            if md.get("parser", "") != PARSER_VERSION:
+                for n in (name, f"{name}_manifest"):
+                    with contextlib.suppress(Exception):
+                        self.client.delete_collection(n)
+                dropped.append(name)
+        return dropped
 
     def reset(self) -> None:
         """Drop this index identity's collections (for --rebuild) and start empty ones: the

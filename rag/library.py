@@ -11,8 +11,8 @@ from typing import Any
 from citeqa.errors import UploadError
 from citeqa.protocols import VectorStore
 from citeqa.settings import Settings
+from ingest.loaders import UPLOAD_SUFFIXES, format_names
 
-UPLOAD_SUFFIXES = (".pdf", ".md", ".markdown", ".txt")
 _MAGIC = {".pdf": b"%PDF"}
 
 
@@ -62,7 +62,9 @@ def check_upload(name: str, data: bytes, max_mb: float) -> str:
     safe = safe_filename(name)
     suffix = Path(safe).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise UploadError(f"unsupported file type {suffix or '(none)'}; use PDF, Markdown or text")
+        raise UploadError(
+            f"unsupported file type {suffix or '(none)'}; use {format_names(uploadable_only=True)}"
+        )
     if not data:
         raise UploadError("the file is empty")
     if len(data) > max_mb * 1024 * 1024:

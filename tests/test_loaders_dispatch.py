@@ -20,7 +20,13 @@ def _reason(path: Path, settings: IngestSettings | None = None) -> str:
 
 
 def test_supported_suffixes() -> None:
+    """Derived from the registry of Loader classes (ingest.loaders.LOADERS)."""
+    from ingest.loaders import LOADERS, UPLOAD_SUFFIXES
+
+    assert tuple(dict.fromkeys(s for c in LOADERS for s in c.suffixes)) == SUPPORTED_SUFFIXES
+    assert set(UPLOAD_SUFFIXES) < set(SUPPORTED_SUFFIXES) and ".jsonl" not in UPLOAD_SUFFIXES
     assert set(SUPPORTED_SUFFIXES) == {
+        ".json",
         ".pdf",
         ".md",
         ".markdown",

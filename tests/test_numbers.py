@@ -26,7 +26,7 @@ def values(text: str) -> list[float]:
         ("t(12;21)", [12.0, 21.0]),
         ("ages 1,2 and 3", [1.0, 2.0, 3.0]),
         ("12,345,678 cells", [12345678.0]),
-        ("1.5x10^9/L", [1.5, 9.0]),
+        ("1.5x10^9/L", [1.5e9]),
         ("85 %", [85.0]),
         ("was 5.", [5.0]),
         ("no digits here", []),
@@ -113,3 +113,48 @@ def test_markers_do_not_need_support() -> None:
 
 def test_value_not_string_comparison() -> None:
     assert [n.raw for n in numbers_supported("4 years", ["40 years"])] == ["4"]
+
+
+# --- the notation table (ingest.numbers.NOTATIONS): one test per notation ------------------
+
+from ingest.numbers import NOTATIONS, numbers_equal  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("name", "example", "expected"), NOTATIONS, ids=[n for n, _, _ in NOTATIONS]
+)
+def test_notation(name: str, example: str, expected: tuple[float, ...]) -> None:
+    found = extract_numbers(example)
+    assert [n.value for n in found] == pytest.approx(list(expected), rel=1e-9)
+    for n in found:  # spans are in the caller's text
+        assert example[n.start : n.end] == n.raw
+
+
+def test_notation_table_is_large_enough() -> None:
+    assert len(NOTATIONS) >= 20
+    assert len({name for name, _, _ in NOTATIONS}) == len(NOTATIONS)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("50×10^9 per liter", "50×10⁹ per liter"),
+        ("10^-4", "10⁻⁴"),
+        ("DFS 94·8%", "DFS 94.80%"),
+        ("1,444", "1\u2009444"),
+        ("a change of −2.3", "a change (-2.3)"),
+    ],
+)
+def test_notations_compare_equal(a: str, b: str) -> None:
+    assert numbers_equal(extract_numbers(a)[0], extract_numbers(b)[0])
+
+
+def test_superscript_exponent_is_never_read_as_digits() -> None:
+    assert [n.value for n in extract_numbers("10×10⁹/L")] != [109.0]
+    assert not any(numbers_equal(n, 109) for n in extract_numbers("10×10⁹/L"))
+    assert numbers_supported("at least 50×10^9 per liter", ["50×10⁹ per liter"]) == []
+    assert numbers_supported("at least 50×109 per liter", ["50×10⁹ per liter"]) != []
+
+
+def test_bounds_are_recorded() -> None:
+    assert [n.bound for n in extract_numbers("P<0.001, P ≤ .05, ~20%, 0.5")] == ["<", "≤", "~", ""]

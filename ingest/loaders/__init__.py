@@ -1,86 +1,112 @@
-"""Document loaders: one module per format, one shared document model.
+"""Document loaders: one Loader class per format, one shared document model.
 
-``load_file`` reads a file, picks the loader by content sniffing plus suffix, and returns
-Documents with provenance (``source_path``, ``source_sha256``) and a formatted reference.
+``LOADERS`` is the registry; ``SUPPORTED_SUFFIXES`` (what ingest discovers) and
+``UPLOAD_SUFFIXES`` (what the library accepts) are derived from it. ``load_file`` reads a file,
+picks the loader by content sniffing, then suffix, and returns Documents with provenance
+(``source_path``, ``source_sha256``), a formatted reference, trial ids and population text.
 Every failure is a ``LoadError(path, reason)`` with a short, specific reason.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
 from citeqa.models import Document
 from citeqa.settings import IngestSettings
-from ingest.loaders.base import LoadError
+from ingest.loaders.base import Loader, LoadError
 
-SUPPORTED_SUFFIXES: tuple[str, ...] = (
-    ".pdf",
-    ".md",
-    ".markdown",
-    ".txt",
-    ".xml",
-    ".nxml",
-    ".jsonl",
+
+def _registry() -> tuple[type[Loader], ...]:
+    from ingest.loaders.beir import BeirLoader
+    from ingest.loaders.ctgov import CtgovLoader
+    from ingest.loaders.markdown import MarkdownLoader
+    from ingest.loaders.pdf import PdfLoader
+    from ingest.loaders.pubmed import XmlLoader
+    from ingest.loaders.text import TextLoader
+
+    return (PdfLoader, MarkdownLoader, TextLoader, XmlLoader, CtgovLoader, BeirLoader)
+
+
+# Bump when parsing changes what a file's passages are: an index made by another parser
+# version re-reads its files on the next ingest (and says so).
+PARSER_VERSION = "2"
+
+# The registry: every Loader class, in the order content sniffing asks them.
+LOADERS: tuple[type[Loader], ...] = _registry()
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(dict.fromkeys(s for c in LOADERS for s in c.suffixes))
+UPLOAD_SUFFIXES: tuple[str, ...] = tuple(
+    dict.fromkeys(s for c in LOADERS if c.uploadable for s in c.suffixes)
 )
 
-__all__ = ["SUPPORTED_SUFFIXES", "LoadError", "load_file", "parse_bytes"]
+__all__ = [
+    "LOADERS",
+    "PARSER_VERSION",
+    "SUPPORTED_SUFFIXES",
+    "UPLOAD_SUFFIXES",
+    "LoadError",
+    "Loader",
+    "format_names",
+    "load_file",
+    "loader_for",
+    "parse_bytes",
+]
 
 
-def _is_pdf(data: bytes, suffix: str) -> bool:
-    if data.lstrip()[:5] == b"%PDF-":
-        return True
-    return suffix == ".pdf" and b"%PDF-" in data[:1024]
+def format_names(uploadable_only: bool = False) -> str:
+    """'PDF, Markdown, ...': the formats of the registry, for messages."""
+    return ", ".join(c.name for c in LOADERS if c.uploadable or not uploadable_only)
 
 
-def _xml_documents(path: Path, data: bytes) -> Iterable[Document]:
-    from ingest.loaders.jats import jats_document, local, parse_xml
-    from ingest.loaders.pubmed import ROOTS, pubmed_documents
-
-    root = parse_xml(path, data)
-    tag = local(root.tag)
-    if tag in ROOTS:
-        return pubmed_documents(path, root)
-    if tag == "article":
-        return [jats_document(path, root)]
-    raise LoadError(path, f"unsupported XML: root element <{tag}> is not JATS or PubMed")
-
-
-def _pick(path: Path, data: bytes, settings: IngestSettings) -> Callable[[], Iterable[Document]]:
+def loader_for(path: Path, data: bytes) -> Loader:
+    """The Loader for ``path``: by content first (a PDF is a PDF whatever its name), then by
+    suffix; LoadError for an unknown suffix or a suffix whose content does not match."""
     suffix = path.suffix.lower()
-    if _is_pdf(data, suffix):
-        from ingest.loaders.pdf import pdf_document
-
-        return lambda: [pdf_document(path, data, settings.max_pdf_pages)]
-    if suffix == ".pdf":
-        raise LoadError(path, "not a PDF file: no %PDF header")
-    if suffix in (".md", ".markdown"):
-        from ingest.loaders.markdown import MarkdownLoader
-
-        return lambda: MarkdownLoader().load(path, data)
-    if suffix == ".txt":
-        from ingest.loaders.text import TextLoader
-
-        return lambda: TextLoader().load(path, data)
-    if suffix in (".xml", ".nxml"):
-        return lambda: _xml_documents(path, data)
-    if suffix == ".jsonl":
-        from ingest.loaders.beir import beir_documents
-
-        return lambda: beir_documents(path, data)
+    for cls in LOADERS:
+        if cls.sniff(data):
+            return cls()
+    for cls in LOADERS:
+        if suffix in cls.suffixes:
+            return cls()
     raise LoadError(
         path, f"unsupported file type '{suffix}'" + ("" if suffix else " (no extension)")
     )
 
 
 def _finish(doc: Document, path: Path, sha: str) -> Document:
+    """Provenance, reference, trial ids and population text; instruction text dropped."""
+    from ingest.instructions import drop_instructions
     from ingest.reference import format_reference
+    from ingest.trials import population_text, trial_ids
 
-    if not doc.sections or not any(s.text.strip() for s in doc.sections):
+    sections, dropped = [], 0
+    for s in doc.sections:
+        kept, n = drop_instructions(s)
+        dropped += n
+        if kept.text.strip():
+            sections.append(kept)
+    notes = doc.notes
+    if dropped:
+        notes += (
+            f"{dropped} sentence(s) addressed to AI systems or dictating answers were dropped",
+        )
+    doc = replace(doc, sections=tuple(sections), notes=notes)
+    if not doc.sections:
         raise LoadError(path, f"no text found in document '{doc.doc_id}'")
     meta = doc.meta
+    head = " ".join(
+        [meta.title] + [s.text for s in doc.sections if "abstract" in s.heading.lower()]
+    )
+    named = trial_ids(head)
+    found = trial_ids(" ".join([meta.nct, meta.trial, head, doc.text]))
+    meta = replace(
+        meta,
+        trials=tuple(dict.fromkeys([*meta.trials, *found])),
+        trial=meta.trial or (named[0] if named else ""),
+        nct=meta.nct or next((t for t in named if t.startswith("NCT")), ""),
+        population_text=meta.population_text or population_text(doc),
+    )
     if not meta.reference:
         meta = replace(meta, reference=format_reference(meta))
     return replace(doc, meta=meta, source_path=str(path), source_sha256=sha)
@@ -91,9 +117,9 @@ def parse_bytes(path: Path, data: bytes, settings: IngestSettings | None = None)
     settings = settings or IngestSettings.model_validate({})
     if not data:
         raise LoadError(path, "file is empty")
-    make = _pick(path, data, settings)
+    loader = loader_for(path, data)
     try:
-        docs = list(make())
+        docs = list(loader.load(path, data, settings))
     except LoadError:
         raise
     except RecursionError:

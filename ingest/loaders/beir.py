@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from citeqa.models import Document, Metadata, Section
-from ingest.loaders.base import LoadError
+from citeqa.settings import IngestSettings
+from ingest.loaders.base import Loader, LoadError
 from ingest.loaders.text import decode_or_raise
 
 
@@ -57,8 +58,10 @@ def beir_documents(path: Path, data: bytes) -> Iterator[Document]:
         yield doc
 
 
-class BeirLoader:
-    suffixes: tuple[str, ...] = (".jsonl",)
+class BeirLoader(Loader):
+    name = "BEIR corpus JSONL"
+    suffixes = (".jsonl",)
+    uploadable = False  # whole corpora: ingested from the command line
 
-    def load(self, path: Path, data: bytes) -> Iterator[Document]:
+    def load(self, path: Path, data: bytes, settings: IngestSettings) -> Iterator[Document]:
         yield from beir_documents(path, data)

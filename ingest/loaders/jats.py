@@ -9,7 +9,6 @@ reference lists and footnotes are skipped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 
@@ -18,6 +17,7 @@ from defusedxml.common import DefusedXmlException
 
 from citeqa.models import Document, Metadata, Section
 from ingest.loaders.base import LoadError
+from ingest.loaders.jats_tables import float_tables, sec_tables
 from ingest.loaders.text import collapse, join_paragraphs, slugify
 
 ENTITY_REASON = "XML with entity declarations is refused (possible entity-expansion attack)"
@@ -56,7 +56,7 @@ BLOCK_TAGS = frozenset(
         "sec",
     }
 )
-_CAPTIONED = frozenset({"fig", "table-wrap", "supplementary-material"})
+_CAPTIONED = frozenset({"fig", "supplementary-material"})  # tables: ingest.loaders.jats_tables
 _CONTAINERS = frozenset({"fig-group", "table-wrap-group", "disp-quote", "boxed-text", "statement"})
 _DATE_RANK = ("ppub", "epub-ppub", "collection", "epub", "pub", "")
 
@@ -90,6 +90,38 @@ def inline_text(elem: Element | None, skip: frozenset[str] = SKIP_TAGS) -> str:
     return collapse("".join(parts).replace("\n", " "))
 
 
+_MARKER_SYMBOLS = re.compile(r"^(?:[\s*†‡§¶#,]*|[a-h](?:,[a-h])*)$")  # footnote markers
+
+
+def superscript(text: str) -> str:
+    """How a superscript reads inline: '^9', '^-4', '^+' (exponents, charges); footnote
+    symbols ('*', '†') are dropped. Never glued digits: 10<sup>9</sup> is '10^9', not '109'."""
+    text = "".join(text.split()).replace("−", "-").replace("–", "-")
+    return "" if _MARKER_SYMBOLS.match(text) else "^" + text
+
+
+def _sup(elem: Element, skip: frozenset[str]) -> str:
+    if any(local(c.tag) == "xref" for c in elem.iter()):
+        return ""  # a citation or footnote marker
+    inner: list[str] = []
+    _inline(elem, inner, skip)
+    return superscript("".join(inner))
+
+
+def mathml(elem: Element) -> str:
+    """Linear text of a MathML element: msup as '^', mfrac as '/', the rest in order."""
+    tag = local(elem.tag)
+    kids = [c for c in elem if local(c.tag)]
+    if tag == "msup" and len(kids) == 2:
+        return mathml(kids[0]) + superscript(mathml(kids[1]))
+    if tag == "mfrac" and len(kids) == 2:
+        return f"{mathml(kids[0])}/{mathml(kids[1])}"
+    if tag in ("annotation", "annotation-xml"):
+        return ""
+    own = (elem.text or "").strip()
+    return own + "".join(mathml(c) + (c.tail or "").strip() for c in kids)
+
+
 def _inline(elem: Element, parts: list[str], skip: frozenset[str]) -> None:
     if elem.text:
         parts.append(elem.text)
@@ -98,7 +130,12 @@ def _inline(elem: Element, parts: list[str], skip: frozenset[str]) -> None:
         if tag and tag not in skip and tag not in BLOCK_TAGS:
             if tag in ("sub", "sup") and parts and "\n" in parts[-1]:
                 parts[-1] = parts[-1].rstrip()  # pretty-printing before a subscript
-            _inline(child, parts, skip)
+            if tag == "sup":
+                parts.append(_sup(child, skip))
+            elif tag == "math":
+                parts.append(mathml(child))
+            else:
+                _inline(child, parts, skip)
         if child.tail:
             parts.append(child.tail)
 
@@ -131,7 +168,7 @@ def clean_heading(title: str) -> str:
 def _block_paras(elem: Element) -> list[str]:
     """Paragraph strings of one block element (lists give one item per line)."""
     tag = local(elem.tag)
-    if not tag or tag in SKIP_TAGS:
+    if not tag or tag in SKIP_TAGS or tag == "table-wrap":  # tables: jats_tables
         return []
     if tag == "p":
         paras = [inline_text(elem)]
@@ -191,6 +228,7 @@ def _sec_sections(sec: Element, path: list[str], out: list[Section]) -> None:
             paras.extend(_block_paras(c))
     if paras:
         out.append(Section(heading, join_paragraphs(paras)))
+    out.extend(sec_tables(sec, heading))
 
 
 def _abstract_sections(meta_el: Element) -> list[Section]:
@@ -238,9 +276,12 @@ def _body_sections(root: Element) -> list[Section]:
                 loose.extend(_block_paras(c))
         if loose:
             out.insert(0, Section("", join_paragraphs(loose)))
+        if part == "body":
+            out.extend(sec_tables(el, ""))
     floats = [p for g in children(root, "floats-group") for c in g for p in _block_paras(c)]
     if floats:
         out.append(Section("Figures and tables", join_paragraphs(list(dict.fromkeys(floats)))))
+    out.extend(float_tables(root))
     return out
 
 
@@ -285,6 +326,27 @@ def _venue(root: Element) -> str:
     return ids.get("nlm-ta") or ids.get("iso-abbrev") or (titles[0] if titles else "")
 
 
+# JATS article-type -> citeqa doc_type (https://jats.nlm.nih.gov/archiving/tag-library/)
+ARTICLE_TYPES = {
+    **dict.fromkeys(
+        ("research-article", "review-article", "case-report", "brief-report", "systematic-review",
+         "rapid-communication", "methods-article", "data-paper", "article-commentary"),
+        "journal-article",
+    ),
+    **dict.fromkeys(("meeting-report", "abstract"), "conference-abstract"),
+    **dict.fromkeys(
+        ("editorial", "letter", "news", "correction", "retraction", "book-review", "reply",
+         "discussion", "obituary", "announcement", "other"),
+        "other",
+    ),
+}  # fmt: skip
+
+
+def doc_type_of(article_type: str) -> str:
+    """doc_type of a JATS ``article-type``; 'unknown' when absent or unrecognised."""
+    return ARTICLE_TYPES.get(article_type.strip().lower(), "unknown")
+
+
 def jats_metadata(path: Path, root: Element) -> Metadata:
     meta_el = child(child(root, "front"), "article-meta")
     if meta_el is None:
@@ -307,7 +369,7 @@ def jats_metadata(path: Path, root: Element) -> Metadata:
         authors=_authors(meta_el),
         venue=_venue(root),
         year=_year(meta_el),
-        doc_type="journal-article",
+        doc_type=doc_type_of(root.get("article-type") or ""),
         pmid=pmid,
         pmcid=f"PMC{pmc_digits}" if pmc_digits else "",
         doi=doi,
@@ -324,10 +386,3 @@ def jats_document(path: Path, root: Element) -> Document:
     meta_el = child(child(root, "front"), "article-meta")
     sections = (_abstract_sections(meta_el) if meta_el is not None else []) + _body_sections(root)
     return Document(meta=meta, sections=tuple(sections))
-
-
-class JatsLoader:
-    suffixes: tuple[str, ...] = (".nxml", ".xml")
-
-    def load(self, path: Path, data: bytes) -> Iterator[Document]:
-        yield jats_document(path, parse_xml(path, data))

@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 
 from citeqa.models import DOC_TYPES, Document, Metadata, Section
-from ingest.loaders.base import LoadError
+from citeqa.settings import IngestSettings
+from ingest.loaders.base import Loader, LoadError
 from ingest.loaders.text import collapse, decode_or_raise, join_paragraphs, slugify
 
 MAX_FRONT_MATTER = 64_000
@@ -265,8 +266,9 @@ def markdown_document(path: Path, text: str) -> Document:
     return Document(meta=meta, sections=tuple(sections))
 
 
-class MarkdownLoader:
-    suffixes: tuple[str, ...] = (".md", ".markdown")
+class MarkdownLoader(Loader):
+    name = "Markdown"
+    suffixes = (".md", ".markdown")
 
-    def load(self, path: Path, data: bytes) -> Iterator[Document]:
+    def load(self, path: Path, data: bytes, settings: IngestSettings) -> Iterator[Document]:
         yield markdown_document(path, decode_or_raise(path, data))

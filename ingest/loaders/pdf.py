@@ -1,9 +1,16 @@
-"""PDF loader (pypdf): text per page, heuristic section headings, page numbers kept.
+"""PDF loader: pypdf checks the file, pdfminer.six (through pdfplumber) reads the layout.
 
 Checks run before parsing so that each failure has a distinct reason: no PDF objects
-(corrupt), no ``%%EOF`` at the tail (truncated), encryption (an empty user password is
-tried first), too many pages, no text layer. Running headers/footers are removed, words
-hyphenated across lines are re-joined, reference lists are dropped.
+(corrupt), no ``%%EOF`` at the tail (truncated), encryption (an empty user password is tried
+first), too many pages, decompression bombs and oversized text (pypdf's limits), no text layer.
+Then, per page, the layout (``pdf_layout``): visible lines in reading order (columns apart,
+invisible, tiny, off-page and rotated text dropped, superscripts as exponents or dropped
+markers). Running headers and footers go by position (``running_lines``), the title block and
+byline go to the metadata, tables become table-row passages (``pdf_tables``), words hyphenated
+across lines are re-joined, reference lists are dropped, and sections run across page breaks
+with their page span (``pdf_text``). Pages without a text layer are read by OCR when it is on
+and Tesseract is installed (``ingest.ocr``); otherwise they are named in the document's notes
+("needs OCR"), and a file with no readable page fails.
 """
 
 from __future__ import annotations
@@ -11,39 +18,28 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import math
-import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Iterator
 from pathlib import Path
-from statistics import median
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any
 
-from citeqa.models import Document, Metadata, Section
-from ingest.loaders.base import LoadError
-from ingest.loaders.markdown import metadata_from_pairs
-from ingest.loaders.text import collapse, match_heading, slugify
-
-if TYPE_CHECKING:
-    from pypdf import PageObject, PdfReader
+from citeqa.models import Document, Section
+from citeqa.settings import IngestSettings
+from ingest.loaders.base import Loader, LoadError
+from ingest.loaders.pdf_layout import Line, body_size, page_lines, running_lines
+from ingest.loaders.pdf_meta import author_names, byline_authors, pdf_metadata, xmp
+from ingest.loaders.pdf_tables import PdfTable, find_tables
+from ingest.loaders.pdf_text import build_sections, dehyphenate, split_sections, title_block
+from ingest.loaders.text import collapse
 
 ENCRYPTED_REASON = "PDF is encrypted"
 # Hostile-input limits (a dense page holds ~6,000 characters; pypdf's own stream limit is 75 MB)
 MAX_PAGE_CHARS, MAX_TEXT_CHARS, MAX_STREAM_MB = 200_000, 20_000_000, 32
 TRUNCATED_REASON = "PDF is truncated: no %%EOF marker"
-NO_TEXT_REASON = "PDF has no text layer (image-only or scanned); OCR is not supported"
-MIN_TEXT_CHARS = 20
+NO_TEXT_REASON = "PDF has no text layer (image-only or scanned)"
+MIN_PAGE_CHARS = 5  # a page with fewer text-layer characters has no text layer
 EOF_WINDOW = 2048
-
-_DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]+")
-_COPYRIGHT_YEAR = re.compile(r"©\s*(?:the\s+author\(s\)\s*)?((?:19|20)\d{2})", re.IGNORECASE)
-
-
-class Line(NamedTuple):
-    text: str
-    page: int  # 1-based
-    size: float = 0.0  # dominant font size (0 = unknown)
+_TABLE_MARK = "\x00table:"
 
 
 def _corrupt(exc: BaseException) -> str:
@@ -53,11 +49,7 @@ def _corrupt(exc: BaseException) -> str:
     return f"corrupt PDF: {msg}"
 
 
-class _TextLimit(Exception):
-    """Raised from the text visitor to stop extracting an oversized page early."""
-
-
-def pypdf_limits() -> contextlib.AbstractContextManager[object]:
+def pypdf_limits() -> contextlib.AbstractContextManager[Any]:
     """Lower pypdf (>= 7) decompression limits for this parse; older pypdf keeps its own."""
     kinds = ("zlib", "lzw", "run_length", "brotli", "jbig2", "array_based_stream")
     try:
@@ -80,7 +72,7 @@ def check_structure(path: Path, data: bytes) -> None:
         raise LoadError(path, TRUNCATED_REASON)
 
 
-def open_reader(path: Path, data: bytes) -> PdfReader:
+def open_reader(path: Path, data: bytes) -> Any:
     """A decrypted ``PdfReader`` (empty password tried), or LoadError."""
     from pypdf import PdfReader
 
@@ -99,45 +91,13 @@ def open_reader(path: Path, data: bytes) -> PdfReader:
     return reader
 
 
-def _font_size(font_size: float, cm: list[float], tm: list[float]) -> float:
-    scale = math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3])
-    return round(font_size * (scale or 1.0), 1)
+class _TextLimit(Exception):
+    """Raised from the text visitor to stop extracting an oversized page early."""
 
 
-def _page_lines(page: PageObject, number: int, left: list[int] | None = None) -> list[Line]:
-    """Lines of one page with the dominant font size of each (pypdf text visitor); ``left``:
-    characters allowed on this page and in the rest of the document (_TextLimit beyond)."""
-    frags: list[tuple[str, float]] = []
-    left = left or [MAX_PAGE_CHARS, MAX_TEXT_CHARS]
-
-    def visit(
-        text: str, cm: Sequence[float], tm: Sequence[float], font: object, size: float
-    ) -> None:
-        if text:
-            frags.append((text, _font_size(float(size or 0), list(cm), list(tm))))
-            left[0], left[1] = left[0] - len(text), left[1] - len(text)
-            if min(left) < 0:
-                raise _TextLimit(number)
-
-    page.extract_text(visitor_text=visit)
-    lines: list[Line] = []
-    parts: list[str] = []
-    weight: Counter[float] = Counter()
-    for text, size in [*frags, ("\n", 0.0)]:
-        for k, piece in enumerate(text.split("\n")):
-            if k:
-                line = tidy(collapse("".join(parts)))
-                if line:
-                    size = max(weight, key=weight.__getitem__, default=0.0)
-                    lines.append(Line(line, number, size))
-                parts, weight = [], Counter()
-            parts.append(piece)
-            weight[size] += len(piece.strip())
-    return lines
-
-
-def page_lines(path: Path, reader: PdfReader, max_pages: int) -> list[list[Line]]:
-    """Non-empty collapsed lines of every page, or LoadError (page count, no text layer)."""
+def text_counts(path: Path, reader: Any, max_pages: int) -> list[int]:
+    """Characters in the text layer of every page (pypdf, under its stream limits: this pass
+    also rejects decompression bombs and oversized text before the layout pass)."""
     try:
         n = len(reader.pages)
     except Exception as exc:
@@ -146,11 +106,20 @@ def page_lines(path: Path, reader: PdfReader, max_pages: int) -> list[list[Line]
         raise LoadError(path, "PDF has no pages")
     if n > max_pages:
         raise LoadError(path, f"PDF has too many pages ({n} > limit {max_pages})")
-    pages, budget = [], [MAX_PAGE_CHARS, MAX_TEXT_CHARS]
+    counts: list[int] = []
     for i in range(n):
-        budget[0] = MAX_PAGE_CHARS
+        seen = [0]
+        total = sum(counts)
+
+        def visit(
+            text: str, *_: Any, seen: list[int] = seen, total: int = total, i: int = i
+        ) -> None:
+            seen[0] += len(text.strip())
+            if seen[0] > MAX_PAGE_CHARS or total + seen[0] > MAX_TEXT_CHARS:
+                raise _TextLimit(i + 1)
+
         try:
-            pages.append(_page_lines(reader.pages[i], i + 1, budget))
+            reader.pages[i].extract_text(visitor_text=visit)
         except _TextLimit:
             msg = f"more than {MAX_PAGE_CHARS:,} characters on a page or {MAX_TEXT_CHARS:,} in all"
             raise LoadError(path, f"PDF text too long (page {i + 1}): {msg}") from None
@@ -159,277 +128,162 @@ def page_lines(path: Path, reader: PdfReader, max_pages: int) -> list[list[Line]
             if reason.startswith("corrupt PDF: "):
                 raise LoadError(path, f"corrupt PDF: page {i + 1}: {reason[13:]}") from None
             raise LoadError(path, f"{reason} (page {i + 1})") from None
-    if sum(len(x.text.replace(" ", "")) for p in pages for x in p) < MIN_TEXT_CHARS:
-        raise LoadError(path, NO_TEXT_REASON)
-    return pages
+        counts.append(seen[0])
+    return counts
 
 
-# --- lines -----------------------------------------------------------------------------
+def _pages_label(pages: list[int]) -> str:
+    if len(pages) == 1:
+        return f"page {pages[0]}"
+    runs, start = [], pages[0]
+    for a, b in zip(pages, [*pages[1:], None], strict=True):
+        if b != a + 1:
+            runs.append(f"{start}-{a}" if a != start else str(a))
+            start = b if b is not None else start
+    return "pages " + ", ".join(runs)
 
 
-EDGE_LINES = 3
-_BULLET = re.compile(r"^(?:[•▪◦●‣∙·*]\s*|-\s+)")
-_SENTENCE_END = re.compile(r"[.!?:][\"'”’)\]]*$")
-_WORD = re.compile(r"[A-Za-z]+")
-# (?<!...) keeps these linear on long letter runs (hostile input), with the same matches
-_HYPHENATED = re.compile(r"(?<![A-Za-z])[A-Za-z]+-[A-Za-z]+")
-_TRAILING_HYPHEN = re.compile(r"(?<![A-Za-z])([A-Za-z]+)( ?)-$")
-_SPACE_PUNCT = re.compile(r"(?<=\w) +([,;])")
-_LEADING_WORD = re.compile(r"^([a-z][A-Za-z]*)([^\sA-Za-z]*)(.*)$")
-
-
-def tidy(text: str) -> str:
-    """Drop the space pypdf leaves before commas and semicolons ('However , their')."""
-    return _SPACE_PUNCT.sub(r"\1", text)
-
-
-def _running_key(text: str) -> str:
-    return re.sub(r"\d+", "#", text.lower())
-
-
-def strip_running_lines(pages: list[list[Line]]) -> list[Line]:
-    """All lines minus running headers and footers.
-
-    A line among the first/last three of a page is running when its digit-normalised form
-    sits at a page edge on at least three pages and 30% of all pages.
-    """
-    counts: Counter[str] = Counter()
-    for p in pages:
-        counts.update({_running_key(x.text) for x in p[:EDGE_LINES] + p[-EDGE_LINES:]})
-    running = {k for k, c in counts.items() if c >= max(3.0, 0.3 * len(pages))}
-    return [
-        x
-        for p in pages
-        for i, x in enumerate(p)
-        if not ((i < EDGE_LINES or i >= len(p) - EDGE_LINES) and _running_key(x.text) in running)
-    ]
-
-
-def _join_hyphen(left: str, spaced: bool, right: str, words: set[str], compounds: set[str]) -> str:
-    """How to re-join 'left-' + 'right': without the hyphen unless it looks like a compound."""
-    joined, compound = left + right, f"{left}-{right}"
-    if joined.lower() in words:
-        return joined
-    if compound.lower() in compounds:
-        return compound
-    if spaced:
-        return joined
-    if len(left) >= 3 and len(right) >= 3 and left.lower() in words and right.lower() in words:
-        return compound
-    return joined
-
-
-def dehyphenate(lines: list[Line]) -> list[Line]:
-    """Re-join words broken across lines ('coun-' + 'seling'), also across pages."""
-    # vocabulary without line-initial words and line-final fragments (they may be halves)
-    words = {w.lower() for x in lines for w in _WORD.findall(x.text)[1:-1]}
-    compounds = {w.lower() for x in lines for w in _HYPHENATED.findall(x.text)}
-    out: list[Line] = []
-    pending: Line | None = None
-    for line in lines:
-        if pending is not None:
-            head = _TRAILING_HYPHEN.search(pending.text)
-            nxt = _LEADING_WORD.match(line.text)
-            if head and nxt:
-                word = _join_hyphen(
-                    head.group(1), bool(head.group(2)), nxt.group(1), words, compounds
-                )
-                word += nxt.group(2)  # punctuation glued to the second half
-                pending = pending._replace(text=pending.text[: head.start()] + word)
-                rest = nxt.group(3).strip()
-                if not rest:
-                    continue
-                line = line._replace(text=rest)
-            out.append(pending)
-        pending = line
-    if pending is not None:
-        out.append(pending)
-    return out
-
-
-def typical_widths(lines: list[Line]) -> dict[int, float]:
-    """Median length of the longer lines of each page."""
-    by_page: dict[int, list[int]] = {}
-    for x in (x for x in lines if len(x.text) >= 20):
-        by_page.setdefault(x.page, []).append(len(x.text))
-    return {page: float(median(v)) for page, v in by_page.items()}
-
-
-def _paragraphs(lines: list[str], width: float) -> list[str]:
-    paras: list[str] = []
-    current: list[str] = []
-    for text in lines:
-        bullet = _BULLET.match(text)
-        if bullet:
-            if current:
-                paras.append(" ".join(current))
-            current, text = [], text[bullet.end() :]
-        current.append(text)
-        if _SENTENCE_END.search(text) and len(text) < 0.8 * width:
-            paras.append(" ".join(current))
-            current = []
-    if current:
-        paras.append(" ".join(current))
-    return [p for p in paras if p]
-
-
-def paragraphs_by_page(lines: list[Line], widths: dict[int, float]) -> list[tuple[int, str]]:
-    """(page, text) per run of same-page lines; paragraphs end at short sentence-final lines."""
-    runs: list[tuple[int, list[str]]] = []
-    for x in lines:
-        if runs and runs[-1][0] == x.page:
-            runs[-1][1].append(x.text)
-        else:
-            runs.append((x.page, [x.text]))
-    out = []
-    for page, texts in runs:
-        text = "\n\n".join(_paragraphs(texts, widths.get(page, 80.0)))
-        if text:
-            out.append((page, text))
-    return out
-
-
-# --- headings --------------------------------------------------------------------------
-
-_REFERENCES = frozenset({"references", "bibliography", "literature cited"})
-HEADING_SCALE = 1.15
-
-
-def body_size(lines: list[Line]) -> float:
-    """The font size carrying the most characters."""
-    weight: Counter[float] = Counter()
-    for x in lines:
-        weight[x.size] += len(x.text)
-    return max(weight, key=weight.__getitem__, default=0.0)
-
-
-def title_block(lines: list[Line], body: float) -> tuple[str, int]:
-    """(title, index after it): the first run of largest-font lines on page 1, if large."""
-    first = [x for x in lines if x.page == 1]
-    top = max((x.size for x in first), default=0.0)
-    if not first or not body or top < HEADING_SCALE * body:
-        return "", 0
-    start = next(i for i, x in enumerate(lines) if x.size == top)
-    end = start
-    while end < len(lines) and lines[end].size == top and lines[end].page == 1:
-        end += 1
-    return " ".join(x.text for x in lines[start:end]), end
-
-
-def _font_heading(line: Line, body: float) -> str:
-    """A short line set clearly larger than the body text is a heading."""
-    text = line.text.rstrip(":").strip()
-    if not body or line.size < HEADING_SCALE * body or len(text) > 80 or len(text.split()) > 12:
-        return ""
-    return text if text[-1:] not in ".,;" and any(c.isalpha() for c in text) else ""
-
-
-def split_sections(
-    lines: list[Line], body: float = 0.0, skip: int = 0
-) -> list[tuple[str, list[Line]]]:
-    """Group lines under the latest heading (known name or larger font, not in the first
-    ``skip`` lines); wrapped font headings are merged; reference lists are dropped."""
-    groups: list[tuple[str, list[Line]]] = [("", [])]
-    last_size = -1.0
-    for i, line in enumerate(lines):
-        name = match_heading(line.text) or (_font_heading(line, body) if i >= skip else "")
-        if not name:
-            groups[-1][1].append(line)
-            last_size = -1.0
-        elif line.size == last_size and not groups[-1][1] and len(groups) > 1:
-            groups[-1] = (f"{groups[-1][0]} {name}", [])  # heading wrapped over two lines
-        else:
-            groups.append((name, []))
-            last_size = line.size
-    return [(h, ls) for h, ls in groups if ls and h.lower() not in _REFERENCES]
-
-
-# --- metadata --------------------------------------------------------------------------
-
-
-def _pdf_info(reader: PdfReader) -> dict[str, str]:
+def _scanned(page: Any) -> bool:
+    """A page whose images cover at least a quarter of it (a scan, worth OCR)."""
     try:
-        info = reader.metadata
-        items = info.items() if info is not None else ()
-        return {str(k): collapse(str(v)) for k, v in items if isinstance(v, str)}
+        area = float(page.width) * float(page.height)
+        covered = sum(
+            abs(float(i["x1"]) - float(i["x0"])) * abs(float(i["bottom"]) - float(i["top"]))
+            for i in page.images
+        )
     except Exception:
-        return {}
+        return False
+    return area > 0 and covered >= 0.25 * area
 
 
-def _authors(raw: str) -> tuple[str, ...]:
-    names = []
-    for part in re.split(r";|,|\band\b", raw):
-        words = [w for w in part.split() if w.replace("-", "").replace(".", "").isalpha()]
-        if words:
-            given = "".join(w[0].upper() for w in words[:-1])
-            names.append(f"{words[-1]} {given}".strip())
-    return tuple(names)
+def _read_pages(
+    path: Path, data: bytes, counts: list[int], settings: IngestSettings
+) -> tuple[list[list[Line]], list[Any], Counter[str], list[str]]:
+    """Lines of every page (layout, or OCR for pages without a text layer), the pdfplumber
+    pages, what was dropped as invisible, and notes for the ingest report."""
+    import pdfplumber
+
+    from ingest.ocr import ocr_page, ocr_unavailable
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    dropped: Counter[str] = Counter()
+    pages: list[list[Line]] = []
+    empty = [i + 1 for i, n in enumerate(counts) if n < MIN_PAGE_CHARS]
+    why = "OCR is off (ingest.ocr)" if not settings.ocr else ocr_unavailable()
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data), password="", laparams={})
+    except Exception as exc:
+        raise LoadError(path, _corrupt(exc)) from None
+    plumbed = list(pdf.pages)
+    empty = [n for n in empty if _scanned(plumbed[n - 1])]  # blank pages need nothing
+    for i, page in enumerate(plumbed):
+        if i + 1 in empty and not why:
+            pages.append(ocr_page(data, i, settings.ocr_dpi, settings.ocr_lang))
+        else:
+            pages.append([] if i + 1 in empty else page_lines(page, i + 1, dropped))
+    notes = []
+    if empty and why:
+        notes.append(f"{_pages_label(empty)} have no text layer and need OCR: {why}")
+    elif empty:
+        notes.append(f"{_pages_label(empty)} read by OCR (no text layer)")
+    if sum(dropped.values()):
+        what = ", ".join(f"{n} {k}" for k, n in sorted(dropped.items()))
+        notes.append(f"characters not visible to a reader were dropped ({what})")
+    if not any(pages):
+        hint = f"; {why}" if why and empty else ""
+        raise LoadError(path, f"{NO_TEXT_REASON}{hint}")
+    return pages, plumbed, dropped, notes
 
 
-def _usable_title(title: str) -> bool:
-    low = title.lower()
-    bad = low.endswith((".pdf", ".doc", ".docx", ".tex")) or "microsoft word" in low
-    return len(title) > 5 and not bad and low not in ("untitled", "title")
+def _front_matter(
+    lines: list[Line], body: float, authors: tuple[str, ...]
+) -> tuple[str, str, set[int]]:
+    """(title, byline, indices to drop): the title block, what precedes it on page 1, and the
+    byline (author lines right after it) are metadata, not quotable body text."""
+    title, end = title_block(lines, body)
+    if not title:
+        return "", "", set()
+    start = next(i for i, x in enumerate(lines) if x.page == 1 and x.size == lines[end - 1].size)
+    drop = set(range(0, end)) if lines[start].page == 1 else set(range(start, end))
+    surnames = {a.split()[0].lower() for a in authors if a.split()}
+    byline, tops = "", list[float]()
+    for i in range(end, min(len(lines), end + 12)):
+        x = lines[i]
+        words = {w.strip(",.*").lower() for w in x.text.split()}
+        near = any(abs(x.top - t) < 16 for t in tops)
+        if x.page != 1 or not (byline_authors(x.text) or words & surnames or near):
+            if tops:
+                break
+            continue
+        drop.add(i)
+        tops.append(x.top)
+        byline = f"{byline} {x.text}".strip()
+    return title, byline, drop
 
 
-def pdf_metadata(path: Path, reader: PdfReader, lines: list[Line], font_title: str) -> Metadata:
-    info = _pdf_info(reader)
-    first_page = " ".join(x.text for x in lines if x.page == 1)
-    title = info.get("/Title", "")
-    if not _usable_title(title):
-        title = font_title or next((x.text for x in lines if len(x.text.split()) >= 2), "")
-    doi = info.get("/doi", "")
-    if not doi and (m := _DOI.search(first_page)):
-        doi = m.group(0).rstrip(".,;)")
-    year_m = _COPYRIGHT_YEAR.search(first_page)
-    meta = Metadata(
-        doc_id=slugify(path.stem),
-        title=title,
-        authors=_authors(info.get("/Author", "")),
-        year=int(year_m.group(1)) if year_m else None,
-        doc_type="journal-article",
-        doi=doi,
-    )
-    front = metadata_from_pairs(
-        path,
-        info.get("/Keywords", ""),
-        title=title,
-        reference=info.get("/Subject", ""),
-    )
-    if front is None:
-        return meta
-    found = {k: getattr(meta, k) for k in ("title", "authors", "year", "doi")}
-    return replace(front, **{k: v for k, v in found.items() if v and not getattr(front, k)})
+def _mark_tables(pages: list[list[Line]], plumbed: list[Any], body: float) -> dict[str, PdfTable]:
+    """Replace each table's lines by one marker line (where its caption was)."""
+    found: dict[str, PdfTable] = {}
+    for p, lines in enumerate(pages):
+        if not lines or lines[0].ocr:
+            continue
+        for t in find_tables(plumbed[p], lines, body):
+            key = f"{_TABLE_MARK}{len(found)}"
+            found[key] = t
+            first = min(t.lines)
+            lines[first] = lines[first]._replace(text=key)
+            t.lines.discard(first)
+        pages[p] = [
+            x
+            for i, x in enumerate(lines)
+            if x.text.startswith(_TABLE_MARK)
+            or not any(i in t.lines for t in found.values() if t.page == p + 1)
+        ]
+    return found
 
 
-def pdf_document(path: Path, data: bytes, max_pages: int = 2000) -> Document:
+def _sections(lines: list[Line], body: float, tables: dict[str, PdfTable]) -> list[Section]:
+    out: list[Section] = []
+    for heading, group in split_sections(lines, body):
+        text_lines = [x for x in group if not x.text.startswith(_TABLE_MARK)]
+        out.extend(build_sections([(heading, text_lines)]) if text_lines else [])
+        for x in group:
+            if x.text in tables:
+                out.extend(tables[x.text].sections(heading))
+    return out
+
+
+def pdf_document(path: Path, data: bytes, settings: IngestSettings | None = None) -> Document:
+    """Parse a PDF into one Document (LoadError with a specific reason)."""
+    settings = settings or IngestSettings.model_validate({})
     check_structure(path, data)
     with pypdf_limits():
-        return _pdf_document(path, data, max_pages)
+        reader = open_reader(path, data)
+        counts = text_counts(path, reader, settings.max_pdf_pages)
+        pages, plumbed, _, notes = _read_pages(path, data, counts, settings)
+        body = body_size(x for p in pages for x in p if not x.ocr)
+        running = running_lines(pages, body)
+        pages = [[x for i, x in enumerate(p) if (x.page, i) not in running] for p in pages]
+        tables = _mark_tables(pages, plumbed, body)
+        lines = [x for p in pages for x in p]
+        authors = author_names(xmp(reader)["creators"])
+        title, byline, drop = _front_matter(lines, body, authors)
+        vocabulary = [x._replace(text=f". {x.text} .") for x in lines]  # every word counts
+        lines = dehyphenate([x for i, x in enumerate(lines) if i not in drop], vocabulary)
+        sections = _sections(lines, body, tables)
+        if not sections:
+            raise LoadError(path, NO_TEXT_REASON)
+        meta = pdf_metadata(path, reader, [x for p in pages for x in p], title, byline)
+    return Document(meta=meta, sections=tuple(sections), notes=tuple(notes))
 
 
-def _pdf_document(path: Path, data: bytes, max_pages: int) -> Document:
-    reader = open_reader(path, data)
-    lines = dehyphenate(strip_running_lines(page_lines(path, reader, max_pages)))
-    body = body_size(lines)
-    font_title, skip = title_block(lines, body)
-    widths = typical_widths(lines)
-    sections = [
-        Section(heading, text, page)
-        for heading, group in split_sections(lines, body, skip)
-        for page, text in paragraphs_by_page(group, widths)
-    ]
-    if not sections:
-        raise LoadError(path, NO_TEXT_REASON)
-    meta = pdf_metadata(path, reader, lines, font_title)
-    return Document(meta=meta, sections=tuple(sections))
+class PdfLoader(Loader):
+    name = "PDF"
+    suffixes = (".pdf",)
 
+    @classmethod
+    def sniff(cls, data: bytes) -> bool:
+        return data.lstrip()[:5] == b"%PDF-"
 
-class PdfLoader:
-    suffixes: tuple[str, ...] = (".pdf",)
-
-    def __init__(self, max_pages: int = 2000) -> None:
-        self.max_pages = max_pages
-
-    def load(self, path: Path, data: bytes) -> Iterator[Document]:
-        yield pdf_document(path, data, self.max_pages)
+    def load(self, path: Path, data: bytes, settings: IngestSettings) -> Iterator[Document]:
+        yield pdf_document(path, data, settings)

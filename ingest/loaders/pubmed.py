@@ -12,7 +12,8 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from citeqa.models import Document, Metadata, Section
-from ingest.loaders.base import LoadError
+from citeqa.settings import IngestSettings
+from ingest.loaders.base import Loader, LoadError
 from ingest.loaders.jats import author_name, child, children, inline_text, local, parse_xml
 
 ROOTS = ("PubmedArticleSet", "PubmedArticle")
@@ -64,6 +65,33 @@ def _year(journal: Element | None) -> int | None:
     return None
 
 
+_PEER_REVIEWED = ("journal article", "randomized controlled trial", "clinical trial", "review",
+                  "meta-analysis", "systematic review", "case reports", "comparative study",
+                  "multicenter study", "observational study", "evaluation study")  # fmt: skip
+_MEETING = ("congress", "meeting abstract")
+_NOT_ARTICLES = ("editorial", "comment", "letter", "news", "published erratum", "preprint",
+                 "retraction of publication", "biography", "interview")  # fmt: skip
+
+
+def publication_doc_type(article: Element) -> str:
+    """doc_type from ``PublicationTypeList``: a meeting abstract, a peer-reviewed article, or
+    another kind; 'unknown' when the record lists none."""
+    kinds = {
+        inline_text(t).lower()
+        for t in children(child(article, "PublicationTypeList"), "PublicationType")
+    }
+    kinds.discard("")
+    if not kinds:
+        return "unknown"
+    if kinds & set(_MEETING):
+        return "conference-abstract"
+    if kinds & set(_NOT_ARTICLES) and not kinds & {"randomized controlled trial", "clinical trial"}:
+        return "other"
+    if any(k.startswith(_PEER_REVIEWED) for k in kinds):
+        return "journal-article"
+    return "other"
+
+
 def _ids(citation: Element, pubmed_data: Element | None, article: Element) -> dict[str, str]:
     ids: dict[str, str] = {}
     for a in children(child(pubmed_data, "ArticleIdList"), "ArticleId"):
@@ -99,7 +127,7 @@ def pubmed_document(path: Path, record: Element) -> Document:
         venue=inline_text(child(journal, "ISOAbbreviation"))
         or inline_text(child(journal, "Title")),
         year=_year(journal),
-        doc_type="journal-article",
+        doc_type=publication_doc_type(article),
         pmid=ids["pmid"],
         pmcid=f"PMC{pmc}" if pmc else "",
         doi=ids.get("doi", ""),
@@ -122,8 +150,20 @@ def pubmed_documents(path: Path, root: Element) -> Iterator[Document]:
         yield pubmed_document(path, record)
 
 
-class PubmedLoader:
-    suffixes: tuple[str, ...] = (".xml",)
+class XmlLoader(Loader):
+    """XML by its root element: JATS ``<article>`` or PubMed ``PubmedArticleSet``."""
 
-    def load(self, path: Path, data: bytes) -> Iterator[Document]:
-        yield from pubmed_documents(path, parse_xml(path, data))
+    name = "JATS/PubMed XML"
+    suffixes = (".xml", ".nxml")
+
+    def load(self, path: Path, data: bytes, settings: IngestSettings) -> Iterator[Document]:
+        from ingest.loaders.jats import jats_document
+
+        root = parse_xml(path, data)
+        tag = local(root.tag)
+        if tag in ROOTS:
+            yield from pubmed_documents(path, root)
+        elif tag == "article":
+            yield jats_document(path, root)
+        else:
+            raise LoadError(path, f"unsupported XML: root element <{tag}> is not JATS or PubMed")

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from citeqa.models import Document, Metadata, Section
-from ingest.loaders.base import LoadError
+from citeqa.settings import IngestSettings
+from ingest.loaders.base import Loader, LoadError
 
 BINARY_REASON = "binary or undecodable text file"
 
@@ -164,12 +165,13 @@ def plain_document(path: Path, text: str) -> Document:
     return Document(meta=Metadata(doc_id=slugify(path.stem)), sections=sections)
 
 
-class TextLoader:
+class TextLoader(Loader):
     """``.txt`` files. Files with YAML front matter go to the markdown loader."""
 
-    suffixes: tuple[str, ...] = (".txt",)
+    name = "text"
+    suffixes = (".txt",)
 
-    def load(self, path: Path, data: bytes) -> Iterator[Document]:
+    def load(self, path: Path, data: bytes, settings: IngestSettings) -> Iterator[Document]:
         from ingest.loaders.markdown import has_front_matter, markdown_document
 
         text = decode_or_raise(path, data)

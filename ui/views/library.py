@@ -10,10 +10,10 @@ import streamlit as st
 from citeqa.errors import UploadError
 from citeqa.settings import Settings
 from rag.format import doc_type_label
-from rag.library import check_upload
+from rag.library import UPLOAD_SUFFIXES, check_upload
 from ui.components import current_settings, indexed_documents, load_pipeline
 
-UPLOAD_TYPES = ["pdf", "md", "markdown", "txt"]
+UPLOAD_TYPES = [s.lstrip(".") for s in UPLOAD_SUFFIXES]
 
 
 def document_rows(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
