@@ -91,7 +91,7 @@ def study_binding(studies: tuple[str, ...], u: Unit, ents: EntityIndex) -> str:
         return NA
     own = ents.docs.get(u.doc_id)
     own_studies = own.studies if own else frozenset()
-    named = set(ents.studies_in(f"{u.context} {u.full}"))
+    named = set(ents.studies_in(f"{u.context} {u.match}"))
     if named & set(studies):
         return MATCHED
     if own_studies & set(studies) and not (named - set(studies)):
@@ -113,7 +113,7 @@ def topic_share(q: Query, u: Unit, lex: IndexLexicon) -> tuple[float, tuple[str,
     known = [t for t in q.slots.terms if lex.df.get(t, 0) > 0]
     if not known:
         return 1.0, ()
-    have = set(content_stems(f"{u.context} {u.full}"))
+    have = set(content_stems(f"{u.context} {u.match}"))
     total = sum(lex.idf(t) for t in known)
     missing = tuple(t for t in known if t not in have)
     got = total - sum(lex.idf(t) for t in missing)
@@ -121,7 +121,7 @@ def topic_share(q: Query, u: Unit, lex: IndexLexicon) -> tuple[float, tuple[str,
 
 
 def bind(q: Query, u: Unit, ents: EntityIndex, lex: IndexLexicon) -> Binding:
-    text = u.full
+    text = u.match
     share, missing = topic_share(q, u, lex)
     return Binding(
         study=study_binding(q.slots.studies, u, ents),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from citeqa.models import Chunk, ScoredChunk
 from ingest.sentences import MARKER_RE
+from ingest.textnorm import match_text
 from rag.citations import strip_markers
 from rag.question import is_injection
 
@@ -47,9 +48,15 @@ class Unit:
         """The unit's whole text: the sentence, or the lead-in and every item."""
         return "\n".join([self.text, *self.items]) if self.items else self.text
 
+    @property
+    def match(self) -> str:
+        """The unit's match text (typography folded: hyphens, minus, spaces, superscripts),
+        for every comparison with the question; quotes use :attr:`full`."""
+        return match_text(self.full)
+
     def scored_text(self) -> str:
-        """What the cross-encoder reads: context, then the unit."""
-        return f"{self.context} {self.full}".strip()
+        """What the cross-encoder reads: context, then the unit (match text)."""
+        return f"{self.context} {self.match}".strip()
 
 
 def context_of(chunk: Chunk, prev: str) -> str:

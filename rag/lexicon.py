@@ -150,7 +150,7 @@ class IndexLexicon:
         lex = cls(n_docs=len(chunks))
         titles = {}
         for c in chunks:
-            text = f"{c.meta.title}\n{c.section}\n{c.text}"
+            text = f"{c.meta.title}\n{c.section}\n{c.match()}"
             ws = words(text)
             lex.surface.update(ws)
             lex.df.update({stem(w) for w in ws})

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from citeqa.domain import Safety, Vocabulary
+from ingest.textnorm import match_text
 from rag import question as legacy
 from rag.entities import EntityIndex, looks_like_identifier, norm
 from rag.lexicon import IndexLexicon, content_stems, stem, stopwords, tokens, words
@@ -203,7 +204,7 @@ def is_followup(text: str, has_history: bool, own_studies: Sequence[str]) -> boo
 def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth: int = 0) -> Query:
     """Parse ``raw`` (with the user's earlier messages ``history``, oldest first)."""
     cleaned, injected = legacy.strip_injection(raw)
-    text = cleaned or raw
+    text = match_text(cleaned or raw)
     did_you_mean: tuple[str, ...] = ()
     variants: tuple[str, ...] = ()
     if u.speller is not None:
