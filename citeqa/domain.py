@@ -79,6 +79,9 @@ class Safety(Strict):
     sign_synonyms: tuple[tuple[str, ...], ...] = Field(
         description="Plain words for the listed warning signs (first: the explainers' word)."
     )
+    dose_request: str = Field(description="Regex: a request for an amount of a medicine.")
+    pump_change: str = Field(description="Regex: a request to change how an infusion runs.")
+    first_person: str = Field(description="Regex: the asker speaks for themselves or their child.")
 
 
 class DomainProfile(Strict):

@@ -8,10 +8,17 @@ from typing import Any
 import typer
 
 
-def run_ask(question: str, audience: str, settings: Any, as_json: bool) -> None:
-    from ingest.store import StoreError
-    from rag.answer import answer
+def run_ask(
+    question: str,
+    audience: str,
+    settings: Any,
+    as_json: bool,
+    history: list[str],
+    explain: bool = False,
+) -> None:
+    from citeqa.errors import StoreError
     from rag.format import format_answer
+    from rag.pipeline import build_pipeline
 
     if audience not in ("clinician", "family"):
         typer.echo("citeqa: --audience must be clinician or family", err=True)
@@ -20,7 +27,14 @@ def run_ask(question: str, audience: str, settings: Any, as_json: bool) -> None:
         typer.echo("citeqa: the question is empty", err=True)
         raise typer.Exit(2)
     try:
-        ans = answer(question, audience=audience, settings=settings)
+        pipe = build_pipeline(settings)
+        if explain:
+            from rag.explain import explain_question
+
+            ans, text = explain_question(pipe, question, audience, history)
+            typer.echo(text, err=as_json)
+        else:
+            ans = pipe.answer(question, audience, history)
     except StoreError as exc:
         typer.echo(f"citeqa: {exc}", err=True)
         raise typer.Exit(2) from exc

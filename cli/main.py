@@ -103,17 +103,19 @@ def _not_built(what: str, issue: str) -> None:
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     audience: Annotated[str, typer.Option(help="clinician or family.")] = "clinician",
+    history: Annotated[
+        list[str] | None, typer.Option(help="An earlier question of the chat (repeatable).")
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show how the question was read and decided.")
+    ] = False,
     index: IndexOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the indexed literature, with citations."""
-    try:
-        from rag.answer import answer  # noqa: F401
-    except ImportError:
-        _not_built("ask", "C")
     from cli.ask import run_ask
 
-    run_ask(question, audience, settings_for(index), as_json)
+    run_ask(question, audience, settings_for(index), as_json, history or [], explain)
 
 
 @app.command()

@@ -217,6 +217,45 @@ def thresholds(
     return best[1], best[2]
 
 
+def plots(
+    items: Sequence[Item], probs: Sequence[Sequence[float]], answer_p: Sequence[float], folder: Path
+) -> list[str]:
+    """The precision/recall curve and the reliability plot of the answer model (OOF)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    curve = pr_curve(items, answer_p)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot([r["recall"] for r in curve], [r["precision"] for r in curve], marker="o")
+    for r in curve[::3]:
+        ax.annotate(f"{r['threshold']:.2f}", (r["recall"], r["precision"]), fontsize=7)
+    ax.set_xlabel("recall (answerable questions answered)")
+    ax.set_ylabel("precision (answered questions answerable)")
+    ax.set_title("Answer model, out-of-fold, by threshold")
+    fig.tight_layout()
+    fig.savefig(folder / "ranker-pr.png", dpi=100)
+    plt.close(fig)
+    _, ys, _ = question_rows(items, probs, FEATURES)
+    bins = [[] for _ in range(10)]  # type: list[list[int]]
+    for p, y in zip(answer_p, ys, strict=True):
+        bins[min(9, int(p * 10))].append(int(y))
+    mids = [(i + 0.5) / 10 for i, b in enumerate(bins) if b]
+    rates = [sum(b) / len(b) for b in bins if b]
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey")
+    ax.plot(mids, rates, marker="o")
+    ax.set_xlabel("predicted p_answer (bin centre)")
+    ax.set_ylabel("observed: the best unit states the answer")
+    ax.set_title("Answer model reliability (out-of-fold)")
+    fig.tight_layout()
+    fig.savefig(folder / "ranker-reliability.png", dpi=100)
+    plt.close(fig)
+    return ["ranker-pr.png", "ranker-reliability.png"]
+
+
 def run_fit(
     folders: Sequence[Path], settings: Settings, out: Path, cost: float, cache: Path | None
 ) -> dict[str, Any]:
@@ -240,6 +279,7 @@ def run_fit(
         "oof_by_folder": by_folder(items, ok),
         "ablation": ablation(items, model, ok, answerer),
         "curve": pr_curve(items, fitted[3]),
+        "plots": plots(items, fitted[2], fitted[3], out.parent / "fit-plots"),
     }
     out.write_text(json.dumps({**model.to_json(), "cv": report}, indent=2) + "\n", encoding="utf-8")
     return {**model.to_json(), "cv": report}

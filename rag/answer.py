@@ -144,7 +144,7 @@ class Answerer:
     ) -> Draft:
         if self.settings.llm.provider != "none":
             return self._generate(q.text, audience, passages, on_token)
-        lead = self.safety(q, u)
+        lead = self.safety(q, u, audience)
         scored = self.score(q, audience, passages, u)
         choice = self.decide(q, audience, scored, u, lead=lead)
         if not choice.units and q.carried:  # the follow-up moved on from the previous study
@@ -155,7 +155,7 @@ class Answerer:
             return self._abstain(choice.reason_code, choice.reason, scored)
         return draft_of(choice)
 
-    def safety(self, q: Query, u: Understanding) -> SafetyLead:
+    def safety(self, q: Query, u: Understanding, audience: Audience) -> SafetyLead:
         """The explainers' guidance this message must get (see rag/urgent.py)."""
         g, safety = u.guidance, self.parts.profile.safety
         if g is None:
@@ -167,11 +167,19 @@ class Answerer:
             if matches:
                 units = urgent_units(matches, g, q.raw, safety)
                 return SafetyLead(tuple(units), urgent=True)
-        if q.has("personal") and g.dose:
-            return SafetyLead(g.dose[:2])
+        if self._no_dose(q, audience) and g.dose:
+            logits = self.parts.reranker.score(q.focus, [x.full for x in g.dose])
+            ranked = sorted(zip(logits, g.dose, strict=True), key=lambda x: -float(x[0]))
+            return SafetyLead(tuple(x for _, x in ranked[:2]))
         if now or asks_when_to_seek_help(q.raw):
             return SafetyLead(fallback=g.fallback[:2])
         return SafetyLead()
+
+    @staticmethod
+    def _no_dose(q: Query, audience: Audience) -> bool:
+        """No dose figure may be quoted: a request for one's own child or patient (whatever the
+        audience switch says), or any dose request from a family."""
+        return q.has("personal") or (q.has("dose-request") and audience is Audience.FAMILY)
 
     def decide(
         self,
@@ -197,7 +205,7 @@ class Answerer:
     ) -> list[Scored]:
         """Every quotable unit of ``passages``, scored (also used by ``--explain`` and fit)."""
         units = units_from(passages, self.boilerplate)
-        if q.has("personal"):  # a personal dosing request never gets a dose figure
+        if self._no_dose(q, audience):  # never a dose for one's own child, never a dose to a family
             from ingest.numbers import dose_figures
 
             units = [x for x in units if not dose_figures(x.full)]

@@ -96,12 +96,13 @@ def list_items(chunk: Chunk, lead_end: int) -> tuple[tuple[str, ...], int]:
 
 
 def units_of(sc: ScoredChunk, rank: int, boilerplate: re.Pattern[str] | None = None) -> list[Unit]:
-    """The quotable units of one retrieved passage, in reading order."""
+    """The quotable units of one retrieved passage, in reading order. A sentence that leans on
+    the one before ("This includes children with ...") is quoted together with it."""
     chunk = sc.chunk
     spans = chunk.sentences
     out: list[Unit] = []
     skip_until = -1
-    prev = ""
+    prev: tuple[int, str] | None = None  # (start offset, text) of the previous sentence
     for pos, s in enumerate(spans):
         raw = chunk.text[s.start : s.end]
         if s.start < skip_until:
@@ -113,14 +114,26 @@ def units_of(sc: ScoredChunk, rank: int, boilerplate: re.Pattern[str] | None = N
                 ctx = context_of(chunk, "")
                 out.append(Unit(text.strip(), items, sc, rank, pos, (s.start, end), ctx))
                 skip_until = end
-                prev = ""
+                prev = None
                 continue
+        flat = " ".join(text.split())
         if quotable(text, boilerplate):
-            leaned = prev if DANGLING.match(text) else ""
-            ctx = context_of(chunk, leaned)
-            out.append(Unit(" ".join(text.split()), (), sc, rank, pos, (s.start, s.end), ctx))
-        prev = " ".join(text.split())
+            if (
+                DANGLING.match(flat)
+                and prev is not None
+                and _same_paragraph(chunk, prev[0], s.start)
+            ):
+                whole = f"{prev[1]} {flat}"
+                span = (prev[0], s.end)
+                out.append(Unit(whole, (), sc, rank, pos - 1, span, context_of(chunk, "")))
+            else:
+                out.append(Unit(flat, (), sc, rank, pos, (s.start, s.end), context_of(chunk, "")))
+        prev = (s.start, flat) if quotable(text, boilerplate) else None
     return out
+
+
+def _same_paragraph(chunk: Chunk, start: int, end: int) -> bool:
+    return "\n\n" not in chunk.text[start:end]
 
 
 def units_from(

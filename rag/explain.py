@@ -4,10 +4,34 @@ answer answered or abstained (plain text for a terminal)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from citeqa.answer import Answer
+from citeqa.answer import Answer, Audience
 from rag.ranker import FEATURES
 from rag.select import Scored
+
+if TYPE_CHECKING:
+    from rag.pipeline import Pipeline
+
+
+def explain_question(
+    pipe: Pipeline, question: str, audience: str, history: Sequence[str] = ()
+) -> tuple[Answer, str]:
+    """Answer ``question`` and explain it: the Query, the units' bindings, features and
+    probabilities, and the decision."""
+    from rag.query import parse_query
+
+    ans = pipe.answer(question, audience, history)
+    a = pipe.answerer
+    u = a.understanding()
+    q = parse_query(question, u, history)
+    got = a.retriever.retrieve(q.retrieval, k=pipe.settings.answer.passages, mode="hybrid")
+    scored = a.score(q, Audience(audience), got.chunks, u) if not q.unknown else []
+    model = a.model
+    head = [f"Ranker: {model.version}; answer threshold {model.threshold}, keep {model.keep}"]
+    if scored and scored[0].eligible:
+        head.append(f"Best eligible unit: p_answer {model.answer.p(scored[0].features):.2f}")
+    return ans, "\n".join([*head, explain(ans, scored)])
 
 
 def explain(ans: Answer, scored: Sequence[Scored], top: int = 8) -> str:

@@ -149,6 +149,21 @@ def expand_shorthand(text: str, u: Understanding) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def with_long_forms(text: str, u: Understanding) -> str:
+    """``text`` with general shorthand replaced by its long form ("blina" -> blinatumomab);
+    the index's own abbreviations stay (the documents use them), their long forms added."""
+    general = {k.lower(): v for k, v in u.vocab.abbreviations.items()}
+    mined = u.lexicon.abbreviations
+    out = []
+    for tok in re.split(r"(\s+)", text):
+        core = tok.strip(".,;:?!()")
+        if core and core not in mined and core.lower() in general and not u.lexicon.knows(core):
+            out.append(tok.replace(core, general[core.lower()]))
+        else:
+            out.append(tok)
+    return "".join(out)
+
+
 def synonyms_of(text: str, u: Understanding) -> list[str]:
     """The documents' word for plain words in ``text`` ("comes back" -> "relapse")."""
     low = f" {' '.join(words(text))} "
@@ -222,18 +237,17 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
         time_points=tuple(time_points(legacy.main_clause(asking))),
         statistics=tuple(statistics_asked(asking, u)),
         terms=tuple(
-            topic_terms(" ".join([asking, *synonyms_of(asking, u), *variants]), u, exclude)
+            topic_terms(
+                " ".join([with_long_forms(asking, u), *synonyms_of(asking, u), *variants]),
+                u,
+                exclude,
+            )
         ),
     )
-    flags = set()
+    flags: set[str] = set()
     if injected:
         flags.add("injection")
-    if legacy.asks_individual_decision(text) or (
-        "dose" in slots.statistics
-        and u.safety is not None
-        and re.search(u.safety.own_child, text, re.I)
-    ):
-        flags.add("personal")
+    flags |= safety_flags(text, u)
     if len(studies) > 1 or (_COMPARE.search(text) and len(studies) >= 1):
         flags.add("comparison")
     extra = expand_shorthand(asking, u) + synonyms_of(asking, u) + list(variants)
@@ -256,6 +270,24 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     if not studies and before.slots.studies:
         return replace(q, soft_studies=before.slots.studies)
     return q
+
+
+def safety_flags(text: str, u: Understanding) -> set[str]:
+    """``dose-request``: asks for an amount of a medicine or to change how it runs;
+    ``personal``: such a request (or a treatment decision) for one's own child or patient."""
+    flags = set()
+    s = u.safety
+    asks = s is not None and bool(
+        re.search(s.dose_request, text, re.I) or re.search(s.pump_change, text, re.I)
+    )
+    if asks:
+        flags.add("dose-request")
+    mine = s is not None and bool(
+        re.search(s.own_child, text, re.I) or re.search(s.first_person, text, re.I)
+    )
+    if legacy.asks_individual_decision(text) or (asks and mine):
+        flags.add("personal")
+    return flags
 
 
 def carry_over(q: Query, before: Query) -> Query:

@@ -27,12 +27,15 @@ def test_short_complete_sentences_are_quotable_headings_and_questions_are_not() 
     assert [u.text for u in units] == ["It worked well."]
 
 
-def test_dangling_sentence_inherits_the_sentence_it_leans_on() -> None:
-    u = unit("It is not chemo.")
-    assert "Trouble breathing" not in u.context  # a list is not leaned on
+def test_dangling_sentence_is_quoted_with_the_sentence_it_leans_on() -> None:
+    u = unit("It is not chemo.")  # after a list: nothing to lean on, quoted alone
+    assert u.text == "It is not chemo."
     c = chunk("d", "Blinatumomab is an immunotherapy. It is not chemo.", section="What it is")
-    [_, second] = units_from(scored([c]))
-    assert second.context == "What it is: Blinatumomab is an immunotherapy."
+    [first, second] = units_from(scored([c]))
+    assert first.text == "Blinatumomab is an immunotherapy."
+    assert second.text == "Blinatumomab is an immunotherapy. It is not chemo."
+    assert c.text[second.span[0] : second.span[1]] == second.text
+    assert second.context == "What it is:"
 
 
 def test_study_binding() -> None:
