@@ -13,7 +13,7 @@ The coefficients and thresholds live in a versioned JSON file written by ``citeq
 - ``ce_gap``: ``ce`` minus the best unit's ``ce`` (<= 0)
 - ``topic``: share of the question's topic terms the unit uses (IDF-weighted, 0..1)
 - ``study``: +1 the unit binds the named study, -1 its study is unknown, 0 none named
-- ``time``: +1 the unit states the asked time point, 0 otherwise
+- ``time``: +1 the unit states the asked time point, -1 it does not, 0 none asked
 - ``statistic``: +1 it has a span of the asked type, -1 it lacks one, 0 none asked
 - ``audience``: +1 a plain-language unit for a family (evidence for a clinician), -1 the reverse
 - ``retrieval``: 1 / (1 + the passage's fused retrieval rank)
@@ -127,7 +127,7 @@ def features(
         "ce_gap": ce - best_ce,
         "topic": b.topic,
         "study": _signed(b.study),
-        "time": 1.0 if b.time == MATCHED else 0.0,
+        "time": _signed(b.time),
         "statistic": _signed(b.statistic),
         "audience": fit,
         "retrieval": 1.0 / (1.0 + u.rank),
