@@ -160,18 +160,16 @@ class Answerer:
         g, safety = u.guidance, self.parts.profile.safety
         if g is None:
             return SafetyLead()
-        now = about_own_child_now(q.raw, safety)
-        if now:
-            limit = self.settings.answer.urgent_logit
-            matches = match_signs(q.raw, g, safety, self.parts.reranker, limit)
-            if matches:
-                units = urgent_units(matches, g, q.raw, safety)
-                return SafetyLead(tuple(units), urgent=True)
+        limit = self.settings.answer.urgent_logit
+        matches = match_signs(q.raw, g, safety, self.parts.reranker, limit)
+        if matches:
+            units = urgent_units(matches, g, q.raw, safety)
+            return SafetyLead(tuple(units), urgent=True)
         if self._no_dose(q, audience) and g.dose:
             logits = self.parts.reranker.score(q.focus, [x.full for x in g.dose])
             ranked = sorted(zip(logits, g.dose, strict=True), key=lambda x: -float(x[0]))
-            return SafetyLead(tuple(x for _, x in ranked[:2]))
-        if now or asks_when_to_seek_help(q.raw):
+            return SafetyLead(tuple(x for _, x in ranked[:3]))
+        if about_own_child_now(q.raw, safety) or asks_when_to_seek_help(q.raw):
             return SafetyLead(fallback=g.fallback[:2])
         return SafetyLead()
 

@@ -64,8 +64,12 @@ def statements(message: str) -> str:
     return " ".join(told) or message
 
 
+def about_own_child(message: str, safety: Safety) -> bool:
+    return bool(re.search(safety.own_child, message, re.I))
+
+
 def about_own_child_now(message: str, safety: Safety) -> bool:
-    return bool(re.search(safety.own_child, message, re.I) and re.search(safety.now, message, re.I))
+    return about_own_child(message, safety) and bool(re.search(safety.now, message, re.I))
 
 
 def plain_signs(text: str, safety: Safety) -> list[str]:
@@ -88,18 +92,22 @@ class SignMatch:
 def match_signs(
     message: str, g: Guidance, safety: Safety, reranker: Reranker, min_logit: float
 ) -> list[SignMatch]:
-    """The listed warning signs the message describes, best first (empty: none)."""
+    """The listed warning signs a message about one's own child describes, best first (empty:
+    none). Plain words for a sign are enough; the reading model needs the message to say the
+    sign is happening now."""
+    if not about_own_child(message, safety):
+        return []
     told = statements(message)
-    words = plain_signs(told, safety)
-    found = []
-    for sign, unit in g.signs():
-        low = sign.lower()
-        if any(re.search(rf"(?<!\w){re.escape(w)}", low) for w in words):
-            found.append(SignMatch(sign, unit, "words"))
+    words = set(plain_signs(told, safety))
+    found = [
+        SignMatch(sign, unit, "words")
+        for sign, unit in g.signs()
+        if words & set(plain_signs(sign, safety))
+    ]
     if found:
         return found
     signs = g.signs()
-    if not signs:
+    if not signs or not about_own_child_now(message, safety):
         return []
     logits = [float(reranker.score(f"my child has {s}", [told])[0]) for s, _ in signs]
     ranked = sorted(zip(logits, signs, strict=True), key=lambda x: -x[0])
