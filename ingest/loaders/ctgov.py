@@ -5,7 +5,8 @@ Protocol parts become text sections (summary, design, arms, eligibility with age
 outcome measures). Results become citable table-row passages: each outcome measure gives one
 row per group and category (value, dispersion or CI, units, participants analysed, time frame)
 and one row per statistical analysis (p-value, method, estimate and CI); adverse events give one
-row per event term and group. The NCT id is the trial of every passage.
+row per event term and group. The NCT id is the trial of every passage. The API writes its
+text fields in Markdown: backslash escapes ("\\[", "\\>") are read as the characters they escape.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from ingest.loaders.base import Loader, LoadError
 from ingest.loaders.text import decode_or_raise, join_paragraphs, paragraphs
 
 _NCT = re.compile(r"^NCT\d{8}$")
+# The API's text fields are Markdown: a backslash escapes ASCII punctuation ("\>= 18" is ">= 18")
+_MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_ENUM_WORDS = {"NA": "Not applicable"}  # enumeration values that are not words
 MAX_AE_ROWS = 400  # adverse-event rows per study (the rest are summarised by count)
 
 
@@ -43,17 +47,22 @@ def _list(obj: object, *keys: str) -> list[object]:
 def _raw(obj: object, *keys: str) -> str:
     """The text at ``keys`` as written ('' when missing or not text)."""
     v = _get(obj, *keys)
-    return v if isinstance(v, str) else ""
+    return _MD_ESCAPE.sub(r"\1", v) if isinstance(v, str) else ""
 
 
 def _s(obj: object, *keys: str) -> str:
     """The scalar at ``keys`` as one line of text ('' when missing or not a scalar)."""
     v = _get(obj, *keys)
-    return " ".join(str(v).split()) if isinstance(v, str | int | float) else ""
+    return (
+        " ".join(_MD_ESCAPE.sub(r"\1", str(v)).split()) if isinstance(v, str | int | float) else ""
+    )
 
 
 def _enum(value: str) -> str:
-    """'PHASE3' -> 'Phase 3', 'ACTIVE_COMPARATOR' -> 'Active comparator'."""
+    """'PHASE3' -> 'Phase 3', 'ACTIVE_COMPARATOR' -> 'Active comparator', 'NA' -> 'Not
+    applicable'."""
+    if value in _ENUM_WORDS:
+        return _ENUM_WORDS[value]
     text = value.replace("_", " ").lower()
     text = re.sub(r"([a-z])(\d)", r"\1 \2", text)
     return text[:1].upper() + text[1:]
@@ -175,26 +184,43 @@ def _outcomes(results: object) -> list[Section]:
                         (_enum(_s(om, "paramType")) or "Value", _value(m, dispersion)),
                         *common,
                         ("Participants analysed", counts.get(gid, "")),
+                        ("Note", _s(m, "comment")),
                     ]
                     out.append(_row(table, heading, cells, row))
                     row += 1
         for a in _list(om, "analyses"):
-            names = " vs ".join(groups.get(str(g), str(g)) for g in _list(a, "groupIds"))
-            ci = ""
-            if _s(a, "ciLowerLimit") or _s(a, "ciUpperLimit"):
-                pct = _s(a, "ciPctValue")
-                ci = f"{pct}% CI {_s(a, 'ciLowerLimit')} to {_s(a, 'ciUpperLimit')}".strip()
-            cells = [
-                ("Outcome", title),
-                ("Comparison", names),
-                ("P-value", _s(a, "pValue")),
-                ("Method", _s(a, "statisticalMethod")),
-                (_s(a, "paramType") or "Estimate", _s(a, "paramValue")),
-                ("Confidence interval", ci),
-            ]
-            out.append(_row(table, heading, cells, row))
+            out.append(_row(table, heading, _analysis_cells(a, title, groups), row))
             row += 1
     return out
+
+
+def _analysis_cells(a: object, title: str, groups: dict[str, str]) -> list[tuple[str, str]]:
+    """One statistical analysis: groups compared, p-value, method, estimate (with its
+    dispersion) and confidence interval (its level and, when one-sided, that)."""
+    names = " vs ".join(groups.get(str(g), str(g)) for g in _list(a, "groupIds"))
+    ci, low, high = "", _s(a, "ciLowerLimit"), _s(a, "ciUpperLimit")
+    if low or high:
+        sides = " (one-sided)" if _s(a, "ciNumSides") == "ONE_SIDED" else ""
+        bounds = (
+            f"{low} to {high}"
+            if low and high
+            else f"lower limit {low}"
+            if low
+            else f"upper limit {high}"
+        )
+        ci = f"{_s(a, 'ciPctValue')}% CI{sides} {bounds}".strip()
+    estimate = _s(a, "paramValue")
+    if estimate and _s(a, "dispersionValue"):
+        kind = _enum(_s(a, "dispersionType")).lower() or "dispersion"
+        estimate += f" ({kind} {_s(a, 'dispersionValue')})"
+    return [
+        ("Outcome", title),
+        ("Comparison", names),
+        ("P-value", _s(a, "pValue")),
+        ("Method", _s(a, "statisticalMethod")),
+        (_s(a, "paramType") or "Estimate", estimate),
+        ("Confidence interval", ci),
+    ]
 
 
 def _adverse_events(results: object) -> list[Section]:
