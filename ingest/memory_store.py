@@ -84,7 +84,9 @@ class MemoryStore:
                 for c in w.chunks:
                     rows[c.chunk_id] = _Row(w.key, c, next(units))
             manifest = dict(self._manifest)
-            manifest.update({w.key: manifest_entry(w.key, w.sha256, w.chunks) for w in writes})
+            manifest.update(
+                {w.key: manifest_entry(w.key, w.sha256, w.chunks, w.parser) for w in writes}
+            )
             self._rows, self._manifest = rows, manifest
             if len(vectors):
                 self._dim = vectors.shape[1]

@@ -17,15 +17,19 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from citeqa.models import Chunk
-from citeqa.protocols import Embedder, SourceWrite, VectorStore
+from citeqa.protocols import Embedder, ManifestEntry, SourceWrite, VectorStore
 from citeqa.settings import Settings
 from ingest.chunking import embedding_text
 from ingest.loaders import PARSER_VERSION
 from ingest.loaders.base import LoadError
 from ingest.worker import _WORKER, Parsed, load_with_timeout, parse_file
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "_WORKER",
@@ -57,7 +61,7 @@ class IngestReport:
     warnings: list[dict[str, str]] = field(default_factory=list)  # {path, warning}
     messages: list[str] = field(default_factory=list)  # run-level notices (migration...)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "duplicates": self.duplicates,
             "renamed": self.renamed,
@@ -74,6 +78,17 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "embed_seconds": round(self.embed_seconds, 3),
         }
+
+
+class _Bar(Protocol):  # the progress bar (tqdm), as used here
+    def update(self, n: int = 1) -> object: ...
+    def set_postfix(self, **kwargs: int) -> None: ...
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class _PrunesStale(Protocol):  # a store that can drop collections of other parser versions
+    def prune_stale_collections(self) -> list[str]: ...
 
 
 @dataclass
@@ -134,7 +149,7 @@ class Ingestor:
         self.report = IngestReport()
         self._pending: list[_Pending] = []
         self._seen_docs: dict[str, str] = {}
-        self._bar: Any = None
+        self._bar: _Bar | None = None
 
     def run(self, paths: Iterable[Path], prune: bool = False) -> IngestReport:
         t0 = time.perf_counter()
@@ -158,14 +173,14 @@ class Ingestor:
         self.report.seconds = time.perf_counter() - t0
         return self.report
 
-    def _make_bar(self, total: int) -> Any:
+    def _make_bar(self, total: int) -> _Bar | None:
         if not self.progress:
             return None
         from tqdm import tqdm
 
         return tqdm(total=total, unit="file", desc="ingest", file=sys.stderr, dynamic_ncols=True)
 
-    def _migration_message(self, manifest: dict[str, Any]) -> None:
+    def _migration_message(self, manifest: dict[str, ManifestEntry]) -> None:
         old = sorted({e.parser or "1" for e in manifest.values() if e.parser != PARSER_VERSION})
         if old:
             n = sum(1 for e in manifest.values() if e.parser != PARSER_VERSION)
@@ -173,7 +188,7 @@ class Ingestor:
                 f"the document parser changed (index made by parser {', '.join(old)}, now "
                 f"{PARSER_VERSION}): {n} indexed file(s) are read again when ingested"
             )
-        if hasattr(self.store, "prune_stale_collections"):
+        if isinstance(self.store, _PrunesStale):
             for name in self.store.prune_stale_collections():
                 self.report.messages.append(f"removed the outdated index collection {name}")
 
@@ -192,7 +207,9 @@ class Ingestor:
         by_sha[sha] = key
         return False
 
-    def _one_file(self, path: Path, manifest: dict[str, Any], by_sha: dict[str, str]) -> None:
+    def _one_file(
+        self, path: Path, manifest: dict[str, ManifestEntry], by_sha: dict[str, str]
+    ) -> None:
         key = str(path.resolve())
         try:
             sha = file_sha256(path)
@@ -259,7 +276,7 @@ class Ingestor:
         self.store.replace_sources(writes)
         self.report.new_chunks += i
 
-    def _embed(self, texts: list[str]) -> Any:
+    def _embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
         import numpy as np
 
         parts = []
@@ -269,7 +286,7 @@ class Ingestor:
                 self._bar.set_postfix(chunks=self.report.new_chunks + i + len(parts[-1]))
         return np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), "float32")
 
-    def _prune(self, manifest: dict[str, Any]) -> int:
+    def _prune(self, manifest: dict[str, ManifestEntry]) -> int:
         renamed = {r["was"] for r in self.report.renamed}
         gone = [k for k in manifest if not Path(k).exists() and k not in renamed]
         for key in gone:
@@ -282,7 +299,7 @@ def ingest_paths(
     settings: Settings,
     prune: bool = False,
     progress: bool | None = None,
-    on_store: Callable[[Any], None] | None = None,
+    on_store: Callable[[VectorStore], None] | None = None,
 ) -> IngestReport:
     """Convenience wrapper: one ``Ingestor`` run."""
     ing = Ingestor(settings, progress=progress)

@@ -5,17 +5,14 @@ Chroma runs embedded (``PersistentClient`` on ``index_dir``) or as a server (``c
 Embeddings are always passed explicitly; telemetry is off.
 
 Crash safety: the manifest (one entry per source file, in a side collection of the same Chroma
-database, so server deployments share it) is written *after* a file's chunks are upserted and its
-stale chunks deleted. Chunk ids are content hashes, so replaying an interrupted file overwrites
+database, so server deployments share it: ``ingest/chroma_manifest.py``) is written *after* a
+file's chunks are upserted and its stale chunks deleted. Chunk ids are content hashes, so replaying an interrupted file overwrites
 the same ids: a SIGKILL at any point leaves no duplicates, and the next run finishes the file.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 from urllib.parse import urlparse
@@ -24,8 +21,15 @@ from citeqa.errors import StoreError
 from citeqa.models import Chunk, Filters, ScoredChunk
 from citeqa.protocols import ManifestEntry, SourceWrite, VectorStore
 from citeqa.settings import Settings
+from ingest.chroma_manifest import (
+    STATE_ID,
+    manifest_metadata,
+    placeholder_vectors,
+    read_manifest,
+    state_metadata,
+)
 from ingest.loaders import PARSER_VERSION
-from ingest.writes import manifest_docs, stack_vectors
+from ingest.writes import stack_vectors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,25 +38,9 @@ if TYPE_CHECKING:
     from chromadb.api.types import Metadata, Where
     from chromadb.config import Settings as ChromaSettings
 
-STATE_ID = "__state__"
 P = ParamSpec("P")
 R = TypeVar("R")
 ChromaWhere = dict[str, object]  # a filter in Chroma's ``where`` syntax
-
-
-def manifest_metadata(
-    sha256: str, chunks: Sequence[Chunk], parser: str = ""
-) -> dict[str, str | int | float]:
-    """The manifest record of one source as flat Chroma metadata: its hash, the parser version
-    that read it, counts and (a sample of) its documents as JSON."""
-    return {
-        "sha256": sha256,
-        "parser": parser,
-        "n_docs": len({c.doc_id for c in chunks}),
-        "n_chunks": len(chunks),
-        "docs": json.dumps(manifest_docs(chunks)),
-        "time": time.time(),
-    }
 
 
 def chroma_where(f: Filters | None) -> ChromaWhere | None:
@@ -112,21 +100,6 @@ def make_client(settings: Settings) -> ClientAPI:
         return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
     except Exception as exc:
         raise StoreError(f"cannot open the index at {path}: {exc}") from exc
-
-
-def _ones(n: int) -> npt.NDArray[np.float32]:
-    """``n`` one-dimensional placeholder vectors (the manifest collection's rows)."""
-    import numpy as np
-
-    return np.ones((n, 1), dtype=np.float32)
-
-
-def _count(md: Metadata, key: str) -> int:
-    """The whole number ``md[key]`` (0 if absent); TypeError/ValueError if it is none."""
-    value = md.get(key, 0)
-    if not isinstance(value, int | float | str):
-        raise TypeError(f"{key!r} is {type(value).__name__}, not a number")
-    return int(value)
 
 
 class _Guard:
@@ -257,43 +230,25 @@ class ChromaStore:
             self._call(
                 self.man.upsert,
                 ids=[w.key for w in part],
-                embeddings=_ones(len(part)),
+                embeddings=placeholder_vectors(len(part)),
                 documents=[w.key for w in part],
                 metadatas=metas[i : i + self.max_batch],
             )
         self._bump()
 
     def _bump(self) -> None:
-        md: Metadata = {"version": uuid.uuid4().hex, "time": time.time()}
         self._call(
-            self.man.upsert, ids=[STATE_ID], embeddings=_ones(1), documents=[""], metadatas=[md]
+            self.man.upsert,
+            ids=[STATE_ID],
+            embeddings=placeholder_vectors(1),
+            documents=[""],
+            metadatas=[state_metadata()],
         )
 
     # -- reading ---------------------------------------------------------------------------
     def manifest(self) -> dict[str, ManifestEntry]:
         got = self._call(self.man.get, include=["metadatas"])
-        out: dict[str, ManifestEntry] = {}
-        for key, md in zip(got["ids"], got["metadatas"] or [], strict=False):
-            if key == STATE_ID or md is None:
-                continue
-            try:
-                docs = tuple(json.loads(str(md.get("docs", "[]"))))
-                if not all(isinstance(d, dict) for d in docs):
-                    raise ValueError("'docs' must be a JSON list of objects")
-                out[key] = ManifestEntry(
-                    key=key,
-                    sha256=str(md["sha256"]),
-                    n_docs=_count(md, "n_docs"),
-                    n_chunks=_count(md, "n_chunks"),
-                    docs=docs,
-                    parser=str(md.get("parser", "")),
-                )
-            except (KeyError, ValueError, TypeError) as exc:
-                raise StoreError(
-                    f"the index manifest entry for {key} is corrupt ({exc}); "
-                    "run `citeqa ingest --rebuild`"
-                ) from exc
-        return out
+        return read_manifest(got["ids"], got["metadatas"] or [])
 
     def version(self) -> str:
         got = self._call(self.man.get, ids=[STATE_ID], include=["metadatas"])

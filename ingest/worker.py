@@ -20,7 +20,6 @@ import threading
 import time
 from pathlib import Path
 from subprocess import PIPE
-from typing import Any
 
 from citeqa.models import Chunk, Document
 from citeqa.settings import ChunkingSettings, IngestSettings, Settings
@@ -81,7 +80,7 @@ def worker_main() -> None:
             return
         try:
             cfg = (IngestSettings.model_validate(ingest), ChunkingSettings.model_validate(chunking))
-            reply: tuple[str, Any] = ("ok", _parse_and_chunk(Path(path), *cfg))
+            reply: tuple[str, Parsed | str] = ("ok", _parse_and_chunk(Path(path), *cfg))
         except LoadError as exc:
             reply = ("error", exc.reason)
         except Exception as exc:
@@ -167,24 +166,24 @@ atexit.register(_WORKER.stop)
 def _in_thread(path: Path, settings: Settings) -> Parsed:
     """Fallback when no worker process can be started: a daemon thread with a join timeout
     (it cannot interrupt code that holds the GIL, such as a catastrophic regex)."""
-    box: dict[str, Any] = {}
+    done: list[Parsed] = []
+    failed: list[BaseException] = []
 
     def work() -> None:
         try:
-            box["out"] = _parse_and_chunk(path, settings.ingest, settings.chunking)
+            done.append(_parse_and_chunk(path, settings.ingest, settings.chunking))
         except BaseException as exc:
-            box["error"] = exc
+            failed.append(exc)
 
     t = threading.Thread(target=work, daemon=True, name=f"load:{path.name}")
     t.start()
     t.join(settings.ingest.file_timeout_s)
-    err = box.get("error")
     if t.is_alive():
         raise LoadError(path, f"parsing took longer than {settings.ingest.file_timeout_s:g} s")
-    if err is not None:
+    if failed:
+        err = failed[0]
         raise err if isinstance(err, LoadError) else LoadError(path, f"{type(err).__name__}: {err}")
-    out: Parsed = box["out"]
-    return out
+    return done[0]
 
 
 def parse_file(path: Path, settings: Settings) -> Parsed:

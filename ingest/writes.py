@@ -35,14 +35,18 @@ def manifest_docs(chunks: Sequence[Chunk]) -> list[dict[str, str | int | None]]:
     return [{**d, "chunks": counts[k]} for k, d in list(docs.items())[:500]]
 
 
-def manifest_entry(key: str, sha256: str, chunks: Sequence[Chunk]) -> ManifestEntry:
-    """The manifest entry a write of ``chunks`` for source ``key`` records."""
+def manifest_entry(
+    key: str, sha256: str, chunks: Sequence[Chunk], parser: str = ""
+) -> ManifestEntry:
+    """The manifest entry a write of ``chunks`` for source ``key`` records (``parser``: the
+    parser version that read the file)."""
     return ManifestEntry(
         key=key,
         sha256=sha256,
         n_docs=len({c.doc_id for c in chunks}),
         n_chunks=len(chunks),
         docs=tuple(manifest_docs(chunks)),
+        parser=parser,
     )
 
 

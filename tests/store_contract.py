@@ -230,6 +230,23 @@ class ManifestTest:
         ]
         assert store.manifest()["src/two.md"].docs[0]["year"] is None
 
+    def test_entry_records_the_parser_version(self, store: VectorStore) -> None:
+        """The ingest skips a file only when its hash and parser version are both unchanged."""
+        fill(store)
+        assert store.manifest()["src/one.md"].parser == ""
+        store.replace_sources(
+            [
+                dataclasses.replace(
+                    write("src/one.md", LIBRARY["src/one.md"]), vectors=VECTORS[:3], parser="7"
+                )
+            ]
+        )
+        assert {k: e.parser for k, e in store.manifest().items()} == {
+            "src/one.md": "7",
+            "src/two.md": "",
+            "src/three.md": "",
+        }
+
 
 class QueryTest:
     def test_empty_store_gives_nothing(self, store: VectorStore) -> None:

@@ -21,7 +21,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from citeqa.models import Document, Section
 from citeqa.settings import IngestSettings
@@ -31,6 +31,10 @@ from ingest.loaders.pdf_meta import author_names, byline_authors, pdf_metadata, 
 from ingest.loaders.pdf_tables import PdfTable, find_tables
 from ingest.loaders.pdf_text import build_sections, dehyphenate, split_sections, title_block
 from ingest.loaders.text import collapse
+
+if TYPE_CHECKING:
+    from pdfplumber.page import Page
+    from pypdf import PdfReader
 
 ENCRYPTED_REASON = "PDF is encrypted"
 # Hostile-input limits (a dense page holds ~6,000 characters; pypdf's own stream limit is 75 MB)
@@ -49,7 +53,7 @@ def _corrupt(exc: BaseException) -> str:
     return f"corrupt PDF: {msg}"
 
 
-def pypdf_limits() -> contextlib.AbstractContextManager[Any]:
+def pypdf_limits() -> contextlib.AbstractContextManager[object]:
     """Lower pypdf (>= 7) decompression limits for this parse; older pypdf keeps its own."""
     kinds = ("zlib", "lzw", "run_length", "brotli", "jbig2", "array_based_stream")
     try:
@@ -72,7 +76,7 @@ def check_structure(path: Path, data: bytes) -> None:
         raise LoadError(path, TRUNCATED_REASON)
 
 
-def open_reader(path: Path, data: bytes) -> Any:
+def open_reader(path: Path, data: bytes) -> PdfReader:
     """A decrypted ``PdfReader`` (empty password tried), or LoadError."""
     from pypdf import PdfReader
 
@@ -95,7 +99,7 @@ class _TextLimit(Exception):
     """Raised from the text visitor to stop extracting an oversized page early."""
 
 
-def text_counts(path: Path, reader: Any, max_pages: int) -> list[int]:
+def text_counts(path: Path, reader: PdfReader, max_pages: int) -> list[int]:
     """Characters in the text layer of every page (pypdf, under its stream limits: this pass
     also rejects decompression bombs and oversized text before the layout pass)."""
     try:
@@ -112,7 +116,7 @@ def text_counts(path: Path, reader: Any, max_pages: int) -> list[int]:
         total = sum(counts)
 
         def visit(
-            text: str, *_: Any, seen: list[int] = seen, total: int = total, i: int = i
+            text: str, *_: object, seen: list[int] = seen, total: int = total, i: int = i
         ) -> None:
             seen[0] += len(text.strip())
             if seen[0] > MAX_PAGE_CHARS or total + seen[0] > MAX_TEXT_CHARS:
@@ -143,7 +147,7 @@ def _pages_label(pages: list[int]) -> str:
     return "pages " + ", ".join(runs)
 
 
-def _scanned(page: Any) -> bool:
+def _scanned(page: Page) -> bool:
     """A page whose images cover at least a quarter of it (a scan, worth OCR)."""
     try:
         area = float(page.width) * float(page.height)
@@ -158,7 +162,7 @@ def _scanned(page: Any) -> bool:
 
 def _read_pages(
     path: Path, data: bytes, counts: list[int], settings: IngestSettings
-) -> tuple[list[list[Line]], list[Any], Counter[str], list[str]]:
+) -> tuple[list[list[Line]], list[Page], Counter[str], list[str]]:
     """Lines of every page (layout, or OCR for pages without a text layer), the pdfplumber
     pages, what was dropped as invisible, and notes for the ingest report."""
     import pdfplumber
@@ -221,7 +225,7 @@ def _front_matter(
     return title, byline, drop
 
 
-def _mark_tables(pages: list[list[Line]], plumbed: list[Any], body: float) -> dict[str, PdfTable]:
+def _mark_tables(pages: list[list[Line]], plumbed: list[Page], body: float) -> dict[str, PdfTable]:
     """Replace each table's lines by one marker line (where its caption was)."""
     found: dict[str, PdfTable] = {}
     for p, lines in enumerate(pages):

@@ -18,7 +18,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from pdfminer.layout import LTChar, LTTextLine
+    from pdfplumber.page import Page
 
 TINY_PT = 3.0  # glyphs smaller than this are not meant to be read
 WHITE = 0.92  # colour components at or above this (gray/RGB) count as white
@@ -45,7 +49,7 @@ class Line(NamedTuple):
     x1: float = 0.0
 
 
-def _white(color: Any) -> bool:
+def _white(color: object) -> bool:
     if isinstance(color, int | float):
         return color >= WHITE
     if not isinstance(color, tuple | list) or not color:
@@ -56,16 +60,15 @@ def _white(color: Any) -> bool:
     return bool(vals) and all(v >= WHITE for v in vals)
 
 
-def drop_reason(ch: Any, width: float, height: float) -> str:
+def drop_reason(ch: LTChar, width: float, height: float) -> str:
     """Why a glyph is not visible to a reader ('' when it is)."""
-    if not getattr(ch, "upright", True):
+    if not ch.upright:
         return "rotated"
     if ch.size < TINY_PT:
         return "tiny"
     if ch.x1 < 0 or ch.x0 > width or ch.y1 < 0 or ch.y0 > height:
         return "off-page"
-    gs = getattr(ch, "graphicstate", None)
-    if gs is not None and _white(getattr(gs, "ncolor", None)):
+    if _white(ch.graphicstate.ncolor):  # the fill colour of the glyph
         return "invisible"
     return ""
 
@@ -78,9 +81,13 @@ def _superscript_text(run: str, before: str) -> str:
     return ""
 
 
-def line_text(line: Any, width: float, height: float, dropped: Counter[str]) -> tuple[str, float]:
+def line_text(
+    line: LTTextLine, width: float, height: float, dropped: Counter[str]
+) -> tuple[str, float]:
     """Visible text of one pdfminer text line and its dominant font size."""
-    chars = [c for c in line if hasattr(c, "size")]
+    from pdfminer.layout import LTChar
+
+    chars = [c for c in line if isinstance(c, LTChar)]
     sizes: Counter[float] = Counter(round(c.size, 1) for c in chars)
     size = max(sizes, key=sizes.__getitem__, default=0.0)
     base = sorted(c.y0 for c in chars if round(c.size, 1) == size)
@@ -88,8 +95,7 @@ def line_text(line: Any, width: float, height: float, dropped: Counter[str]) -> 
     out: list[str] = []
     run: list[str] = []
     for item in line:
-        is_char = hasattr(item, "size")
-        if is_char:
+        if isinstance(item, LTChar):
             reason = drop_reason(item, width, height)
             if reason:
                 dropped[reason] += 1
@@ -108,7 +114,7 @@ def line_text(line: Any, width: float, height: float, dropped: Counter[str]) -> 
     return " ".join("".join(out).split()), size
 
 
-def page_lines(page: Any, number: int, dropped: Counter[str]) -> list[Line]:
+def page_lines(page: Page, number: int, dropped: Counter[str]) -> list[Line]:
     """Visible lines of one pdfplumber page in pdfminer's reading order."""
     from pdfminer.layout import LTTextBox
 

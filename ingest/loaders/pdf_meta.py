@@ -12,12 +12,15 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from citeqa.models import Metadata
 from ingest.loaders.markdown import metadata_from_pairs
 from ingest.loaders.pdf_layout import Line
 from ingest.loaders.text import collapse, slugify
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 _DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]+")
 _COPYRIGHT_YEAR = re.compile(r"©\s*(?:the\s+author\(s\)\s*)?((?:19|20)\d{2})", re.IGNORECASE)
@@ -26,25 +29,34 @@ _NO_AUTHOR = frozenset({"anonymous", "unknown", "author", "admin", "user"})
 _VANCOUVER = re.compile(r"^((?:[A-Z][\w'’-]+(?: [A-Z][\w'’-]+)? [A-Z]{1,3}(?:, |\.|$))+)")
 
 
-def pdf_info(reader: Any) -> dict[str, str]:
+class Xmp(TypedDict):
+    """What the XMP packet says: Dublin Core creators and title, PRISM fields by name."""
+
+    creators: list[str]
+    title: str
+    prism: dict[str, str]
+
+
+def pdf_info(reader: PdfReader) -> dict[str, str]:
+    """The document info dictionary's text entries ('/Title', '/Author'...), collapsed."""
     try:
-        info = reader.metadata or {}
-        return {str(k): collapse(str(v)) for k, v in info.items() if isinstance(v, str)}
+        info = reader.metadata
+        items = info.items() if info is not None else ()
+        return {str(k): collapse(str(v)) for k, v in items if isinstance(v, str)}
     except Exception:
         return {}
 
 
-def xmp(reader: Any) -> dict[str, Any]:
-    """{'creators': [...], 'title': str, 'prism': {name: value}} from the XMP packet."""
-    out: dict[str, Any] = {"creators": [], "title": "", "prism": {}}
+def xmp(reader: PdfReader) -> Xmp:
+    """The XMP packet's creators, title and PRISM fields (empty when absent or unreadable)."""
+    out = Xmp(creators=[], title="", prism={})
     try:
         x = reader.xmp_metadata
         if x is None:
             return out
         out["creators"] = [collapse(c) for c in x.dc_creator or [] if collapse(c)]
         out["title"] = collapse((x.dc_title or {}).get("x-default", ""))
-        raw = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
-        text = raw.decode("utf-8", "replace")
+        text = x.stream.get_data().decode("utf-8", "replace")
         out["prism"] = {k: collapse(v) for k, v in _PRISM.findall(text) if collapse(v)}
     except Exception:
         pass
@@ -89,7 +101,7 @@ def _doc_type(prism: dict[str, str], venue: str, doi: str) -> str:
 
 
 def pdf_metadata(
-    path: Path, reader: Any, lines: list[Line], font_title: str, byline: str
+    path: Path, reader: PdfReader, lines: list[Line], font_title: str, byline: str
 ) -> Metadata:
     """Metadata of a PDF (see the module docstring)."""
     info, x = pdf_info(reader), xmp(reader)

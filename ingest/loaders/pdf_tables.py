@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from citeqa.models import Section
 from ingest.loaders.pdf_layout import Line
 from ingest.loaders.tables import row_sections
+
+if TYPE_CHECKING:
+    from pdfplumber.page import Page
 
 _CAPTION = re.compile(r"^Table\s+(\d{1,3}[A-Za-z]?)\b[.:]?\s*(.*)$")
 RULE_GAP = 45.0  # points between a caption and the rule under it
@@ -36,7 +39,7 @@ class PdfTable:
         return row_sections(heading, self.label, self.caption, self.headers, self.rows, self.page)
 
 
-def _rules(page: Any) -> list[tuple[float, float, float]]:
+def _rules(page: Page) -> list[tuple[float, float, float]]:
     """Horizontal rules as (top, x0, x1), segments at one height merged."""
     segs = sorted(
         (round(float(e["top"]), 0), float(e["x0"]), float(e["x1"]))
@@ -92,7 +95,7 @@ def _rows(cells: list[Line], cols: list[tuple[float, float]]) -> list[list[str]]
     return out
 
 
-def find_tables(page: Any, lines: list[Line], body: float) -> list[PdfTable]:
+def find_tables(page: Page, lines: list[Line], body: float) -> list[PdfTable]:
     """Tables of one page (``lines``: that page's lines in reading order)."""
     rules = _rules(page)
     captions = [
