@@ -107,30 +107,74 @@ def logistic(fitted: Any, feats: Sequence[str]) -> Logistic:
     return Logistic(weights, float(fitted.intercept_[0]))
 
 
+def pairs(items: Sequence[Item], feats: Sequence[str], rows: Sequence[int]) -> tuple[Any, Any]:
+    """Pairwise ranking data: for each answerable question, (positive - negative) feature
+    differences of its eligible units, labelled 1, and the reverse, labelled 0."""
+    import numpy as np
+
+    xs, ys = [], []
+    for i in rows:
+        it = items[i]
+        units = [(s, lab) for s, lab in zip(it.scored, it.labels, strict=True) if s.eligible]
+        pos = [[s.features[f] for f in feats] for s, lab in units if lab]
+        neg = [[s.features[f] for f in feats] for s, lab in units if not lab][:40]
+        for p in pos:
+            for n in neg:
+                d = [a - b for a, b in zip(p, n, strict=True)]
+                xs += [d, [-v for v in d]]
+                ys += [1, 0]
+    return np.array(xs, dtype=float).reshape(-1, len(feats)), np.array(ys)
+
+
+def _rank_fit(x: Any, y: Any) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=1.0, max_iter=5000, fit_intercept=False).fit(x, y)
+
+
+def unit_scores(model: Any, items: Sequence[Item], rows: Sequence[int], feats: Sequence[str]):  # type: ignore[no-untyped-def]
+    """sigmoid(w . features) of every unit of the given items (a within-question ranking)."""
+    import numpy as np
+
+    out = {}
+    w = model.coef_[0]
+    for i in rows:
+        x = np.array([[s.features[f] for f in feats] for s in items[i].scored], dtype=float)
+        z = x @ w if len(x) else np.zeros(0)
+        out[i] = list(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
+    return out
+
+
 def fit_models(
     items: Sequence[Item], feats: Sequence[str], folds: int = 5
 ) -> tuple[Logistic, Logistic, list[list[float]], list[float]]:
-    """(unit model, answer model, OOF unit probabilities per item, OOF answer probabilities)."""
+    """(unit ranking model, answer model, OOF unit scores per item, OOF answer probabilities).
+
+    The unit model is a pairwise ranker: a logistic regression on feature differences of a
+    positive and a negative unit of the same question (no intercept), so it orders the units of
+    one question; the answer model reads the features of the best-ranked eligible unit."""
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
-    rows = [[s.features[f] for f in feats] for it in items for s in it.scored]
-    x, y = np.array(rows, dtype=float), np.array([lab for it in items for lab in it.labels])
-    groups = np.array([it.group for it in items for _ in it.scored])
-    unit_oof = np.zeros(len(y))
+    groups = np.array([it.group for it in items])
+    idx = np.arange(len(items))
     splitter = GroupKFold(n_splits=folds)
-    for train, test in splitter.split(x, y, groups):
-        unit_oof[test] = _fit(x[train], y[train]).predict_proba(x[test])[:, 1]
-    per_item, i = [], 0
-    for it in items:
-        per_item.append(list(unit_oof[i : i + len(it.scored)]))
-        i += len(it.scored)
+    per_item: list[list[float]] = [[] for _ in items]
+    for train, test in splitter.split(idx, idx, groups):
+        ranker = _rank_fit(*pairs(items, feats, train.tolist()))
+        for i, sc in unit_scores(ranker, items, test.tolist(), feats).items():
+            per_item[i] = sc
     qx, qy, qg = question_rows(items, per_item, feats)
     answer_oof = np.zeros(len(qy))
     for train, test in splitter.split(qx, qy, qg):
         answer_oof[test] = _fit(qx[train], qy[train]).predict_proba(qx[test])[:, 1]
-    unit = logistic(_fit(x, y), feats)
-    answer = logistic(_fit(qx, qy), feats)
+    ranker = _rank_fit(*pairs(items, feats, idx.tolist()))
+    weights = {f: 0.0 for f in FEATURES}
+    weights.update({f: float(w) for f, w in zip(feats, ranker.coef_[0], strict=True)})
+    unit = Logistic(weights, 0.0)
+    everything = unit_scores(ranker, items, idx.tolist(), feats)
+    qx_all, qy_all, _ = question_rows(items, [everything[i] for i in idx], feats)
+    answer = logistic(_fit(qx_all, qy_all), feats)
     return unit, answer, per_item, list(answer_oof)
 
 

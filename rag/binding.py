@@ -45,6 +45,19 @@ SPANS: dict[str, re.Pattern[str]] = {
 }
 
 
+# What a table column header says its numbers are, per statistic type.
+_HEADER_CUES: dict[str, re.Pattern[str]] = {
+    "rate": re.compile(r"%|percent|rate|proportion", re.I),
+    "hr": re.compile(r"\bHR\b|hazard", re.I),
+    "ci": re.compile(r"\bCI\b|confidence", re.I),
+    "p": re.compile(r"\bP\b|p[- ]value", re.I),
+    "median": re.compile(r"median", re.I),
+    "count": re.compile(r"\bn\b|number|no\.", re.I),
+    "duration": re.compile(r"days?|weeks?|months?|years?|duration|time", re.I),
+    "dose": re.compile(r"dose|mg|µg|mcg", re.I),
+}
+
+
 @dataclass(frozen=True)
 class Binding:
     """How one unit binds the question's slots."""
@@ -64,11 +77,15 @@ class Binding:
         return ""
 
 
-def stat_binding(q: Query, text: str) -> str:
+def stat_binding(q: Query, text: str, headers: str = "") -> str:
+    """Does ``text`` hold a span of an asked statistic type? For a table row, the column
+    headers say what its numbers are ("n (%)", "HR (95% CI)")."""
     asked = [s for s in q.slots.statistics if s in SPANS]
     if not asked:
         return NA
     if any(SPANS[s].search(text) for s in asked):
+        return MATCHED
+    if headers and re.search(r"\d", text) and any(_HEADER_CUES[s].search(headers) for s in asked):
         return MATCHED
     return CONFLICT
 
@@ -127,7 +144,7 @@ def bind(q: Query, u: Unit, ents: EntityIndex, lex: IndexLexicon) -> Binding:
         study=study_binding(q.slots.studies, u, ents),
         report=report_binding(q.slots.reports, u, ents),
         time=time_binding(q.slots.time_points, text),
-        statistic=stat_binding(q, text),
+        statistic=stat_binding(q, text, " ".join(c.header for c in u.chunk.cells)),
         topic=share,
         missing_terms=missing,
     )
