@@ -1,0 +1,137 @@
+"""The comparison of an answer, side by side (issue N): per-side values and their table.
+
+A question comparing sides gets one row per side and one column per asked outcome:
+
+- sides are the studies the question names (two or more); else, for one study, the reports
+  of its trial the answer quotes (two or more: data cuts); else the time points the question
+  names (two or more);
+- columns are the outcomes the question names (the profile's ``evidence.outcomes``), or one
+  "Result" column; with studies or reports as sides, a last column gives each side's
+  population (from its metadata, citing the side's source);
+- a cell is the clause of the side's quoted unit that names the outcome (a figure preferred),
+  verbatim, citing that unit's source; no such unit: "not reported".
+
+The per-side values (``Answer.comparison``) and the table (``Answer.table``) are one thing:
+the table is built from the values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from citeqa.answer import AnswerSentence, Citation, SideValue, TableOut, TableRow
+from rag.population import describe, population_of
+from rag.query import Query, TimePoint, time_points
+
+if TYPE_CHECKING:
+    from rag.evidence import Sources
+
+RESULT = "Result"
+_CLAUSE = re.compile(r";\s+|,\s+(?=(?:while|whereas|but|and|compared with)\b)")
+_LEAD_IN = re.compile(r"^(?:In|For|Among|Across)\b[^,]{1,80},\s+")
+
+
+@dataclass(frozen=True)
+class Side:
+    label: str
+    docs: frozenset[str] = frozenset()  # documents of this side (studies, reports)
+    time: TimePoint | None = None  # the time point of this side
+
+    def holds(self, u: AnswerSentence, cites: dict[int, Citation]) -> bool:
+        if self.time is not None:
+            return self.time in time_points(u.text)
+        return any(cites[n].doc_id in self.docs for n in u.citations if n in cites)
+
+
+def sides_of(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side]:
+    """The sides the question compares (see the module docstring); [] for no comparison."""
+    from rag.evidence import report_name, reports_of
+
+    studies = q.slots.studies
+    if len(studies) >= 2:
+        return [Side(src.ents.name(s), frozenset(src.ents.docs_of_study(s))) for s in studies]
+    if not q.has("comparison") and len(q.slots.time_points) < 2:
+        return []
+    cited = list(dict.fromkeys(c.doc_id for c in cites))
+    for d in cited:
+        series = [r for r in reports_of(d, src.docs) if r in cited]
+        if len(series) >= 2 and len(q.slots.time_points) != 1:
+            return [Side(report_name(src.docs[r]), frozenset({r})) for r in series]
+    tps = list(dict.fromkeys(q.slots.time_points))
+    if len(tps) >= 2:
+        return [Side(str(t), time=t) for t in tps]
+    return []
+
+
+def outcomes_of(q: Query, src: Sources) -> list[tuple[str, re.Pattern[str]]]:
+    """The outcomes the question names, in its order: (column name, regex of the names)."""
+    found = []
+    for name, pats in src.words.outcomes.items():
+        rx = re.compile("|".join(f"(?:{p})" for p in pats), re.I)
+        m = rx.search(q.text)
+        if m:
+            found.append((m.start(), name, rx))
+    return [(name, rx) for _, name, rx in sorted(found, key=lambda x: x[0])]
+
+
+def clause(text: str, rx: re.Pattern[str] | None) -> str:
+    """The part of ``text`` that names the outcome (a clause with a figure preferred), its
+    lead-in ("In TOWER, ") dropped; verbatim otherwise."""
+    parts = [p.strip() for p in _CLAUSE.split(text) if p.strip()]
+    hits = [p for p in parts if rx is None or rx.search(p)]
+    figures = [p for p in hits if re.search(r"\d", p)]
+    pick = (figures or hits or [text])[0]
+    return _LEAD_IN.sub("", pick).rstrip(".")
+
+
+def cell(
+    side: Side,
+    column: tuple[str, re.Pattern[str] | None],
+    units: Sequence[AnswerSentence],
+    cites: dict[int, Citation],
+    not_reported: str,
+) -> SideValue:
+    name, rx = column
+    mine = [u for u in units if side.holds(u, cites) and (rx is None or rx.search(u.text))]
+    mine.sort(key=lambda u: not re.search(r"\d", u.text))  # a figure first, order kept
+    if not mine:
+        return SideValue(side.label, name, not_reported, None)
+    u = mine[0]
+    return SideValue(side.label, name, clause(u.text, rx), u.citations[0] if u.citations else None)
+
+
+def compare(
+    q: Query, units: Sequence[AnswerSentence], cites: Sequence[Citation], src: Sources
+) -> tuple[tuple[SideValue, ...], TableOut | None]:
+    """The per-side values and the table of a comparison (nothing for other questions)."""
+    sides = sides_of(q, cites, src)
+    if len(sides) < 2:
+        return (), None
+    by_n = {c.n: c for c in cites}
+    columns: list[tuple[str, re.Pattern[str] | None]] = list(outcomes_of(q, src))
+    if not columns:
+        columns = [(RESULT, None)]
+    rows = []
+    for side in sides:
+        cells = [cell(side, col, units, by_n, src.words.not_reported) for col in columns]
+        if side.docs:
+            cells.append(_population_cell(side, cites, src))
+        rows.append(TableRow(side.label, tuple(cells)))
+    names = [c[0] for c in columns]
+    if sides[0].docs:
+        names.append(src.words.population_column)
+    values = tuple(v for r in rows for v in r.cells)
+    return values, TableOut(tuple(names), tuple(rows))
+
+
+def _population_cell(side: Side, cites: Sequence[Citation], src: Sources) -> SideValue:
+    column = src.words.population_column
+    cited = [c for c in cites if c.doc_id in side.docs]
+    doc = cited[0].doc_id if cited else min(side.docs, default="")
+    meta = src.docs.get(doc)
+    text = describe(population_of(meta, src.words)) if meta is not None else ""
+    n = cited[0].n if cited else None
+    return SideValue(side.label, column, text or src.words.not_reported, n)
