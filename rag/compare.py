@@ -32,6 +32,12 @@ if TYPE_CHECKING:
 RESULT = "Result"
 _CLAUSE = re.compile(r";\s+|,\s+(?=(?:while|whereas|but|and|compared with)\b)")
 _LEAD_IN = re.compile(r"^(?:In|For|Among|Across)\b[^,]{1,80},\s+")
+_GRADE = re.compile(r"\bgrades?\s*(?:[≥>≤<]=?\s*)?\d(?:\s*(?:-|to|or)\s*\d)?", re.I)
+
+
+def has_figure(text: str) -> bool:
+    """A number that is a result, not a grade ("grade ≥ 3" alone is no figure)."""
+    return bool(re.search(r"\d", _GRADE.sub(" ", text)))
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ def clause(text: str, rx: re.Pattern[str] | None) -> str:
     lead-in ("In TOWER, ") dropped; verbatim otherwise."""
     parts = [p.strip() for p in _CLAUSE.split(text) if p.strip()]
     hits = [p for p in parts if rx is None or rx.search(p)]
-    figures = [p for p in hits if re.search(r"\d", p)]
+    figures = [p for p in hits if has_figure(p)]
     pick = (figures or hits or [text])[0]
     return _LEAD_IN.sub("", pick).rstrip(".")
 
@@ -96,7 +102,7 @@ def cell(
 ) -> SideValue:
     name, rx = column
     mine = [u for u in units if side.holds(u, cites) and (rx is None or rx.search(u.text))]
-    mine.sort(key=lambda u: not re.search(r"\d", u.text))  # a figure first, order kept
+    mine.sort(key=lambda u: not has_figure(u.text))  # a figure first, order kept
     if not mine:
         return SideValue(side.label, name, not_reported, None)
     u = mine[0]
