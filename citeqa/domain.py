@@ -132,7 +132,6 @@ class Evidence(Strict):
     population_column: str = Field(description="Header of the table's population column.")
     summary: str = Field(description="Evidence line: {designs}; {types}; as of {date}.")
     type_names: dict[str, str] = Field(description="Doc type -> its name in the evidence line.")
-    earlier_card: str = Field(description="Source card of an earlier report ({later}).")
 
     @model_validator(mode="after")
     def _compiles(self) -> Evidence:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from citeqa.answer import AnswerSentence, Audience, Citation
+from citeqa.answer import Answer, AnswerSentence, Audience, Citation
 from citeqa.domain import load_profile
 from citeqa.models import Metadata
 from rag.compare import clause
@@ -21,7 +21,9 @@ from rag.evidence import (
     reports_of,
     shown_date,
 )
+from rag.format import card_notes, format_answer, format_table, table_markdown
 from rag.query import Query, Slots, TimePoint
+from ui.api_models import chat_tail
 
 EV = load_profile("ball-blinatumomab").evidence
 NOT_REPORTED = EV.not_reported
@@ -286,3 +288,42 @@ def test_compose_carries_notices_after_the_context_notices() -> None:
     ans = compose_answer(d, ctx, ())
     assert [n.kind for n in ans.notices] == ["care-team", "population"]
     assert ans.notice == "C. P."
+
+
+# -- rendering -------------------------------------------------------------------------------------
+def _table_answer() -> Answer:
+    d = draft(
+        [("In TOWER, grade ≥ 3 CRS occurred in 4.9% | of adults.", 1), ("BLAST: CR 78%.", 2)],
+        ["tower", "blast"],
+    )
+    out = annotate(query("CRS in TOWER vs BLAST?", studies=("tower", "blast")), d,
+                   Audience.CLINICIAN, SRC)  # fmt: skip
+    return compose_answer(out, Context("q", Audience.CLINICIAN, "no"), ())
+
+
+def test_cli_prints_the_table_aligned() -> None:
+    text = format_table(_table_answer().table)  # type: ignore[arg-type]
+    head, rule, tower, blast = text.splitlines()
+    assert head.split() == ["CRS", "Population"] and set(rule.replace(" ", "")) == {"-"}
+    assert tower.startswith("TOWER  grade ≥ 3 CRS occurred in 4.9% | of adults [1]")
+    assert blast.startswith("BLAST  not reported")
+    assert tower.index("adults, relapsed") == blast.index("adults, MRD")  # aligned
+    assert text in format_answer(_table_answer())
+
+
+def test_markdown_table_for_chat_content() -> None:
+    ans = _table_answer()
+    md = table_markdown(ans.table)  # type: ignore[arg-type]
+    lines = md.splitlines()
+    assert lines[0] == "|  | CRS | Population |" and lines[1] == "| --- | --- | --- |"
+    assert "4.9% \\| of adults [1]" in lines[2]  # a pipe in a cell does not split it
+    assert md in chat_tail(ans)
+
+
+def test_source_cards_say_population_and_earlier_report() -> None:
+    d = draft([("3-year DFS was 96.0%.", 1), ("4-year DFS was 94.8%.", 2)], ["nejm", "ash"])
+    out = annotate(query("DFS in AALL1731?"), d, Audience.CLINICIAN, SRC)
+    nejm = next(c for c in out.citations if c.doc_id == "nejm")
+    notes = card_notes(nejm, out.citations)
+    assert notes == "Population: children, newly diagnosed. Earlier report; updated by [1]"
+    assert card_notes(nejm).endswith("updated by ash")
