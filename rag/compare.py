@@ -3,8 +3,9 @@
 A question comparing sides gets one row per side and one column per asked outcome:
 
 - sides are the studies the question names (two or more); else, for one study, the reports
-  of its trial the answer quotes (two or more: data cuts); else the time points the question
-  names (two or more);
+  of its trial (data cuts: the answer quotes two, or the question names one); else the time
+  points the question names (two or more); else, for one study and two or more outcomes asked,
+  that study alone (the outcomes side by side);
 - columns are the outcomes the question names (the profile's ``evidence.outcomes``), or one
   "Result" column; with studies or reports as sides, a last column gives each side's
   population (from its metadata, citing the side's source);
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from rag.evidence import Sources
 
 RESULT = "Result"
-_CLAUSE = re.compile(r";\s+|,\s+(?=(?:while|whereas|but|and|compared with)\b)")
+_NEXT_CLAUSE = re.compile(r"\s+(?:while|whereas|but|and|compared with)\b")
 _LEAD_IN = re.compile(r"^(?:In|For|Among|Across)\b[^,]{1,80},\s+")
 _GRADE = re.compile(r"\bgrades?\s*(?:[≥>≤<]=?\s*)?\d(?:\s*(?:-|to|or)\s*\d)?", re.I)
 
@@ -54,21 +55,34 @@ class Side:
 
 def sides_of(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side]:
     """The sides the question compares (see the module docstring); [] for no comparison."""
-    from rag.evidence import report_name, reports_of
-
     studies = q.slots.studies
     if len(studies) >= 2:
         return [Side(src.ents.name(s), frozenset(src.ents.docs_of_study(s))) for s in studies]
     if not q.has("comparison") and len(q.slots.time_points) < 2:
         return []
-    cited = list(dict.fromkeys(c.doc_id for c in cites))
-    for d in cited:
-        series = [r for r in reports_of(d, src.docs) if r in cited]
-        if len(series) >= 2 and len(q.slots.time_points) != 1:
-            return [Side(report_name(src.docs[r]), frozenset({r})) for r in series]
+    reports = report_sides(q, cites, src)
+    if reports:
+        return reports
     tps = list(dict.fromkeys(q.slots.time_points))
     if len(tps) >= 2:
         return [Side(str(t), time=t) for t in tps]
+    return []
+
+
+def report_sides(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side]:
+    """The reports of the one trial asked about, as sides: when the answer quotes two of them
+    or the question names a report (and not one time point)."""
+    from rag.evidence import report_name, reports_of
+
+    if len(q.slots.time_points) == 1:
+        return []
+    cited = list(dict.fromkeys(c.doc_id for c in cites))
+    own = [d for s in q.slots.studies for d in sorted(src.ents.docs_of_study(s))]
+    for d in dict.fromkeys([*cited, *own]):
+        series = reports_of(d, src.docs)
+        quoted = [r for r in series if r in cited]
+        if len(series) >= 2 and (len(quoted) >= 2 or (q.slots.reports and quoted)):
+            return [Side(report_name(src.docs[r]), frozenset({r})) for r in series]
     return []
 
 
@@ -83,10 +97,26 @@ def outcomes_of(q: Query, src: Sources) -> list[tuple[str, re.Pattern[str]]]:
     return [(name, rx) for _, name, rx in sorted(found, key=lambda x: x[0])]
 
 
+def split_clauses(text: str) -> list[str]:
+    """``text`` cut at "; " and before ", while/whereas/but/and/compared with", never inside
+    brackets."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch in "(["
+        depth -= ch in ")]" and depth > 0
+        if depth == 0 and ch in ";,":
+            rest = text[i + 1 :]
+            if ch == ";" or _NEXT_CLAUSE.match(rest):
+                parts.append(text[start:i])
+                start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
 def clause(text: str, rx: re.Pattern[str] | None) -> str:
     """The part of ``text`` that names the outcome (a clause with a figure preferred), its
     lead-in ("In TOWER, ") dropped; verbatim otherwise."""
-    parts = [p.strip() for p in _CLAUSE.split(text) if p.strip()]
+    parts = split_clauses(text)
     hits = [p for p in parts if rx is None or rx.search(p)]
     figures = [p for p in hits if has_figure(p)]
     pick = (figures or hits or [text])[0]
@@ -114,10 +144,13 @@ def compare(
 ) -> tuple[tuple[SideValue, ...], TableOut | None]:
     """The per-side values and the table of a comparison (nothing for other questions)."""
     sides = sides_of(q, cites, src)
-    if len(sides) < 2:
+    columns: list[tuple[str, re.Pattern[str] | None]] = list(outcomes_of(q, src))
+    if not sides and len(q.slots.studies) == 1 and len(columns) >= 2 and q.has("comparison"):
+        s = q.slots.studies[0]  # one study, outcomes side by side
+        sides = [Side(src.ents.name(s), frozenset(src.ents.docs_of_study(s)))]
+    if not sides or (len(sides) < 2 and len(columns) < 2):
         return (), None
     by_n = {c.n: c for c in cites}
-    columns: list[tuple[str, re.Pattern[str] | None]] = list(outcomes_of(q, src))
     if not columns:
         columns = [(RESULT, None)]
     rows = []

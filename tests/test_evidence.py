@@ -240,6 +240,27 @@ def test_time_points_compared_give_a_row_per_time_point() -> None:
     ]
 
 
+def test_a_named_report_gives_a_row_per_report_even_when_one_is_not_quoted() -> None:
+    d = draft([("Median follow-up was 3.5 years.", 1)], ["ash"])
+    q = query("Follow-up in the NEJM report vs the update?", studies=("aall1731",))
+    q = replace(q, flags={"comparison"}, slots=replace(q.slots, reports=("nengljmed",)))
+    out = annotate(q, d, Audience.CLINICIAN, SRC)
+    assert out.table is not None and out.table.columns[0] == "Median follow-up"
+    assert [r.cells[0].text for r in out.table.rows] == [
+        NOT_REPORTED,
+        "Median follow-up was 3.5 years",
+    ]
+
+
+def test_one_study_two_outcomes_side_by_side() -> None:
+    d = draft([("3-year OS was 85%.", 1), ("3-year RFS was 80%.", 1)], ["tower"])
+    q = replace(query("TOWER: OS vs RFS?", studies=("tower",)), flags={"comparison"})
+    out = annotate(q, d, Audience.CLINICIAN, SRC)
+    assert out.table is not None and out.table.columns == ("OS", "RFS", EV.population_column)
+    (row,) = out.table.rows
+    assert [c.text for c in row.cells[:2]] == ["3-year OS was 85%", "3-year RFS was 80%"]
+
+
 def test_no_table_without_a_comparison() -> None:
     d = draft([("CR was 34%.", 1)], ["tower"])
     out = annotate(query("CR in TOWER?", studies=("tower",)), d, Audience.CLINICIAN, SRC)
@@ -255,6 +276,11 @@ def test_clause_prefers_the_figure_and_stays_verbatim() -> None:
     )
     assert clause(text, rx) == "while CRS of any grade was 14%"
     assert clause("CRS was rare.", rx) == "CRS was rare"
+    text = "OS was 7.7 vs 4.0 months (HR 0.71, 95% CI 0.55-0.93; P = 0.01); CRS was 4.9%."
+    assert (
+        clause(text, re.compile(r"\bOS\b"))
+        == "OS was 7.7 vs 4.0 months (HR 0.71, 95% CI 0.55-0.93; P = 0.01)"
+    )
 
 
 # -- evidence line and abstentions -----------------------------------------------------------------
