@@ -115,11 +115,13 @@ class Sources:
 
 
 def annotate(q: Query, draft: Draft, audience: Audience, src: Sources) -> Draft:
-    """``draft`` with its evidence in context (see the module docstring). An abstention is
-    returned unchanged."""
-    if draft.abstained or not draft.units:
-        return draft
+    """``draft`` with its evidence in context (see the module docstring). An abstention only
+    gets its nearest sources' population and report links."""
     docs, ev = src.docs, src.words
+    if draft.abstained or not draft.units:
+        return dataclasses.replace(
+            draft, nearest=tuple(_linked(c, docs, ev) for c in draft.nearest)
+        )
     cites = tuple(_linked(c, docs, ev) for c in draft.citations)
     units: Sequence[AnswerSentence] = draft.units
     named = bool(q.slots.reports or q.slots.time_points)

@@ -301,9 +301,11 @@ def test_evidence_line_only_for_clinicians() -> None:
     assert not annotate(query("DFS?"), d, Audience.FAMILY, SRC).evidence_summary
 
 
-def test_abstention_is_unchanged() -> None:
-    d = Draft((), (), True)
-    assert annotate(query("x"), d, Audience.CLINICIAN, SRC) is d
+def test_abstention_only_gets_its_nearest_sources_linked() -> None:
+    d = Draft((), (), True, nearest=(cite(1, "tower"),))
+    out = annotate(query("CR rate for my child?"), d, Audience.CLINICIAN, SRC)
+    assert out.nearest[0].population is not None and out.nearest[0].population.age_group == "adults"
+    assert (out.units, out.notices, out.table, out.evidence_summary) == ((), (), None, "")
 
 
 def test_compose_carries_notices_after_the_context_notices() -> None:
