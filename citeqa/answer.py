@@ -175,11 +175,19 @@ class SideValue:
 
 
 @dataclass(frozen=True, slots=True)
+class TableRow:
+    """One row of a comparison table: a study, arm, subgroup, report or time point."""
+
+    label: str
+    cells: tuple[SideValue, ...]  # one per column, each citing its quote (or "not reported")
+
+
+@dataclass(frozen=True, slots=True)
 class TableOut:
     """A comparison table (issue N): one row per side, one column per asked outcome."""
 
     columns: tuple[str, ...]
-    rows: tuple[tuple[str, tuple[SideValue, ...]], ...]  # (row label, one value per column)
+    rows: tuple[TableRow, ...]
 
 
 @dataclass(frozen=True, slots=True)

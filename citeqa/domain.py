@@ -7,9 +7,10 @@ it once and hands it to the parts that need it. Nothing here is cached.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from citeqa.errors import ConfigError
 
@@ -84,6 +85,70 @@ class Safety(Strict):
     first_person: str = Field(description="Regex: the asker speaks for themselves or their child.")
 
 
+Patterns = dict[str, tuple[str, ...]]  # label -> regexes (case-insensitive)
+
+
+class Evidence(Strict):
+    """Who was studied, which report, which design (issue N): labels and the words behind them.
+
+    Every pattern is a case-insensitive regex; a label is given only when the cues of exactly
+    one label are found (see rag/population.py), otherwise it is "unknown"."""
+
+    age_cues: Patterns = Field(description="Age cue (infants, children, ...) -> regexes.")
+    age_groups: dict[str, str] = Field(
+        description="Age cues found, sorted and joined by '+', -> the age group they mean."
+    )
+    age_veto: str = Field(description="Regex: the document enrols any age ('regardless of age').")
+    settings: Patterns = Field(description="Disease setting -> regexes.")
+    setting_groups: dict[str, str] = Field(
+        description="Several settings found, sorted and joined by '+', -> the setting they mean."
+    )
+    risk_groups: Patterns = Field(description="Risk group -> regexes.")
+    risk_combined: dict[str, str] = Field(
+        description="Several risk groups found, sorted and joined by '+', -> the risk group."
+    )
+    ph_status: Patterns = Field(description="Ph status -> regexes.")
+    designs: Patterns = Field(description="Study design -> regexes (title and population text).")
+    design_of_type: dict[str, str] = Field(description="Doc type -> design when no cue is found.")
+    child_question: str = Field(description="Regex: a question about children (or a child).")
+    adult_groups: tuple[str, ...] = Field(description="Age groups that enrolled no children.")
+    question_settings: Patterns = Field(
+        description="Setting asked in a question (newly diagnosed, relapsed) -> regexes."
+    )
+    setting_of: dict[str, str] = Field(
+        description="Document setting -> the question setting it belongs to."
+    )
+    outcomes: Patterns = Field(description="Outcome (a table column) -> regexes of its names.")
+    adult_notice: PerAudience = Field(description="Notice: {study} enrolled only adults.")
+    setting_notice: PerAudience = Field(
+        description="Notice: {study} enrolled {setting} patients, the question asks {asked}."
+    )
+    data_cut_both: str = Field(
+        description="Notice: {trial}, latest report {latest} ({latest_name}) and earlier "
+        "report {earlier} ({earlier_name}) with different {what}figures ({latest}: markers)."
+    )
+    data_cut_earlier: str = Field(
+        description="Notice: {earlier} is an earlier data cut of {trial}; {latest_name} is later."
+    )
+    abstract_label: PerAudience = Field(description="Next to a conference abstract's figure.")
+    not_reported: str = Field(description="A table cell no quoted unit fills.")
+    population_column: str = Field(description="Header of the table's population column.")
+    summary: str = Field(description="Evidence line: {designs}; {types}; as of {date}.")
+    type_names: dict[str, str] = Field(description="Doc type -> its name in the evidence line.")
+
+    @model_validator(mode="after")
+    def _compiles(self) -> Evidence:
+        groups = (self.age_cues, self.settings, self.risk_groups, self.ph_status, self.designs)
+        more = (self.question_settings, self.outcomes)
+        pats = [x for g in (*groups, *more) for v in g.values() for x in v]
+        for p in (*pats, self.age_veto, self.child_question):
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"bad regex {p!r}: {exc}") from None
+        return self
+
+
 class DomainProfile(Strict):
     name: str
     description: str
@@ -95,6 +160,7 @@ class DomainProfile(Strict):
     prompt: Prompt
     vocabulary: Vocabulary
     safety: Safety
+    evidence: Evidence
 
     def glossary_path(self) -> Path:
         p = Path(self.glossary)

@@ -70,6 +70,13 @@ class Metadata:
     reference: str = ""  # formatted Vancouver reference; built by ingest.reference if empty
     trials: tuple[str, ...] = ()  # every trial id the document names (NCT..., ISRCTN..., ...)
     population_text: str = ""  # the document's own words on who was enrolled (eligibility)
+    # Who was studied (issue N): set by front matter; "" means "extract from the text".
+    age_group: str = ""  # infants | children | children and young adults | adults | ...
+    setting: str = ""  # newly diagnosed | first relapse | relapsed/refractory | MRD-positive
+    risk_group: str = ""  # e.g. standard risk, high risk
+    ph_status: str = ""  # Ph-negative | Ph-positive
+    design: str = ""  # randomised trial | single-arm trial | survey | ...
+    date: str = ""  # ISO date (YYYY, YYYY-MM or YYYY-MM-DD) of publication or presentation
 
     def link(self) -> str:
         """Best public link: explicit url, else PubMed, else DOI."""

@@ -35,6 +35,7 @@ from citeqa.settings import Settings
 from rag.candidates import units_from
 from rag.compose import Context, Draft, compose_answer, retrieved_of
 from rag.entities import EntityIndex
+from rag.evidence import Sources, annotate
 from rag.lexicon import IndexLexicon
 from rag.query import Query, Understanding, parse_query, without_carried_names
 from rag.ranker import RankerModel, load_ranker
@@ -63,6 +64,7 @@ class Answerer:
         self.model: RankerModel = load_ranker(self.settings.answer.ranker)
         self.boilerplate = re.compile(parts.profile.boilerplate, re.I)
         self._understanding: tuple[str, Understanding] | None = None
+        self._sources: Sources | None = None  # documents' metadata, for rag/evidence.py
         self._lock = threading.Lock()
 
     @property
@@ -81,6 +83,7 @@ class Answerer:
                 guidance = build_guidance(snap.chunks, self.parts.profile.safety)
                 safety = self.parts.profile.safety
                 u = Understanding(lex, ents, self.vocab, speller, guidance, safety)
+                self._sources = Sources.of(snap.chunks, ents, self.parts.profile.evidence)
                 self._understanding = (snap.version, u)
             return self._understanding[1]
 
@@ -117,6 +120,8 @@ class Answerer:
             t1 = time.perf_counter()
             draft = self._draft(q, audience, passages, u, on_token)
             timings["answer"] = (time.perf_counter() - t1) * 1000
+        if self._sources is not None:
+            draft = annotate(q, draft, audience, self._sources)
         timings["total"] = (time.perf_counter() - t0) * 1000
         ctx = Context(
             question=question,

@@ -21,6 +21,8 @@ from citeqa.answer import (
     Notice,
     QueryView,
     RetrievedPassage,
+    SideValue,
+    TableOut,
 )
 from citeqa.models import ScoredChunk
 from rag.glossary import Term, terms_in
@@ -39,6 +41,13 @@ class Draft:
     mode: str = "extractive"
     removed: tuple[str, ...] = ()
     timings_ms: Mapping[str, float] = field(default_factory=dict)
+    # evidence in context (rag/evidence.py): notices, a label after a unit's markers (one per
+    # unit, "" for none), the comparison's per-side values and table, the evidence line
+    notices: tuple[Notice, ...] = ()
+    labels: tuple[str, ...] = ()
+    comparison: tuple[SideValue, ...] = ()
+    table: TableOut | None = None
+    evidence_summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,20 +64,22 @@ class Context:
     timings_ms: Mapping[str, float] = field(default_factory=dict)
 
 
-def unit_text(u: AnswerSentence) -> str:
-    """One unit as shown: a sentence, or a lead-in with its list items, then its markers."""
+def unit_text(u: AnswerSentence, label: str = "") -> str:
+    """One unit as shown: a sentence, or a lead-in with its list items, then its markers
+    (then ``label``, e.g. "(conference abstract, not yet peer-reviewed)")."""
     markers = "".join(f"[{n}]" for n in u.citations)
     body = u.text if not u.items else "\n".join([u.text, *(f"- {i}" for i in u.items)])
-    return f"{body} {markers}".rstrip()
+    return " ".join(p for p in (body, markers, label) if p).rstrip()
 
 
-def answer_text(units: Sequence[AnswerSentence]) -> str:
-    """The answer text: units joined by spaces (a list starts and ends its own lines)."""
+def answer_text(units: Sequence[AnswerSentence], labels: Sequence[str] = ()) -> str:
+    """The answer text: units joined by spaces (a list starts and ends its own lines);
+    ``labels[i]`` follows unit ``i``'s markers."""
     out: list[str] = []
     for i, u in enumerate(units):
         if i:
             out.append("\n" if u.items or units[i - 1].items else " ")
-        out.append(unit_text(u))
+        out.append(unit_text(u, labels[i] if i < len(labels) else ""))
     return "".join(out)
 
 
@@ -117,6 +128,8 @@ def compose_answer(draft: Draft, ctx: Context, glossary: tuple[Term, ...]) -> An
             notice=notice,
             removed=draft.removed or ((draft.reason.text,) if draft.reason else ()),
         )
+    notices = (*ctx.notices, *draft.notices)
+    notice = " ".join(n.text for n in notices)
     plain = plain_text(draft.units)
     entries: tuple[GlossaryEntry, ...] = ()
     if ctx.audience is Audience.FAMILY:
@@ -126,11 +139,14 @@ def compose_answer(draft: Draft, ctx: Context, glossary: tuple[Term, ...]) -> An
     return Answer(
         question=ctx.question,
         audience=ctx.audience,
-        answer=answer_text(draft.units),
+        answer=answer_text(draft.units, draft.labels),
         abstained=False,
         sentences=draft.units,
         citations=draft.citations,
-        notices=ctx.notices,
+        notices=notices,
+        comparison=draft.comparison,
+        table=draft.table,
+        evidence_summary=draft.evidence_summary,
         query=ctx.query,
         glossary=entries,
         readability={"fk_grade": round(fk_grade(plain), 2)},

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from citeqa.answer import Answer
 from citeqa.models import DocType, Filters
-from rag.format import references_markdown
+from rag.format import references_markdown, table_markdown
 
 MODEL_ID = "citeqa"
 MODEL_CREATED = 1_735_689_600  # 2025-01-01, a fixed "created" for /v1/models
@@ -258,8 +258,12 @@ def chat_audience(req: ChatRequest) -> str:
 def chat_tail(ans: Answer) -> str:
     """What follows the answer text in chat content: notice, glossary, references."""
     parts: list[str] = []
+    if ans.table is not None:
+        parts.append(table_markdown(ans.table))
     if ans.notice:
         parts.append(ans.notice)
+    if ans.evidence_summary:
+        parts.append(ans.evidence_summary)
     if ans.glossary:
         words = "\n".join(f"- {g.term}: {g.definition}" for g in ans.glossary)
         parts.append(f"What these words mean:\n{words}")

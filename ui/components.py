@@ -19,7 +19,7 @@ import streamlit as st
 
 from citeqa.answer import Answer, Citation
 from citeqa.settings import Settings, get_settings
-from rag.format import doc_type_label
+from rag.format import card_notes, doc_type_label, table_markdown
 from rag.pipeline import Pipeline, build_pipeline
 
 # Every ASCII punctuation character that means something to (GitHub/Streamlit) markdown.
@@ -148,7 +148,7 @@ def indexed_documents(settings: Settings) -> list[dict[str, object]]:
 
 
 # -- Streamlit rendering -------------------------------------------------------------------------
-def render_source_card(c: Citation, key: str) -> None:
+def render_source_card(c: Citation, key: str, cites: Sequence[Citation] = ()) -> None:
     """One numbered source: type badge, locator, title, reference, quote, passage and link."""
     label, color, icon = badge_style(c.doc_type)
     with st.container(border=True, key=key):
@@ -159,6 +159,8 @@ def render_source_card(c: Citation, key: str) -> None:
                 st.caption(escape_markdown(c.locator), width="content")
         ref = c.reference or c.title or c.doc_id
         st.html(f'<div class="citeqa-ref">{html.escape(ref)}</div>')
+        if card_notes(c, cites):
+            st.caption(escape_markdown(card_notes(c, cites)))
         if c.quote:
             st.html(f'<blockquote class="citeqa-quote">{html.escape(c.quote)}</blockquote>')
         if c.passage:
@@ -176,7 +178,7 @@ def render_sources(cites: Sequence[Citation], prefix: str, heading: str) -> None
         return
     st.markdown(f"**{heading}**")
     for c in cites:
-        render_source_card(c, key=f"source-card-{prefix}-{c.n}")
+        render_source_card(c, key=f"source-card-{prefix}-{c.n}", cites=cites)
 
 
 def render_glossary(ans: Answer) -> None:
@@ -207,8 +209,12 @@ def render_answer(
         slot.markdown(answer_markdown(ans.answer))
     else:
         st.markdown(answer_markdown(ans.answer))
+    if ans.table is not None:
+        st.markdown(table_markdown(ans.table, escape_markdown))
     if ans.notice:
         st.info(escape_markdown(ans.notice), icon=":material/medical_services:")
+    if ans.evidence_summary:
+        st.caption(escape_markdown(ans.evidence_summary))
     if ans.audience == "family":
         render_glossary(ans)
         if not ans.abstained and grade_text(ans):

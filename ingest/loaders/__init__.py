@@ -31,7 +31,7 @@ def _registry() -> tuple[type[Loader], ...]:
 
 # Bump when parsing changes what a file's passages are: an index made by another parser
 # version re-reads its files on the next ingest (and says so).
-PARSER_VERSION = "3"  # 3: trial records read Markdown escapes, analysis dispersion, notes
+PARSER_VERSION = "4"  # 3: trial records (escapes, dispersion, notes); 4: population, design, date
 
 # The registry: every Loader class, in the order content sniffing asks them.
 LOADERS: tuple[type[Loader], ...] = _registry()

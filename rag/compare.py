@@ -1,0 +1,176 @@
+"""The comparison of an answer, side by side (issue N): per-side values and their table.
+
+A question comparing sides gets one row per side and one column per asked outcome:
+
+- sides are the studies the question names (two or more); else, for one study, the reports
+  of its trial (data cuts: the answer quotes two, or the question names one); else the time
+  points the question names (two or more); else, for one study and two or more outcomes asked,
+  that study alone (the outcomes side by side);
+- columns are the outcomes the question names (the profile's ``evidence.outcomes``), or one
+  "Result" column; with studies or reports as sides, a last column gives each side's
+  population (from its metadata, citing the side's source);
+- a cell is the clause of the side's quoted unit that names the outcome (a figure preferred),
+  verbatim, citing that unit's source; no such unit: "not reported".
+
+The per-side values (``Answer.comparison``) and the table (``Answer.table``) are one thing:
+the table is built from the values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from citeqa.answer import AnswerSentence, Citation, SideValue, TableOut, TableRow
+from rag.population import describe, population_of
+from rag.query import Query, TimePoint, time_points
+
+if TYPE_CHECKING:
+    from rag.evidence import Sources
+
+RESULT = "Result"
+_NEXT_CLAUSE = re.compile(r"\s+(?:while|whereas|but|and|compared with)\b")
+_LEAD_IN = re.compile(r"^(?:In|For|Among|Across)\b[^,]{1,80},\s+")
+_GRADE = re.compile(r"\bgrades?\s*(?:[≥>≤<]=?\s*)?\d(?:\s*(?:-|to|or)\s*\d)?", re.I)
+
+
+def has_figure(text: str) -> bool:
+    """A number that is a result, not a grade ("grade ≥ 3" alone is no figure)."""
+    return bool(re.search(r"\d", _GRADE.sub(" ", text)))
+
+
+@dataclass(frozen=True)
+class Side:
+    label: str
+    docs: frozenset[str] = frozenset()  # documents of this side (studies, reports)
+    time: TimePoint | None = None  # the time point of this side
+
+    def holds(self, u: AnswerSentence, cites: dict[int, Citation]) -> bool:
+        if self.time is not None:
+            return self.time in time_points(u.text)
+        return any(cites[n].doc_id in self.docs for n in u.citations if n in cites)
+
+
+def sides_of(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side]:
+    """The sides the question compares (see the module docstring); [] for no comparison."""
+    studies = q.slots.studies
+    if len(studies) >= 2:
+        return [Side(src.ents.name(s), frozenset(src.ents.docs_of_study(s))) for s in studies]
+    if not q.has("comparison") and len(q.slots.time_points) < 2:
+        return []
+    reports = report_sides(q, cites, src)
+    if reports:
+        return reports
+    tps = list(dict.fromkeys(q.slots.time_points))
+    if len(tps) >= 2:
+        return [Side(str(t), time=t) for t in tps]
+    return []
+
+
+def report_sides(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side]:
+    """The reports of the one trial asked about, as sides: when the answer quotes two of them
+    or the question names a report (and not one time point)."""
+    from rag.evidence import report_name, reports_of
+
+    if len(q.slots.time_points) == 1:
+        return []
+    cited = list(dict.fromkeys(c.doc_id for c in cites))
+    own = [d for s in q.slots.studies for d in sorted(src.ents.docs_of_study(s))]
+    for d in dict.fromkeys([*cited, *own]):
+        series = reports_of(d, src.docs)
+        quoted = [r for r in series if r in cited]
+        if len(series) >= 2 and (len(quoted) >= 2 or (q.slots.reports and quoted)):
+            return [Side(report_name(src.docs[r]), frozenset({r})) for r in series]
+    return []
+
+
+def outcomes_of(q: Query, src: Sources) -> list[tuple[str, re.Pattern[str]]]:
+    """The outcomes the question names, in its order: (column name, regex of the names)."""
+    found = []
+    for name, pats in src.words.outcomes.items():
+        rx = re.compile("|".join(f"(?:{p})" for p in pats), re.I)
+        m = rx.search(q.text)
+        if m:
+            found.append((m.start(), name, rx))
+    return [(name, rx) for _, name, rx in sorted(found, key=lambda x: x[0])]
+
+
+def split_clauses(text: str) -> list[str]:
+    """``text`` cut at "; " and before ", while/whereas/but/and/compared with", never inside
+    brackets."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch in "(["
+        depth -= ch in ")]" and depth > 0
+        if depth == 0 and ch in ";,":
+            rest = text[i + 1 :]
+            if ch == ";" or _NEXT_CLAUSE.match(rest):
+                parts.append(text[start:i])
+                start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def clause(text: str, rx: re.Pattern[str] | None) -> str:
+    """The part of ``text`` that names the outcome (a clause with a figure preferred), its
+    lead-in ("In TOWER, ") dropped; verbatim otherwise."""
+    parts = split_clauses(text)
+    hits = [p for p in parts if rx is None or rx.search(p)]
+    figures = [p for p in hits if has_figure(p)]
+    pick = (figures or hits or [text])[0]
+    return _LEAD_IN.sub("", pick).rstrip(".")
+
+
+def cell(
+    side: Side,
+    column: tuple[str, re.Pattern[str] | None],
+    units: Sequence[AnswerSentence],
+    cites: dict[int, Citation],
+    not_reported: str,
+) -> SideValue:
+    name, rx = column
+    mine = [u for u in units if side.holds(u, cites) and (rx is None or rx.search(u.text))]
+    mine.sort(key=lambda u: not has_figure(u.text))  # a figure first, order kept
+    if not mine:
+        return SideValue(side.label, name, not_reported, None)
+    u = mine[0]
+    return SideValue(side.label, name, clause(u.text, rx), u.citations[0] if u.citations else None)
+
+
+def compare(
+    q: Query, units: Sequence[AnswerSentence], cites: Sequence[Citation], src: Sources
+) -> tuple[tuple[SideValue, ...], TableOut | None]:
+    """The per-side values and the table of a comparison (nothing for other questions)."""
+    sides = sides_of(q, cites, src)
+    columns: list[tuple[str, re.Pattern[str] | None]] = list(outcomes_of(q, src))
+    if not sides and len(q.slots.studies) == 1 and len(columns) >= 2 and q.has("comparison"):
+        s = q.slots.studies[0]  # one study, outcomes side by side
+        sides = [Side(src.ents.name(s), frozenset(src.ents.docs_of_study(s)))]
+    if not sides or (len(sides) < 2 and len(columns) < 2):
+        return (), None
+    by_n = {c.n: c for c in cites}
+    if not columns:
+        columns = [(RESULT, None)]
+    rows = []
+    for side in sides:
+        cells = [cell(side, col, units, by_n, src.words.not_reported) for col in columns]
+        if side.docs:
+            cells.append(_population_cell(side, cites, src))
+        rows.append(TableRow(side.label, tuple(cells)))
+    names = [c[0] for c in columns]
+    if sides[0].docs:
+        names.append(src.words.population_column)
+    values = tuple(v for r in rows for v in r.cells)
+    return values, TableOut(tuple(names), tuple(rows))
+
+
+def _population_cell(side: Side, cites: Sequence[Citation], src: Sources) -> SideValue:
+    column = src.words.population_column
+    cited = [c for c in cites if c.doc_id in side.docs]
+    doc = cited[0].doc_id if cited else min(side.docs, default="")
+    meta = src.docs.get(doc)
+    text = describe(population_of(meta, src.words)) if meta is not None else ""
+    n = cited[0].n if cited else None
+    return SideValue(side.label, column, text or src.words.not_reported, n)
