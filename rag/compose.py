@@ -25,6 +25,7 @@ from citeqa.answer import (
     TableOut,
 )
 from citeqa.models import ScoredChunk
+from ingest.sentences import split_sentences
 from rag.glossary import Term, terms_in
 from rag.readability import fk_grade
 
@@ -65,11 +66,17 @@ class Context:
 
 
 def unit_text(u: AnswerSentence, label: str = "") -> str:
-    """One unit as shown: a sentence, or a lead-in with its list items, then its markers
-    (then ``label``, e.g. "(conference abstract, not yet peer-reviewed)")."""
+    """One unit as shown, every sentence ending with its markers (a unit may hold two
+    sentences, one leaning on the other); a list's lead-in and its last item carry them too.
+    Then ``label``, e.g. "(conference abstract, not yet peer-reviewed)"."""
     markers = "".join(f"[{n}]" for n in u.citations)
-    body = u.text if not u.items else "\n".join([u.text, *(f"- {i}" for i in u.items)])
-    return " ".join(p for p in (body, markers, label) if p).rstrip()
+    if u.items:
+        items = [f"- {i}" for i in u.items]
+        items[-1] = f"{items[-1]} {markers}"
+        body = "\n".join([f"{u.text} {markers}", *items])
+    else:
+        body = " ".join(f"{u.text[a:b].strip()} {markers}" for a, b in split_sentences(u.text))
+    return " ".join(p for p in (body, label) if p).rstrip()
 
 
 def answer_text(units: Sequence[AnswerSentence], labels: Sequence[str] = ()) -> str:
