@@ -62,6 +62,9 @@ class Vocabulary(Strict):
     abbreviations: dict[str, str] = Field(description="General clinical shorthand -> long form.")
     synonyms: tuple[tuple[str, ...], ...] = Field(description="Groups of words of one meaning.")
     drug_suffixes: tuple[str, ...] = Field(description="Word endings of drug names.")
+    outcome_words: tuple[str, ...] = Field(
+        description="Last words of a measured outcome's name (overall *survival* (OS))."
+    )
     statistics: dict[str, tuple[str, ...]] = Field(
         description="Statistic type (hr, ci, p, median, count, duration, rate, dose) -> the "
         "words of a question that ask for it."

@@ -7,11 +7,13 @@
 - report: the unit's document is the named report (journal, meeting, year, author).
 - time point: the unit states the asked "4-year" figure; *conflicting* when it states only
   other time points of the same unit (6-year asked, 4-year reported).
+- outcome: an outcome the question names by an abbreviation the documents define, or by its
+  long form ("OS", "overall survival"), is named by the unit or its context.
 - statistic: the unit contains a span of the asked type (a percentage for a rate, "HR 0.39" for
   a hazard ratio, a range for a CI...).
 - topic: the share of the question's topic terms (IDF-weighted) the unit and its context use.
 
-A unit with a conflicting hard slot (study, report, time point) or without a span of an asked
+A unit with a conflicting hard slot (study, report, outcome, time point) or without a span of an asked
 statistic is never quoted; the answer abstains naming the first unbound slot.
 """
 
@@ -66,12 +68,13 @@ class Binding:
     report: str
     time: str
     statistic: str
+    outcome: str
     topic: float  # 0..1, IDF-weighted share of topic terms used by the unit and its context
     missing_terms: tuple[str, ...]  # topic stems the unit does not use
 
     def conflicting(self) -> str:
         """The first conflicting hard slot ("" when none)."""
-        for name in ("study", "report", "time", "statistic"):
+        for name in ("study", "report", "outcome", "time", "statistic"):
             if getattr(self, name) == CONFLICT:
                 return name
         return ""
@@ -137,6 +140,18 @@ def topic_share(q: Query, u: Unit, lex: IndexLexicon) -> tuple[float, tuple[str,
     return (got / total if total else 1.0), missing
 
 
+def outcome_binding(outcomes: tuple[tuple[str, str], ...], u: Unit) -> str:
+    """Does the unit (or its context) name one of the asked outcomes (short or long form)?"""
+    if not outcomes:
+        return NA
+    text = f"{u.context} {u.match}"
+    low = text.lower()
+    for short, long in outcomes:
+        if re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text) or long in low:
+            return MATCHED
+    return CONFLICT
+
+
 def bind(q: Query, u: Unit, ents: EntityIndex, lex: IndexLexicon) -> Binding:
     text = u.match
     share, missing = topic_share(q, u, lex)
@@ -145,6 +160,7 @@ def bind(q: Query, u: Unit, ents: EntityIndex, lex: IndexLexicon) -> Binding:
         report=report_binding(q.slots.reports, u, ents),
         time=time_binding(q.slots.time_points, text),
         statistic=stat_binding(q, text, " ".join(c.header for c in u.chunk.cells)),
+        outcome=outcome_binding(q.slots.outcomes, u),
         topic=share,
         missing_terms=missing,
     )

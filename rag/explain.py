@@ -48,10 +48,12 @@ def explain(ans: Answer, scored: Sequence[Scored], top: int = 8) -> str:
         lines.append(f"Flags: {', '.join(q.flags) or '-'}")
         lines.append("Slots: " + ("; ".join(f"{s.name}={s.value}" for s in q.slots) or "-"))
     lines.append("")
-    lines.append(f"{'p':>5} {'ce':>6}  study/report/time/stat  topic  " + " ".join(FEATURES[2:]))
+    lines.append(
+        f"{'p':>5} {'ce':>6}  study/report/outcome/time/stat  topic  " + " ".join(FEATURES[2:])
+    )
     for s in scored[:top]:
         b = s.binding
-        slots = "/".join(x[:4] for x in (b.study, b.report, b.time, b.statistic))
+        slots = "/".join(x[:4] for x in (b.study, b.report, b.outcome, b.time, b.statistic))
         feats = " ".join(f"{s.features[f]:+.2f}" for f in FEATURES[2:])
         mark = " " if s.eligible else "x"
         lines.append(f"{s.p:5.2f} {s.ce:6.2f}{mark} {slots:<24} {b.topic:4.2f}  {feats}")

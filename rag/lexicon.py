@@ -90,13 +90,14 @@ class Abbreviation:
 
 
 def _long_form(before: str, short: str) -> str:
-    """The words before "(SHORT)" that spell it (first letters match, Schwartz-Hearst style)."""
+    """The fewest words before "(SHORT)" that spell it: the first word starts with its first
+    letter and every letter occurs in order (Schwartz & Hearst 2003)."""
     ws = before.split()
     letters = [c.lower() for c in short if c.isalpha()]
     if not letters or len(ws) == 0:
         return ""
     window = ws[-min(len(ws), len(letters) + 5) :]
-    for start in range(len(window)):
+    for start in reversed(range(len(window))):  # the shortest long form that spells it
         cand = window[start:]
         if cand[0][:1].lower() != letters[0]:
             continue

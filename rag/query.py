@@ -62,6 +62,7 @@ class Slots:
     time_points: tuple[TimePoint, ...] = ()
     statistics: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()  # stems of the asked topic
+    outcomes: tuple[tuple[str, str], ...] = ()  # named outcomes: (short form, long form)
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,21 @@ def with_long_forms(text: str, u: Understanding) -> str:
     return "".join(out)
 
 
+def outcomes_named(text: str, u: Understanding, names: set[str]) -> list[tuple[str, str]]:
+    """Outcomes the question names by an abbreviation the documents define, or by its long
+    form: "OS" or "overall survival" ("overall survival (OS)" in a document)."""
+    heads = {w.lower() for w in u.vocab.outcome_words}
+    low = f" {' '.join(words(text))} "
+    out = []
+    for short, ab in u.lexicon.abbreviations.items():
+        if ab.long.split()[-1] not in heads or short.lower() in names:
+            continue
+        said_short = re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text)
+        if said_short or f" {ab.long} " in low:
+            out.append((short, ab.long))
+    return out
+
+
 def synonyms_of(text: str, u: Understanding) -> list[str]:
     """The documents' word for plain words in ``text`` ("comes back" -> "relapse")."""
     low = f" {' '.join(words(text))} "
@@ -236,6 +252,7 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
         reports=tuple(reports),
         time_points=tuple(time_points(legacy.main_clause(asking))),
         statistics=tuple(statistics_asked(asking, u)),
+        outcomes=tuple(outcomes_named(asking, u, names)),
         terms=tuple(
             topic_terms(
                 " ".join([with_long_forms(asking, u), *synonyms_of(asking, u), *variants]),
@@ -298,6 +315,7 @@ def carry_over(q: Query, before: Query) -> Query:
         reports=s.reports or b.reports,
         time_points=s.time_points or b.time_points,
         statistics=s.statistics or b.statistics,
+        outcomes=s.outcomes or b.outcomes,
         terms=tuple(dict.fromkeys(s.terms + b.terms)) if len(s.terms) < 3 else s.terms,
     )
     resolved = f"{q.text.strip()} (after: {before.text.strip()})"

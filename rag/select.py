@@ -103,7 +103,7 @@ class SafetyLead:
 
 
 def guidance_scored(u: Unit) -> Scored:
-    binding = Binding(NA, NA, NA, NA, 1.0, ())
+    binding = Binding(NA, NA, NA, NA, NA, 1.0, ())
     return Scored(u, binding, 0.0, {}, 1.0)
 
 
@@ -191,20 +191,25 @@ def order(chosen: list[Scored]) -> list[Scored]:
 
 
 def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
-    """The first unbound slot, in words: why the sources do not answer."""
+    """The first unbound slot, in words: why the sources do not answer. Slots are checked in
+    order (study, outcome, time point, statistic, topic) over the units about the named study."""
     if not scored:
         return "no-passage", "nothing in the indexed documents is about this question"
-    top = scored[: max(5, len(scored) // 3)]
     studies = ", ".join(s.upper() for s in q.slots.studies)
-    if q.slots.studies and all(s.binding.study in (CONFLICT, ABSENT) for s in top):
+    where = f" for {studies}" if studies else ""
+    about = [s for s in scored if s.binding.study not in (CONFLICT, ABSENT)]
+    if q.slots.studies and not about:
         return "unbound-study", f"no indexed passage on this topic is about {studies}"
+    top = (about or list(scored))[: max(5, len(scored) // 3)]
+    if q.slots.outcomes and all(s.binding.outcome == CONFLICT for s in top):
+        names = " or ".join(short for short, _ in q.slots.outcomes)
+        return "unbound-outcome", f"no indexed passage reports {names}{where}"
     if q.slots.time_points and all(s.binding.time != MATCHED for s in top):
         asked = ", ".join(str(t) for t in q.slots.time_points)
-        where = f" for {studies}" if studies else ""
         return "unbound-time", f"no indexed source reports a {asked} figure{where}"
     if q.slots.statistics and all(s.binding.statistic == CONFLICT for s in top):
         kinds = ", ".join(q.slots.statistics)
-        return "unbound-statistic", f"no indexed passage gives the asked {kinds}"
+        return "unbound-statistic", f"no indexed passage gives the asked {kinds}{where}"
     missing = _common_missing(top)
     if missing:
         return "unbound-topic", f"no indexed passage is about {missing}"

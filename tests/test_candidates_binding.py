@@ -72,3 +72,39 @@ def test_topic_share_is_idf_weighted_and_ignores_unknown_words() -> None:
     q = parse_query("median follow-up of the zorblatt cohort in AALL1731", U)
     b = bind(q, unit("The median follow-up"), U.entities, U.lexicon)
     assert b.topic == 1.0 and b.missing_terms == ()
+
+
+def test_outcome_named_by_an_index_abbreviation_is_a_hard_slot() -> None:
+    from rag.binding import outcome_binding
+
+    c = chunk(
+        "os-doc",
+        "Overall survival (OS) was 85%. Disease-free survival (DFS) was 80%.",
+        trial="E1910",
+    )
+    u2 = understanding([*TRIALS, c])
+    q = parse_query("OS in AALL1731?", u2)
+    assert q.slots.outcomes == (("OS", "overall survival"),)
+    units = units_from(scored([*TRIALS, c]))
+    dfs = next(x for x in units if x.full.startswith("In AALL1731, 4-year DFS"))
+    assert outcome_binding(q.slots.outcomes, dfs) == CONFLICT
+    os_unit = next(x for x in units if x.full.startswith("Overall survival"))
+    assert outcome_binding(q.slots.outcomes, os_unit) == MATCHED
+    assert (
+        outcome_binding(parse_query("overall survival in E1910", u2).slots.outcomes, os_unit)
+        == MATCHED
+    )
+
+
+def test_abbreviations_are_mined_with_their_shortest_long_form() -> None:
+    from rag.lexicon import mine_abbreviations
+
+    got = mine_abbreviations(
+        ["Control arms had a higher risk, with a hazard ratio (HR) of 2.1. It is given as an "
+         "intravenous (IV) infusion. Abstract 1077 of the American Society of Hematology (ASH)."]
+    )  # fmt: skip
+    assert {k: v.long for k, v in got.items()} == {
+        "HR": "hazard ratio",
+        "IV": "intravenous",
+        "ASH": "american society of hematology",
+    }
