@@ -270,12 +270,6 @@ def test_case_answers_quote_the_right_value(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="rag/binding.py bind() reads Unit.full, the display text (U+2010 in '3‐year "
-    "event‐free'), not the match text: the time point is not seen and 'event-free' is missing "
-    "from the topic (the lead developer's fix, rag/ is not J's)",
-)
 def test_typographic_hyphens_bind_on_the_match_text(case_pipeline: Any) -> None:
     """The infants' 90.1% sentence is written with U+2010 hyphens: its slots must bind as if
     they were ASCII hyphens (the answer-level test above passes only because the sentence is
