@@ -86,6 +86,7 @@ class Safety(Strict):
     dose_request: str = Field(description="Regex: a request for an amount of a medicine.")
     pump_change: str = Field(description="Regex: a request to change how an infusion runs.")
     first_person: str = Field(description="Regex: the asker speaks for themselves or their child.")
+    worry: str = Field(description="Regex: words of worry about one's own child.")
 
 
 Patterns = dict[str, tuple[str, ...]]  # label -> regexes (case-insensitive)

@@ -174,7 +174,8 @@ class Answerer:
             logits = self.parts.reranker.score(q.focus, [x.full for x in g.dose])
             ranked = sorted(zip(logits, g.dose, strict=True), key=lambda x: -float(x[0]))
             return SafetyLead(tuple(x for _, x in ranked[:3]))
-        if about_own_child_now(q.raw, safety) or asks_when_to_seek_help(q.raw):
+        worried = about_own_child_now(q.raw, safety) and re.search(safety.worry, q.raw, re.I)
+        if worried or asks_when_to_seek_help(q.raw):
             return SafetyLead(fallback=g.fallback[:2])
         return SafetyLead()
 

@@ -67,12 +67,11 @@ class Context:
 
 def unit_text(u: AnswerSentence, label: str = "") -> str:
     """One unit as shown, every sentence ending with its markers (a unit may hold two
-    sentences, one leaning on the other); a list's lead-in and its last item carry them too.
+    sentences, one leaning on the other); a list's lead-in and every item carry them too.
     Then ``label``, e.g. "(conference abstract, not yet peer-reviewed)"."""
     markers = "".join(f"[{n}]" for n in u.citations)
     if u.items:
-        items = [f"- {i}" for i in u.items]
-        items[-1] = f"{items[-1]} {markers}"
+        items = [f"- {i} {markers}" for i in u.items]
         body = "\n".join([f"{u.text} {markers}", *items])
     else:
         body = " ".join(f"{u.text[a:b].strip()} {markers}" for a, b in split_sentences(u.text))

@@ -142,7 +142,9 @@ def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex
     floor = model.keep * best.p
     if audience is Audience.FAMILY and not readable(best, ceiling):
         plain = [s for s in eligible if s.p >= floor and readable(s, ceiling)]
-        best = plain[0] if plain else best
+        if not plain:  # never show a family an answer above its reading grade
+            return Choice((), "too-hard", "the passages that answer use hard medical words")
+        best = plain[0]
     chosen = [best]
     for s in eligible:
         if len(chosen) >= policy.max_units or s.p < floor:
