@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -28,9 +29,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import PIPE
-from typing import Any
+from typing import Any, Protocol
 
-from citeqa.models import Chunk, Document
+from citeqa.models import Chunk, Document, Metadata
 from citeqa.protocols import Embedder, SourceWrite, VectorStore
 from citeqa.settings import ChunkingSettings, IngestSettings, Settings
 from ingest.chunking import chunk_document, embedding_text
@@ -280,6 +281,13 @@ def load_with_timeout(path: Path, settings: Settings) -> list[Document]:
     return [doc for doc, _ in parse_file(path, settings)]
 
 
+class MetadataOverrides(Protocol):
+    """Corrections a user made to documents' metadata (the chat's Library page), applied at
+    ingest: ``apply(file key, metadata)`` returns the metadata to index."""
+
+    def apply(self, key: str, meta: Metadata) -> Metadata: ...
+
+
 class Ingestor:
     """One ingest run. Construct, then ``run(paths)``."""
 
@@ -289,6 +297,7 @@ class Ingestor:
         store: VectorStore | None = None,
         embedder: Embedder | None = None,
         progress: bool | None = None,
+        overrides: MetadataOverrides | None = None,
     ) -> None:
         from ingest.embedders import make_embedder
         from ingest.store import open_store
@@ -298,6 +307,7 @@ class Ingestor:
         e = settings.embedder
         self.embedder = embedder or make_embedder(e.name, e.batch_size, e.threads)
         self.progress = sys.stderr.isatty() if progress is None else progress
+        self.overrides = overrides
         self.report = IngestReport()
         self._pending: list[_Pending] = []
         self._seen_docs: dict[str, str] = {}
@@ -364,6 +374,10 @@ class Ingestor:
             if owner is not None and owner != key:
                 raise LoadError(path, f"doc_id {doc.doc_id!r} is already indexed from {owner}")
             self._seen_docs[doc.doc_id] = key
+            if self.overrides is not None:
+                meta = self.overrides.apply(key, doc.meta)
+                if meta != doc.meta:
+                    doc_chunks = [dataclasses.replace(c, meta=meta) for c in doc_chunks]
             chunks.extend(doc_chunks)
         if not chunks:
             raise LoadError(path, "no text to index")

@@ -41,6 +41,7 @@ def manifest_metadata(sha256: str, chunks: Sequence[Chunk]) -> dict[str, Any]:
                 "title": c.meta.title,
                 "doc_type": c.meta.doc_type,
                 "year": c.meta.year,
+                "trial": c.meta.trial,
                 "chunks": 0,
             },
         )
