@@ -25,6 +25,8 @@ for _name, _value in (
 
 import streamlit as st  # noqa: E402
 
+ICON = ROOT / "ui" / "assets" / "citeqa-icon.png"  # local: no icon is fetched from a font server
+
 STYLE = """
 <style>
 .citeqa-passage { white-space: pre-wrap; line-height: 1.6; font-size: 0.92rem; }
@@ -37,6 +39,9 @@ blockquote.citeqa-quote {
 .citeqa-ref { font-size: 0.9rem; line-height: 1.45; color: #3d4f57; }
 .st-key-examples button { justify-content: flex-start; text-align: left; padding-left: 0; }
 .st-key-examples button p { text-align: left; }
+.st-key-conversation-list button { justify-content: flex-start; text-align: left; }
+.st-key-conversation-list button p { text-align: left; overflow-wrap: anywhere; }
+.citeqa-title { overflow-wrap: anywhere; line-height: 1.4; }
 </style>
 """
 
@@ -44,9 +49,9 @@ blockquote.citeqa-quote {
 def main() -> None:
     st.set_page_config(
         page_title="citeqa",
-        page_icon=":material/local_library:",
+        page_icon=str(ICON),
         layout="centered",
-        initial_sidebar_state="expanded",
+        initial_sidebar_state="auto",  # open on wide screens, collapsed on phones
     )
     st.html(STYLE)
     pages = [
