@@ -178,6 +178,8 @@ def remove_upload(source: str, settings: Settings) -> bool:
     file-level correction; False when there is none."""
     folder = (Path(settings.data_dir) / "uploads").resolve()
     path = (folder / Path(source).name).resolve()
+    if Path(source).is_absolute() and Path(source).resolve() != path:
+        return False  # a file indexed from elsewhere: its namesake upload stays
     overrides = Overrides.for_settings(settings)
     if Path(source).name in overrides.files:
         overrides.forget_file(source)

@@ -191,13 +191,13 @@ def group_by_document(cites: Sequence[Citation]) -> list[list[Citation]]:
 
 
 def _quote(c: Citation, prefix: str, files: SourceFiles, many: bool) -> None:
-    anchor = f'<span id="{anchor_id(prefix, c.n)}"></span>' if prefix else ""
+    anchor = f' id="{anchor_id(prefix, c.n)}"' if prefix else ""
     number = f"<b>[{c.n}]</b> " if many else ""
     if c.quote:
         body = f"{number}{html.escape(c.quote)}"
-        st.html(f'{anchor}<blockquote class="citeqa-quote">{body}</blockquote>')
+        st.html(f'<blockquote class="citeqa-quote"{anchor}>{body}</blockquote>')
     elif anchor:
-        st.html(anchor)
+        st.html(f'<div class="citeqa-anchor"{anchor}></div>')
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         if c.locator:
             st.caption(escape_markdown(c.locator), width="content")

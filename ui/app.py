@@ -36,6 +36,8 @@ blockquote.citeqa-quote {
   background: rgba(47, 111, 143, 0.06); border-radius: 0 6px 6px 0; font-size: 0.95rem;
   line-height: 1.55;
 }
+blockquote.citeqa-quote, .citeqa-anchor { scroll-margin-top: 5rem; }
+blockquote.citeqa-quote:target { outline: 2px solid #2f6f8f; outline-offset: 2px; }
 .citeqa-ref { font-size: 0.9rem; line-height: 1.45; color: #3d4f57; }
 .st-key-examples button { justify-content: flex-start; text-align: left; padding-left: 0; }
 .st-key-examples button p { text-align: left; }

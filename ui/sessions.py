@@ -13,8 +13,6 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import asdict
-from typing import Any
 
 import streamlit as st
 
@@ -42,7 +40,9 @@ def browser_token() -> str:
         cookie = st.context.cookies.get(COOKIE) or ""
     except Exception:  # no request context (AppTest, bare runs)
         cookie = ""
-    token = cookie if _TOKEN_RE.fullmatch(cookie) else secrets.token_urlsafe(24)
+    if not isinstance(cookie, str) or not _TOKEN_RE.fullmatch(cookie):
+        cookie = ""  # none, or not one the chat server set
+    token = cookie or secrets.token_urlsafe(24)
     st.session_state[TOKEN_KEY] = token
     return token
 
@@ -98,18 +98,22 @@ def sync_from_url(state: ChatState, settings: Settings) -> None:
         st.session_state["audience"] = st.session_state["keep_audience"] = turns[-1].audience
 
 
-def persist(turn: Turn, settings: Settings) -> None:
-    """Store a committed turn, creating the conversation (and its URL) on the first one."""
+def persist(turn: Turn, settings: Settings) -> bool:
+    """Store a committed turn, creating the conversation (and its URL) on the first one;
+    True when a conversation was created (the sidebar's list then changed)."""
     store = store_for(settings)
     if store is None:
-        return
+        return False
     who = owner()
     cid = current_id()
-    if cid is None or not store.owns(who, cid):
+    created = cid is None or not store.owns(who, cid)
+    if created:
         cid = store.create(who, turn.question)
         st.session_state[CONV_KEY] = cid
         st.query_params[PARAM] = cid
+    assert cid is not None
     store.add_turn(who, cid, stored_turn(turn))
+    return created
 
 
 def stored_turn(turn: Turn) -> StoredTurn:
@@ -155,7 +159,3 @@ def delete_all(state: ChatState, settings: Settings) -> int:
     n = store.delete_all(owner()) if store is not None else 0
     start_new(state)
     return n
-
-
-def filters_json(turn: Turn) -> dict[str, Any]:
-    return asdict(turn.filters)

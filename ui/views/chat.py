@@ -189,7 +189,8 @@ def outside_filters(settings: Settings, p: Pending, history: tuple[str, ...], an
     return len({c.doc_id for c in free.citations if excluded(c, p.filters, years)})
 
 
-def answer_pending(state: ChatState, p: Pending, settings: Settings, files: SourceFiles) -> None:
+def answer_pending(state: ChatState, p: Pending, settings: Settings, files: SourceFiles) -> bool:
+    """Answer one queued question; True when it started a stored conversation."""
     history = state.history()
     slot = st.empty()
     with slot.container():
@@ -206,27 +207,31 @@ def answer_pending(state: ChatState, p: Pending, settings: Settings, files: Sour
         except Exception as exc:  # the store or a model failed: say so, keep the chat usable
             state.drop(p)
             st.error(f"citeqa could not answer: {exc}", icon=":material/error:")
-            return
+            return False
         turn = state.commit(p, ans, history)
         live.empty()
         if turn is None:
-            return
+            return False
         turn.extra.update(extra)
-        sessions.persist(turn, settings)
+        created = sessions.persist(turn, settings)
         with slot.container():
             show_question(p.question, ans, turn.id)
         # words stream in, unless the tokens already did (generative mode)
         render_answer(ans, turn.id, stream=on_token is None, extras=extras(turn), files=files)
+    return created
 
 
-def process_queue(state: ChatState, settings: Settings, files: SourceFiles) -> None:
-    """Answer the queued questions in order; each answer is committed with its question."""
+def process_queue(state: ChatState, settings: Settings, files: SourceFiles) -> bool:
+    """Answer the queued questions in order; each answer is committed with its question.
+    True when a stored conversation was started."""
+    created = False
     with state.running(timeout=RUN_WAIT_S) as ok:
         if not ok:
             st.info("Still answering the previous question…", icon=":material/hourglass_top:")
-            return
+            return False
         while (p := state.next_pending()) is not None:
-            answer_pending(state, p, settings, files)
+            created = answer_pending(state, p, settings, files) or created
+    return created
 
 
 def welcome(settings: Settings) -> None:
@@ -274,7 +279,8 @@ def main() -> None:
     files = source_files(settings)
     for turn in state.turns:
         show_turn(turn, files)
-    process_queue(state, settings, files)
+    if process_queue(state, settings, files):
+        st.rerun()  # the sidebar lists the new conversation
 
 
 main()
