@@ -164,10 +164,14 @@ def render_answer(
     stream: bool = False,
     extras: Callable[[], None] | None = None,
     files: SourceFiles = NO_FILES,
+    after_body: Callable[[], None] | None = None,
 ) -> None:
-    """The whole assistant message of one answer (inside an ``st.chat_message``); ``extras``
-    (filters explained, copy, feedback) render after the sources."""
+    """The whole assistant message of one answer (inside an ``st.chat_message``):
+    ``after_body`` (filters explained) renders under the answer text, ``extras`` (copy,
+    feedback) after the sources."""
     render_body(ans, prefix, stream)
+    if after_body is not None:
+        after_body()
     render_notices(ans)
     if ans.audience == "family":
         render_glossary(ans)

@@ -29,6 +29,8 @@ ICON = ROOT / "ui" / "assets" / "citeqa-icon.png"  # local: no icon is fetched f
 
 STYLE = """
 <style>
+/* captions: Streamlit fades them (opacity 0.6) below the 4.5:1 contrast WCAG asks for */
+[data-testid="stCaptionContainer"] { opacity: 1 !important; color: #4a5a61 !important; }
 .citeqa-passage { white-space: pre-wrap; line-height: 1.6; font-size: 0.92rem; }
 .citeqa-passage mark { background: #fdeaa7; color: inherit; padding: 0 0.15em; border-radius: 3px; }
 blockquote.citeqa-quote {
@@ -41,8 +43,8 @@ blockquote.citeqa-quote:target { outline: 2px solid #2f6f8f; outline-offset: 2px
 .citeqa-ref { font-size: 0.9rem; line-height: 1.45; color: #3d4f57; }
 .st-key-examples button { justify-content: flex-start; text-align: left; padding-left: 0; }
 .st-key-examples button p { text-align: left; }
-.st-key-conversation-list button { justify-content: flex-start; text-align: left; }
-.st-key-conversation-list button p { text-align: left; overflow-wrap: anywhere; }
+.st-key-saved-conversations button { justify-content: flex-start; text-align: left; }
+.st-key-saved-conversations button p { text-align: left; overflow-wrap: anywhere; }
 .citeqa-title { overflow-wrap: anywhere; line-height: 1.4; }
 </style>
 """

@@ -6,7 +6,6 @@ the welcome text repeats the first examples in the main area, so a phone user ne
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -134,7 +133,7 @@ def conversations_panel(settings: Settings, state: ChatState) -> None:
         current = sessions.current_id()
         if not convs:
             st.caption("Your conversations will be listed here, on this browser only.")
-        with st.container(key="conversation-list", gap="small"):
+        with st.container(key="saved-conversations", gap="small"):
             for c in convs[:LISTED]:
                 st.button(
                     c.title,
@@ -143,7 +142,6 @@ def conversations_panel(settings: Settings, state: ChatState) -> None:
                     args=(c.id,),
                     type="secondary" if c.id == current else "tertiary",
                     icon=":material/chat:",
-                    help=time.strftime("Last used %Y-%m-%d %H:%M", time.localtime(c.updated)),
                     width="stretch",
                 )
         if current is not None and state.turns:

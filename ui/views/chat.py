@@ -123,9 +123,12 @@ def filters_note(turn: Turn) -> None:
         )
 
 
+def note(turn: Turn) -> Callable[[], None]:
+    return lambda: filters_note(turn)
+
+
 def extras(turn: Turn) -> Callable[[], None]:
     def render() -> None:
-        filters_note(turn)
         with st.container(horizontal=True, vertical_alignment="center", key=f"feedback-{turn.id}"):
             copy_button(answer_markdown_export(turn.answer, turn.question), key=f"copy-{turn.id}")
             st.caption("Was this helpful?", width="content")
@@ -152,7 +155,7 @@ def show_question(question: str, ans: Answer | None = None, prefix: str = "") ->
 def show_turn(turn: Turn, files: SourceFiles) -> None:
     show_question(turn.question, turn.answer, turn.id)
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
-        render_answer(turn.answer, turn.id, extras=extras(turn), files=files)
+        render_answer(turn.answer, turn.id, extras=extras(turn), files=files, after_body=note(turn))
 
 
 def live_writer(slot: Any) -> Callable[[str], None]:
@@ -217,7 +220,14 @@ def answer_pending(state: ChatState, p: Pending, settings: Settings, files: Sour
         with slot.container():
             show_question(p.question, ans, turn.id)
         # words stream in, unless the tokens already did (generative mode)
-        render_answer(ans, turn.id, stream=on_token is None, extras=extras(turn), files=files)
+        render_answer(
+            ans,
+            turn.id,
+            stream=on_token is None,
+            extras=extras(turn),
+            files=files,
+            after_body=note(turn),
+        )
     return created
 
 
