@@ -153,11 +153,18 @@ def ui(
     cmd = [sys.executable, "-m", "streamlit", "run", str(server)]
     cmd += ["--server.port", str(port), "--server.address", host, "--server.headless", "true"]
     cmd += ["--browser.gatherUsageStats", "false"]
+    # from the repo root so .streamlit/config.toml (theme, no usage stats) applies
+    exec_server(cmd, env, server.parents[1])
+
+
+def exec_server(cmd: list[str], env: dict[str, str], cwd: Path) -> None:
+    """Replace this process by ``cmd`` run in ``cwd`` (never returns)."""
+    import os
+
     sys.stdout.flush()
     sys.stderr.flush()
-    # from the repo root so .streamlit/config.toml (theme, no usage stats) applies
-    os.chdir(server.parents[1])
-    os.execve(sys.executable, cmd, env)
+    os.chdir(cwd)
+    os.execve(cmd[0], cmd, env)
 
 
 @eval_app.command("questions")
