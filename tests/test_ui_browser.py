@@ -22,6 +22,7 @@ from tests.browser_support import (
     need_axe,
     need_browser,
     run_axe,
+    settle,
     show_from,
     wait_answer,
     wait_ready,
@@ -224,5 +225,6 @@ def test_long_message_reaches_the_answerer_and_too_long_is_explained(
     counter.get_by_text("1,000 too many", exact=False).wait_for(timeout=10_000)
     box.press("Enter")
     page.get_by_text("Your message has 9,000 characters").wait_for(timeout=30_000)
+    settle(page)
     assert page.get_by_test_id("stChatMessage").count() == 2  # nothing new was asked
     ctx.close()
