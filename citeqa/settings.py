@@ -158,13 +158,32 @@ class LLMSettings(Group):
 class ServerSettings(Group):
     host: str = Field("127.0.0.1", description="Bind address of `citeqa serve`.")
     port: int = Field(8000, ge=1, le=65535, description="Port of `citeqa serve`.")
-    max_question_chars: int = Field(2000, ge=10, description="Longest accepted question.")
+    max_question_chars: int = Field(
+        8000,
+        ge=10,
+        description="Longest accepted question in characters: one limit for the chat and the API "
+        "(a parent's long message with the question at its end fits).",
+    )
     max_body_bytes: int = Field(256_000, ge=1024, description="Largest accepted request body.")
     max_active: int = Field(
         2, ge=1, le=64, description="Answers computed at once; further requests wait in line."
     )
     max_queue: int = Field(
         128, ge=0, description="Requests allowed to wait; beyond that the API answers 503 busy."
+    )
+
+
+class ChatSettings(Group):
+    store_conversations: bool = Field(
+        True,
+        description="Keep chat conversations in data_dir/conversations.sqlite3 (each visible only "
+        "to the browser that had it); false = nothing is stored, a reload starts afresh.",
+    )
+    retention_days: int = Field(
+        90,
+        ge=0,
+        description="Stored conversations untouched for longer than this are deleted "
+        "(0 = kept until deleted in the chat).",
     )
 
 
@@ -222,6 +241,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)  # type: ignore[arg-type]
     llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
     server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
+    chat: ChatSettings = Field(default_factory=ChatSettings)  # type: ignore[arg-type]
     ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
 
     def index_identity(self) -> str:

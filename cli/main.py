@@ -15,9 +15,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: typer's rich help labels every flag "<bool>"
 )
-eval_app = typer.Typer(help="Quality and retrieval benchmarks.", no_args_is_help=True)
-feedback_app = typer.Typer(help="Feedback collected in the chat.", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Quality and retrieval benchmarks.", no_args_is_help=True, rich_markup_mode=None
+)
+feedback_app = typer.Typer(
+    help="Feedback collected in the chat.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(eval_app, name="eval")
 app.add_typer(feedback_app, name="feedback")
 
@@ -143,34 +148,35 @@ def ui(
     port: Annotated[int, typer.Option(help="Port of the chat.")] = 8501,
     host: Annotated[str, typer.Option(help="Bind address.")] = "localhost",
 ) -> None:
-    """Start the Streamlit chat in the browser."""
-    app_path = Path(__file__).resolve().parents[1] / "ui" / "app.py"
-    if not app_path.exists():
-        _not_built("ui", "D")
-    import os
-    import subprocess
+    """Start the Streamlit chat in the browser.
 
+    The command becomes the Streamlit server (exec): SIGTERM or Ctrl-C from a terminal or a
+    service manager reach the server itself, which stops and frees the port."""
+    import os
+
+    server = Path(__file__).resolve().parents[1] / "ui" / "chat_server.py"
+    if not server.exists():
+        _not_built("ui", "D")
+    settings_for(index)  # a bad CITEQA_* variable fails here, with its closest name
     env = dict(os.environ)
     if index is not None:
-        env["CITEQA_INDEX_DIR"] = str(index)
+        env["CITEQA_INDEX_DIR"] = str(index.resolve())
     env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_path),
-        "--server.port",
-        str(port),
-        "--server.address",
-        host,
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    # run from the repo root so .streamlit/config.toml (theme, no usage stats) applies
-    raise typer.Exit(subprocess.call(cmd, env=env, cwd=app_path.parents[1]))
+    cmd = [sys.executable, "-m", "streamlit", "run", str(server)]
+    cmd += ["--server.port", str(port), "--server.address", host, "--server.headless", "true"]
+    cmd += ["--browser.gatherUsageStats", "false"]
+    # from the repo root so .streamlit/config.toml (theme, no usage stats) applies
+    exec_server(cmd, env, server.parents[1])
+
+
+def exec_server(cmd: list[str], env: dict[str, str], cwd: Path) -> None:
+    """Replace this process by ``cmd`` run in ``cwd`` (never returns)."""
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(cwd)
+    os.execve(cmd[0], cmd, env)
 
 
 @eval_app.command("questions")

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sys
 import time
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from citeqa.models import Chunk
+from citeqa.models import Chunk, Metadata
 from citeqa.protocols import Embedder, ManifestEntry, SourceWrite, VectorStore
 from citeqa.settings import Settings
 from ingest.chunking import embedding_text
@@ -128,6 +129,13 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+class MetadataOverrides(Protocol):
+    """Corrections a user made to documents' metadata (the chat's Library page), applied at
+    ingest: ``apply(file key, metadata)`` returns the metadata to index."""
+
+    def apply(self, key: str, meta: Metadata) -> Metadata: ...
+
+
 class Ingestor:
     """One ingest run. Construct, then ``run(paths)``."""
 
@@ -137,6 +145,7 @@ class Ingestor:
         store: VectorStore | None = None,
         embedder: Embedder | None = None,
         progress: bool | None = None,
+        overrides: MetadataOverrides | None = None,
     ) -> None:
         from ingest.embedders import make_embedder
         from ingest.store import open_store
@@ -146,6 +155,7 @@ class Ingestor:
         e = settings.embedder
         self.embedder = embedder or make_embedder(e.name, e.batch_size, e.threads)
         self.progress = sys.stderr.isatty() if progress is None else progress
+        self.overrides = overrides
         self.report = IngestReport()
         self._pending: list[_Pending] = []
         self._seen_docs: dict[str, str] = {}
@@ -253,6 +263,10 @@ class Ingestor:
             if owner is not None and owner != key:
                 raise LoadError(path, f"doc_id {doc.doc_id!r} is already indexed from {owner}")
             self._seen_docs[doc.doc_id] = key
+            if self.overrides is not None:
+                meta = self.overrides.apply(key, doc.meta)
+                if meta != doc.meta:
+                    doc_chunks = [dataclasses.replace(c, meta=meta) for c in doc_chunks]
             chunks.extend(doc_chunks)
         if not chunks:
             raise LoadError(path, "no text to index")

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def manifest_docs(chunks: Sequence[Chunk]) -> list[dict[str, str | int | None]]:
     """The documents of one source's chunks, in first-seen order (at most 500: big corpora such
-    as BEIR keep a sample): ``[{doc_id, title, doc_type, year, chunks}]``."""
+    as BEIR keep a sample): ``[{doc_id, title, doc_type, year, trial, chunks}]``."""
     docs: dict[str, dict[str, str | int | None]] = {}
     counts: dict[str, int] = {}
     for c in chunks:
@@ -31,6 +31,7 @@ def manifest_docs(chunks: Sequence[Chunk]) -> list[dict[str, str | int | None]]:
                 "title": m.title,
                 "doc_type": m.doc_type,
                 "year": m.year,
+                "trial": m.trial,
             }
     return [{**d, "chunks": counts[k]} for k, d in list(docs.items())[:500]]
 

@@ -95,8 +95,8 @@ def format_answer(ans: Answer, timings: bool = True) -> str:
         parts.append("Nearest sources:\n" + "\n".join(format_citation(c) for c in ans.nearest))
     if timings and ans.timings_ms:
         t = ", ".join(f"{k} {v:.0f} ms" for k, v in ans.timings_ms.items())
-        grade = ans.readability.get("fk_grade")
-        parts.append(f"({t}; reading grade {grade})" if grade is not None else f"({t})")
+        grade = ans.readability.get("fk_grade") if ans.audience == "family" else None
+        parts.append(f"({t}; reading grade {grade:.1f})" if grade is not None else f"({t})")
     return "\n\n".join(parts)
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from rag.answer import Answerer
     from rag.glossary import Term
     from rag.lexicon import IndexLexicon
+    from rag.library import MetadataChange
     from rag.retrieval import HybridRetriever
     from rag.spelling import Speller
 
@@ -199,17 +200,29 @@ class Pipeline:
     def ingest(self, paths: Sequence[Path], prune: bool = False, progress: bool | None = None):  # type: ignore[no-untyped-def]
         """Ingest files or folders (incremental); returns the IngestReport."""
         from ingest.pipeline import Ingestor
+        from rag.library import Overrides
 
         report: IngestReport = Ingestor(
-            self.settings, store=self.store, embedder=self.embedder, progress=progress
+            self.settings,
+            store=self.store,
+            embedder=self.embedder,
+            progress=progress,
+            overrides=Overrides.for_settings(self.settings),
         ).run(list(paths), prune=prune)
         return report
 
-    def add_document(self, name: str, data: bytes) -> dict[str, Any]:
+    def add_document(
+        self, name: str, data: bytes, change: MetadataChange | None = None
+    ) -> dict[str, Any]:
         """Store an uploaded file under ``data_dir/uploads`` and ingest it (UploadError if it is
-        refused before parsing); returns the ingest report as JSON."""
-        from rag.library import save_upload
+        refused before parsing), with ``change`` (type, year, trial) applied to its documents;
+        returns the ingest report as JSON."""
+        from rag.library import MetadataChange, Overrides, check_upload, save_upload
 
+        safe = check_upload(name, data, self.settings.ingest.max_file_mb)
+        overrides = Overrides.for_settings(self.settings)
+        overrides.set_file(safe, change or MetadataChange())
+        overrides.save()
         path = save_upload(name, data, self.settings)
         report = self.ingest([path], progress=False)
         if report.failed:
@@ -218,10 +231,41 @@ class Pipeline:
 
     def remove_document(self, source: str) -> bool:
         """Remove the file ``source`` (a manifest key or a file name) and its chunks from the
-        index; False when no such file is indexed."""
-        from rag.library import remove_source
+        index, and the stored upload of that name; False when no such file is indexed."""
+        from rag.library import remove_source, remove_upload
 
-        return remove_source(self.store, source)
+        removed = remove_source(self.store, source)
+        remove_upload(source, self.settings)
+        return removed
+
+    def replace_document(
+        self, source: str, name: str, data: bytes, change: MetadataChange | None = None
+    ) -> dict[str, Any]:
+        """Replace the indexed file ``source`` by an upload (checked first: UploadError leaves
+        the old file indexed); returns the new file's ingest report as JSON."""
+        from rag.library import check_upload
+
+        check_upload(name, data, self.settings.ingest.max_file_mb)
+        self.remove_document(source)
+        return self.add_document(name, data, change)
+
+    def set_metadata(self, doc_id: str, change: MetadataChange) -> dict[str, Any]:
+        """Correct a document's type, year or trial: the correction is stored and the
+        document's file is indexed again with it. UploadError when the document or its file
+        is gone; returns the ingest report as JSON."""
+        from citeqa.errors import UploadError
+        from rag.library import Overrides
+
+        key = self.store.doc_owner(doc_id)
+        if key is None:
+            raise UploadError(f"no indexed document {doc_id!r}")
+        if not Path(key).is_file():
+            raise UploadError(f"the file of {doc_id!r} is no longer on disk; add it again")
+        overrides = Overrides.for_settings(self.settings)
+        overrides.set_document(doc_id, change)
+        overrides.save()
+        self.store.delete_source(key)
+        return self.ingest([Path(key)], progress=False).to_json()
 
     def reset_index(self) -> None:
         """Drop this index identity's data (for ``citeqa ingest --rebuild``)."""

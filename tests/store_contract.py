@@ -218,6 +218,7 @@ class ManifestTest:
                 "title": "Title of a1",
                 "doc_type": "journal-article",
                 "year": 2019,
+                "trial": "",
                 "chunks": 2,
             },
             {
@@ -225,6 +226,7 @@ class ManifestTest:
                 "title": "Title of a2",
                 "doc_type": "conference-abstract",
                 "year": 2023,
+                "trial": "",
                 "chunks": 1,
             },
         ]

@@ -286,6 +286,15 @@ def test_question_limit_from_settings() -> None:
     assert c.post("/v1/ask", json={"question": "a" * 20}).status_code == 200
 
 
+def test_default_question_limit_is_the_chats_8000() -> None:
+    c = app_client(Loader(FakePipeline()))
+    long_q = "word " * 1599 + "why?"  # 7,999 characters: a parent's long message
+    assert c.post("/v1/ask", json={"question": long_q + "!"}).status_code == 200
+    assert c.post("/v1/ask", json={"question": "a" * 8001}).status_code == 422
+    schema = c.get("/openapi.json").json()["components"]["schemas"]["AskRequest"]
+    assert schema["properties"]["question"]["maxLength"] == 8000
+
+
 def test_body_limit_rejects_a_bad_content_length() -> None:
     sent: list[dict[str, Any]] = []
 

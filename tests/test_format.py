@@ -40,7 +40,9 @@ def test_answer_text_has_references_and_notice() -> None:
     )
     out = format_answer(a)
     assert out.index("DFS was") < out.index("Ask the care team") < out.index("References:")
-    assert "total 12 ms" in out and "grade 7.5" in out
+    assert "total 12 ms" in out and "grade" not in out  # clinicians get no reading grade
+    family = format_answer(a.replace(audience=Audience.FAMILY))
+    assert "(total 12 ms; reading grade 7.5)" in family
 
 
 def test_abstention_shows_nearest_sources() -> None:

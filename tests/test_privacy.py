@@ -64,11 +64,10 @@ def test_streamlit_usage_stats_are_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STREAMLIT_BROWSER_GATHER_USAGE_STATS", raising=False)
     calls: list[tuple[list[str], dict[str, str]]] = []
 
-    def call(cmd: list[str], **kwargs: object) -> int:
-        calls.append((cmd, dict(kwargs.get("env") or os.environ)))  # type: ignore[call-overload]
-        return 0
+    def exec_server(cmd: list[str], env: dict[str, str], cwd: Path) -> None:
+        calls.append((cmd, dict(env)))  # `citeqa ui` would become the server here
 
-    monkeypatch.setattr(subprocess, "call", call)
+    monkeypatch.setattr("cli.main.exec_server", exec_server)
     from cli.main import app
 
     if not (REPO / "ui" / "app.py").exists():

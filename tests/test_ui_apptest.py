@@ -19,6 +19,7 @@ from citeqa.answer import Answer
 from citeqa.models import Filters
 from tests.helpers import ABSTAIN_TEXT, write_md
 from tests.ui_support import corpus_index as shared_corpus_index
+from ui.answer_view import group_by_document
 from ui.components import escape_markdown
 from ui.state import Pending, Turn
 
@@ -82,10 +83,11 @@ def test_answer_with_source_cards_and_feedback_is_stored(app_env: Path) -> None:
     ans = turn.answer
     assert turn.question == DFS_Q and turn.audience == "clinician" and not ans.abstained
     assert ans.citations, "a clinician answer to the DFS question must cite sources"
-    # the answer text with its markers, then one card per citation
-    assert any("**\\[1\\]**" in m.value for m in at.markdown)
+    # the answer text with its markers linked to the cards, then one card per cited document
+    assert any(f"**\\[[1](#cite-{turn.id}-1)" in m.value for m in at.markdown)
+    groups = group_by_document(ans.citations)
     assert sorted(card_keys(at, turn.id)) == sorted(
-        f"source-card-{turn.id}-{c.n}" for c in ans.citations
+        f"source-card-{turn.id}-{g[0].n}" for g in groups
     )
     card = at.main.get_by_key(f"source-card-{turn.id}-1")
     labels = [m.value for m in card.markdown]
@@ -93,9 +95,9 @@ def test_answer_with_source_cards_and_feedback_is_stored(app_env: Path) -> None:
     assert any(ans.citations[0].quote[:40] in h.proto.body for h in card.html)
     assert any("<mark>" in h.proto.body for h in card.html)  # quote highlighted in the passage
     assert [m.name for m in at.chat_message] == ["user", "assistant"]
-    for c in ans.citations:  # PubMed/DOI link where the document has one
-        links = at.main.get_by_key(f"source-card-{turn.id}-{c.n}").link_button
-        assert [b.proto.url for b in links] == ([c.url] if c.url else [])
+    for g in groups:  # PubMed/DOI link where the document has one
+        links = at.main.get_by_key(f"source-card-{turn.id}-{g[0].n}").link_button
+        assert [b.proto.url for b in links] == ([g[0].url] if g[0].url else [])
 
     at.feedback[0].set_value(1)
     at.run()
@@ -178,7 +180,7 @@ def test_abstention_is_shown_with_nearest_sources(app_env: Path) -> None:
     assert turn.answer.abstained
     assert any(w.value.replace("\\", "") == ABSTAIN_TEXT for w in at.warning)
     assert any(m.value == "**Nearest sources**" for m in at.markdown)
-    assert len(card_keys(at, turn.id)) == len(turn.answer.nearest) > 0
+    assert len(card_keys(at, turn.id)) == len(group_by_document(turn.answer.nearest)) > 0
     assert not any(m.value == "**Sources**" for m in at.markdown)
 
 
@@ -196,7 +198,8 @@ def test_untrusted_passage_text_is_shown_as_text(app_env: Path) -> None:
         assert not re.search(r"(?<!\\)\]\(javascript", t, re.I), t
         assert not re.search(r"(?<!\\):red\[", t), t
     for b in bodies:  # html: only our own tags, no script, no link
-        assert set(re.findall(r"<\s*/?\s*([a-zA-Z]+)", b)) <= {"div", "mark", "blockquote", "style"}
+        tags = set(re.findall(r"<\s*/?\s*([a-zA-Z]+)", b))
+        assert tags <= {"div", "mark", "blockquote", "style", "b"}
         assert "href" not in b.lower()
     assert not any(m.proto.allow_html for m in at.markdown)
     assert not any(getattr(h.proto, "unsafe_allow_javascript", False) for h in at.html)
@@ -218,9 +221,9 @@ def test_library_lists_documents(app_env: Path) -> None:
     at.run()
     at.switch_page("views/library.py").run()
     assert not at.exception, at.exception
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert len(table) >= 10
-    assert set(table.columns) >= {"Title", "Type", "Year", "Passages"}
+    assert set(table.columns) >= {"Title", "Type", "Year", "Trial", "Passages"}
     assert "Peer-reviewed article" in set(table["Type"])
 
 
@@ -236,6 +239,7 @@ def test_library_upload_errors_and_success(app_env: Path, monkeypatch: pytest.Mo
     assert any("not a PDF" in e.value for e in at.error), [e.value for e in at.error]
 
     monkeypatch.setenv("CITEQA_INGEST__MAX_FILE_MB", "0.001")
+    at.run()  # the upload box shows the new limit (a new widget)
     big = ("notes.md", b"# Notes\n\n" + b"word " * 600, "text/markdown")
     at.file_uploader[0].set_value(big)
     at.run()
@@ -244,6 +248,7 @@ def test_library_upload_errors_and_success(app_env: Path, monkeypatch: pytest.Mo
     assert any("larger than" in e.value for e in at.error), [e.value for e in at.error]
 
     monkeypatch.delenv("CITEQA_INGEST__MAX_FILE_MB")
+    at.run()
     src = write_md(
         app_env / "up.md",
         "upload-test-doc",
@@ -258,12 +263,13 @@ def test_library_upload_errors_and_success(app_env: Path, monkeypatch: pytest.Mo
     at.run()
     assert not at.exception, at.exception
     assert any("is in the library" in s.value for s in at.success)
-    assert "Uploaded test note" in set(at.dataframe[0].value["Title"])
+    assert "Uploaded test note" in set(at.table[0].value["Title"])
+    assert at.file_uploader[0].value is None  # the upload box is empty again
 
 
 def _card_app(url: str) -> None:
     from citeqa.answer import Citation
-    from ui.components import render_source_card
+    from ui.answer_view import render_source_card
 
     passage = "Intro <b>x</b>. The quoted [y](javascript:z) sentence. Outro."
     c = Citation(
@@ -308,3 +314,44 @@ def test_source_card_parts_and_link(url: str, button: str | None) -> None:
         assert len(links) == 0
     else:
         assert [(b.label, b.proto.url) for b in links] == [(button, url)]
+
+
+def test_library_corrects_and_deletes_a_document(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from citeqa.settings import get_settings
+    from rag.pipeline import Pipeline
+
+    monkeypatch.setenv("CITEQA_INDEX_DIR", str(app_env / "edit-index"))
+    src = app_env / "edit-src"
+    long_title = "A very long title about zebrafish fin regeneration " * 4
+    write_md(src / "a.md", "zebra-a", "## Results\n\nZebrafish fins regrew in the tank study.",
+             title=long_title.strip(), year=2019, doc_type="journal-article")  # fmt: skip
+    write_md(src / "b.md", "otter-b", "## Results\n\nSea otters used anvils in the survey.",
+             title="Otters and anvils", year=2021, doc_type="journal-article")  # fmt: skip
+    assert not Pipeline(get_settings()).ingest([src], progress=False).failed
+
+    at = AppTest.from_file(APP, default_timeout=RUN_S)
+    at.run()
+    at.switch_page("views/library.py").run()
+    assert long_title.strip() in set(at.table[0].value["Title"])  # whole, not cut
+    at.selectbox(key="library-pick").set_value("zebra-a").run()
+    at.selectbox[1].set_value("conference-abstract")  # Type, in the correction form
+    at.number_input[0].set_value(2024)
+    at.text_input[1].set_value("ZF-01")
+    next(b for b in at.button if b.label == "Save corrections").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Corrections saved: done." in s.value for s in at.success), at.error
+    table = at.table[0].value
+    row = table[table["Title"] == long_title.strip()].iloc[0]
+    assert (row["Type"], row["Year"], row["Trial"]) == (
+        "Conference abstract (not peer-reviewed)",
+        "2024",
+        "ZF-01",
+    )
+    at.selectbox(key="library-pick").set_value("otter-b").run()
+    at.button(key="delete-file").click()
+    at.run()
+    assert any("b.md deleted: done." in s.value for s in at.success)
+    assert "Otters and anvils" not in set(at.table[0].value["Title"])

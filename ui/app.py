@@ -25,8 +25,12 @@ for _name, _value in (
 
 import streamlit as st  # noqa: E402
 
+ICON = ROOT / "ui" / "assets" / "citeqa-icon.png"  # local: no icon is fetched from a font server
+
 STYLE = """
 <style>
+/* captions: Streamlit fades them (opacity 0.6) below the 4.5:1 contrast WCAG asks for */
+[data-testid="stCaptionContainer"] { opacity: 1 !important; color: #4a5a61 !important; }
 .citeqa-passage { white-space: pre-wrap; line-height: 1.6; font-size: 0.92rem; }
 .citeqa-passage mark { background: #fdeaa7; color: inherit; padding: 0 0.15em; border-radius: 3px; }
 blockquote.citeqa-quote {
@@ -34,9 +38,14 @@ blockquote.citeqa-quote {
   background: rgba(47, 111, 143, 0.06); border-radius: 0 6px 6px 0; font-size: 0.95rem;
   line-height: 1.55;
 }
+blockquote.citeqa-quote, .citeqa-anchor { scroll-margin-top: 5rem; }
+blockquote.citeqa-quote:target { outline: 2px solid #2f6f8f; outline-offset: 2px; }
 .citeqa-ref { font-size: 0.9rem; line-height: 1.45; color: #3d4f57; }
 .st-key-examples button { justify-content: flex-start; text-align: left; padding-left: 0; }
 .st-key-examples button p { text-align: left; }
+.st-key-saved-conversations button { justify-content: flex-start; text-align: left; }
+.st-key-saved-conversations button p { text-align: left; overflow-wrap: anywhere; }
+.citeqa-title { overflow-wrap: anywhere; line-height: 1.4; }
 </style>
 """
 
@@ -44,9 +53,9 @@ blockquote.citeqa-quote {
 def main() -> None:
     st.set_page_config(
         page_title="citeqa",
-        page_icon=":material/local_library:",
+        page_icon=str(ICON),
         layout="centered",
-        initial_sidebar_state="expanded",
+        initial_sidebar_state="auto",  # open on wide screens, collapsed on phones
     )
     st.html(STYLE)
     pages = [

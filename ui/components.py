@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from urllib.parse import urlparse
-
-import streamlit as st
 
 from citeqa.answer import Answer, Citation
 from citeqa.settings import Settings, get_settings
-from rag.format import card_notes, doc_type_label, table_markdown
+from rag.format import doc_type_label
 from rag.pipeline import Pipeline, build_pipeline
 
 # Every ASCII punctuation character that means something to (GitHub/Streamlit) markdown.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&^=\"'@%])")
 _MARKER_MD = re.compile(r"\\\[\d+(?:,\s*\d+)*\\\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_PAGE = re.compile(r"\bp\.\s*(\d+)\b")
 
 DOC_TYPE_STYLE: dict[str, tuple[str, str]] = {  # doc_type -> (badge colour, icon)
     "conference-abstract": ("orange", ":material/record_voice_over:"),
@@ -48,16 +47,31 @@ def escape_markdown(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def answer_markdown(text: str) -> str:
-    """Escaped answer text with its citation markers ``[n]`` in bold."""
-    return _MARKER_MD.sub(lambda m: f"**{m.group(0)}**", escape_markdown(text))
+def anchor_id(prefix: str, n: int) -> str:
+    """The HTML id of citation ``n``'s place in its source card (``prefix``: the turn id)."""
+    return f"cite-{re.sub(r'[^A-Za-z0-9_-]', '', prefix)}-{n}"
 
 
-def stream_words(text: str) -> Iterator[str]:
+def _marker_links(marker: str, prefix: str) -> str:
+    numbers = [int(x) for x in re.findall(r"\d+", marker)]
+    links = ", ".join(f"[{n}](#{anchor_id(prefix, n)})" for n in numbers)
+    return f"**\\[{links}\\]**"
+
+
+def answer_markdown(text: str, prefix: str = "") -> str:
+    """Escaped answer text with its citation markers ``[n]`` in bold; with ``prefix`` (the
+    turn id) each number links to its place in the source cards."""
+    escaped = escape_markdown(text)
+    if not prefix:
+        return _MARKER_MD.sub(lambda m: f"**{m.group(0)}**", escaped)
+    return _MARKER_MD.sub(lambda m: _marker_links(m.group(0), prefix), escaped)
+
+
+def stream_words(text: str, prefix: str = "") -> Iterator[str]:
     """The answer's words one by one (escaped), for st.write_stream."""
     words = text.split(" ")
     for i, w in enumerate(words):
-        yield answer_markdown(w) + (" " if i < len(words) - 1 else "")
+        yield answer_markdown(w, prefix) + (" " if i < len(words) - 1 else "")
 
 
 def _flexible(piece: str) -> re.Pattern[str] | None:
@@ -89,11 +103,25 @@ def quote_spans(passage: str, quote: str) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-def highlight_html(passage: str, quote: str) -> str:
-    """The passage as escaped HTML with the quoted sentence(s) wrapped in ``<mark>``."""
+def citation_spans(c: Citation) -> list[tuple[int, int]]:
+    """Where ``c``'s quote sits in its passage: the answerer's ``quote_spans`` when they are
+    valid offsets, else found by text (answers stored before spans existed)."""
+    spans = sorted((int(a), int(b)) for a, b in c.quote_spans)
+    n = len(c.passage)
+    valid = all(0 <= a < b <= n for a, b in spans) and all(
+        spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1)
+    )
+    if spans and valid:
+        return spans
+    return quote_spans(c.passage, c.quote)
+
+
+def highlight_html(passage: str, quote: str, spans: Sequence[tuple[int, int]] | None = None) -> str:
+    """The passage as escaped HTML with the quoted sentence(s) wrapped in ``<mark>``
+    (at ``spans`` when given, else where the quote is found)."""
     out: list[str] = []
     pos = 0
-    for a, b in quote_spans(passage, quote):
+    for a, b in spans if spans is not None else quote_spans(passage, quote):
         out.append(html.escape(passage[pos:a]))
         out.append(f"<mark>{html.escape(passage[a:b])}</mark>")
         pos = b
@@ -124,9 +152,16 @@ def badge_style(doc_type: str) -> tuple[str, str, str]:
     return doc_type_label(doc_type), color, icon
 
 
+def page_of(locator: str) -> int | None:
+    """The page number in a citation's locator ("p. 3, Results" -> 3), or None."""
+    m = _PAGE.search(locator or "")
+    return int(m.group(1)) if m else None
+
+
 def grade_text(ans: Answer) -> str:
+    """The family answer's reading level; clinician answers have none (no target to meet)."""
     grade = ans.readability.get("fk_grade")
-    if grade is None:
+    if grade is None or ans.audience != "family":
         return ""
     return f"Reading level: about school grade {max(1, round(grade))} (Flesch-Kincaid)"
 
@@ -145,83 +180,3 @@ def load_pipeline(settings: Settings) -> Pipeline:
 def indexed_documents(settings: Settings) -> list[dict[str, object]]:
     """The indexed documents (read from the index's manifest)."""
     return load_pipeline(settings).documents()
-
-
-# -- Streamlit rendering -------------------------------------------------------------------------
-def render_source_card(c: Citation, key: str, cites: Sequence[Citation] = ()) -> None:
-    """One numbered source: type badge, locator, title, reference, quote, passage and link."""
-    label, color, icon = badge_style(c.doc_type)
-    with st.container(border=True, key=key):
-        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            st.markdown(f"**\\[{c.n}\\]**", width="content")
-            st.badge(label, color=color, icon=icon)  # type: ignore[arg-type]
-            if c.locator:
-                st.caption(escape_markdown(c.locator), width="content")
-        ref = c.reference or c.title or c.doc_id
-        st.html(f'<div class="citeqa-ref">{html.escape(ref)}</div>')
-        if card_notes(c, cites):
-            st.caption(escape_markdown(card_notes(c, cites)))
-        if c.quote:
-            st.html(f'<blockquote class="citeqa-quote">{html.escape(c.quote)}</blockquote>')
-        if c.passage:
-            with st.expander("Show the quote in its passage", icon=":material/search:"):
-                st.html(highlight_html(c.passage, c.quote))
-        url = safe_url(c.url)
-        if url:
-            st.link_button(
-                f"Open on {link_name(url)}", url, icon=":material/open_in_new:", type="tertiary"
-            )
-
-
-def render_sources(cites: Sequence[Citation], prefix: str, heading: str) -> None:
-    if not cites:
-        return
-    st.markdown(f"**{heading}**")
-    for c in cites:
-        render_source_card(c, key=f"source-card-{prefix}-{c.n}", cites=cites)
-
-
-def render_glossary(ans: Answer) -> None:
-    if not ans.glossary:
-        return
-    with st.expander("What these words mean", expanded=True, icon=":material/menu_book:"):
-        for g in ans.glossary:
-            st.markdown(f"**{escape_markdown(g.term)}**: {escape_markdown(g.definition)}")
-
-
-def render_answer(
-    ans: Answer,
-    prefix: str,
-    stream: bool = False,
-    feedback: Callable[[], None] | None = None,
-) -> None:
-    """The whole assistant message of one answer (inside an ``st.chat_message``)."""
-    if ans.abstained:
-        st.warning(escape_markdown(ans.answer), icon=":material/search_off:")
-        st.caption(
-            "citeqa only answers from its indexed sources. The closest passages it found are "
-            "below; they do not answer the question."
-        )
-    elif stream:
-        slot = st.empty()
-        with slot.container():
-            st.write_stream(stream_words(ans.answer))
-        slot.markdown(answer_markdown(ans.answer))
-    else:
-        st.markdown(answer_markdown(ans.answer))
-    if ans.table is not None:
-        st.markdown(table_markdown(ans.table, escape_markdown))
-    if ans.notice:
-        st.info(escape_markdown(ans.notice), icon=":material/medical_services:")
-    if ans.evidence_summary:
-        st.caption(escape_markdown(ans.evidence_summary))
-    if ans.audience == "family":
-        render_glossary(ans)
-        if not ans.abstained and grade_text(ans):
-            st.caption(grade_text(ans))
-    if ans.abstained:
-        render_sources(ans.nearest, prefix, "Nearest sources")
-    else:
-        render_sources(ans.citations, prefix, "Sources")
-    if feedback is not None:
-        feedback()

@@ -48,6 +48,7 @@ class Turn:
     created: float = field(default_factory=time.time)
     rating: int | None = None  # 1 thumbs up, 0 thumbs down
     comment: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)  # display facts, e.g. "outside_filters"
 
 
 class ChatState:
@@ -130,6 +131,11 @@ class ChatState:
         """Start a new conversation."""
         with self.lock:
             self.store[TURNS], self.store[QUEUE] = [], []
+
+    def load(self, turns: list[Turn]) -> None:
+        """Show a stored conversation: its turns replace the current ones, the queue empties."""
+        with self.lock:
+            self.store[TURNS], self.store[QUEUE] = list(turns), []
 
     @contextlib.contextmanager
     def running(self, timeout: float = 0.0) -> Iterator[bool]:

@@ -1,70 +1,71 @@
-"""The chat page: questions, streamed answers with numbered source cards, feedback."""
+"""The chat page: questions, streamed answers with numbered source cards, feedback.
+
+A conversation is stored turn by turn (``ui.sessions``) and its id goes into the URL, so a
+reload shows it again, for this browser only.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import quote
 
 import streamlit as st
 
-from citeqa.answer import Answer
-from citeqa.domain import Texts
+from citeqa.answer import Answer, Citation
 from citeqa.models import Filters
 from citeqa.settings import Settings
-from rag.format import doc_type_label
-from ui.components import (
-    current_settings,
-    escape_markdown,
-    indexed_documents,
-    load_pipeline,
-    render_answer,
+from ui import sessions
+from ui.answer_view import SourceFiles, render_answer, render_understood
+from ui.chat_sidebar import (
+    audience,
+    clear_filters,
+    current_filters,
+    sidebar,
+    texts,
 )
+from ui.components import current_settings, escape_markdown, indexed_documents, load_pipeline
+from ui.export import answer_markdown_export
 from ui.feedback import FeedbackStore, record_for
-from ui.state import AUDIENCES, ChatState, Pending, Turn, make_filters
+from ui.state import ChatState, Pending, Turn
+from ui.widgets import copy_button, input_counter
 
-AUDIENCE_NAMES = {"clinician": "Clinician", "family": "Family"}
 AVATARS = {"user": ":material/person:", "assistant": ":material/local_library:"}
 RUN_WAIT_S = 180.0  # how long a run waits for a previous run of the same session
-
-
-def keep(key: str) -> None:
-    """Remember a sidebar widget's value beyond the page (widget state is dropped when the
-    Library page is shown)."""
-    st.session_state[f"keep_{key}"] = st.session_state.get(key)
-
-
-def restore(key: str, fallback: Any) -> None:
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(f"keep_{key}", fallback)
+TOO_LONG = "citeqa_too_long"
+SOURCE_ROUTE = "/citeqa/source/"
 
 
 def chat() -> ChatState:
     return ChatState(st.session_state)  # type: ignore[arg-type]  # a MutableMapping at run time
 
 
-def audience() -> str:
-    value = st.session_state.get("audience")
-    return value if value in AUDIENCES else "clinician"
-
-
-def current_filters() -> Filters:
-    years = st.session_state.get("f_years")
-    full = st.session_state.get("f_years_full")
-    return make_filters(st.session_state.get("f_types") or [], years, full)
-
-
 # -- callbacks (run before the script, in the session's thread) ----------------------------------
+def submit(question: str, filters: Filters | None = None) -> None:
+    limit = current_settings().server.max_question_chars
+    if len(question) > limit:
+        st.session_state[TOO_LONG] = (
+            f"Your message has {len(question):,} characters; citeqa reads messages up to "
+            f"{limit:,} characters. Please shorten it (keep the question itself) and send it "
+            "again."
+        )
+        return
+    st.session_state.pop(TOO_LONG, None)
+    chat().submit(question, audience(), current_filters() if filters is None else filters)
+
+
 def on_prompt() -> None:
-    chat().submit(st.session_state.get("prompt") or "", audience(), current_filters())
+    submit(st.session_state.get("prompt") or "")
 
 
 def on_example(question: str) -> None:
-    chat().submit(question, audience(), current_filters())
+    submit(question)
 
 
-def on_new_conversation() -> None:
-    chat().reset()
+def ask_without_filters(question: str) -> None:
+    clear_filters()
+    submit(question, Filters())
 
 
 def save_feedback(turn_id: str) -> None:
@@ -86,9 +87,50 @@ def save_feedback(turn_id: str) -> None:
 
 
 # -- rendering ------------------------------------------------------------------------------------
-def feedback_row(turn: Turn) -> Callable[[], None]:
+def source_files(settings: Settings) -> SourceFiles:
+    """The indexed documents whose file is a PDF, with the chat server's URL that opens it."""
+    try:
+        docs = indexed_documents(settings)
+    except Exception:
+        return SourceFiles({})
+    return SourceFiles(
+        {
+            str(d["doc_id"]): SOURCE_ROUTE + quote(str(d["doc_id"]), safe="")
+            for d in docs
+            if str(d.get("path") or d.get("source") or "").lower().endswith(".pdf")
+        }
+    )
+
+
+def filters_note(turn: Turn) -> None:
+    """'N sources outside your filters answer this', with a button to ask without them."""
+    n = int(turn.extra.get("outside_filters") or 0)
+    if n <= 0:
+        return
+    word = "source" if n == 1 else "sources"
+    verb = "answers" if n == 1 else "answer"
+    with st.container(key=f"filters-note-{turn.id}"):
+        st.info(
+            f"{n} {word} outside your filters {verb} this question.",
+            icon=":material/filter_alt_off:",
+        )
+        st.button(
+            "Ask again without filters",
+            key=f"unfiltered-{turn.id}",
+            icon=":material/refresh:",
+            on_click=ask_without_filters,
+            args=(turn.question,),
+        )
+
+
+def note(turn: Turn) -> Callable[[], None]:
+    return lambda: filters_note(turn)
+
+
+def extras(turn: Turn) -> Callable[[], None]:
     def render() -> None:
         with st.container(horizontal=True, vertical_alignment="center", key=f"feedback-{turn.id}"):
+            copy_button(answer_markdown_export(turn.answer, turn.question), key=f"copy-{turn.id}")
             st.caption("Was this helpful?", width="content")
             st.feedback("thumbs", key=f"fb-{turn.id}", on_change=save_feedback, args=(turn.id,))
             st.text_input(
@@ -104,15 +146,16 @@ def feedback_row(turn: Turn) -> Callable[[], None]:
     return render
 
 
-def show_question(question: str) -> None:
+def show_question(question: str, ans: Answer | None = None, prefix: str = "") -> None:
     with st.chat_message("user", avatar=AVATARS["user"]):
         st.markdown(escape_markdown(question))
+        render_understood(ans, question, prefix, on_example)
 
 
-def show_turn(turn: Turn) -> None:
-    show_question(turn.question)
+def show_turn(turn: Turn, files: SourceFiles) -> None:
+    show_question(turn.question, turn.answer, turn.id)
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
-        render_answer(turn.answer, turn.id, feedback=feedback_row(turn))
+        render_answer(turn.answer, turn.id, extras=extras(turn), files=files, after_body=note(turn))
 
 
 def live_writer(slot: Any) -> Callable[[str], None]:
@@ -126,9 +169,35 @@ def live_writer(slot: Any) -> Callable[[str], None]:
     return on_token
 
 
-def answer_pending(state: ChatState, p: Pending, settings: Settings) -> None:
+def excluded(c: Citation, f: Filters, years: dict[str, Any]) -> bool:
+    """Would filters ``f`` leave out the document of citation ``c``?"""
+    y = years.get(c.doc_id)
+    return bool(
+        (f.doc_types and c.doc_type not in f.doc_types)
+        or (f.year_min is not None and (not isinstance(y, int) or y < f.year_min))
+        or (f.year_max is not None and (not isinstance(y, int) or y > f.year_max))
+        or (f.trial and c.trial != f.trial)
+    )
+
+
+def outside_filters(settings: Settings, p: Pending, history: tuple[str, ...], ans: Answer) -> int:
+    """When filters made the answer abstain: how many documents outside them would answer
+    (the question is answered once more without filters)."""
+    if not ans.abstained or p.filters.is_empty():
+        return 0
+    free = load_pipeline(settings).answer(p.question, p.audience, history, Filters(), None)
+    if free.abstained:
+        return 0
+    years = {str(d.get("doc_id")): d.get("year") for d in indexed_documents(settings)}
+    return len({c.doc_id for c in free.citations if excluded(c, p.filters, years)})
+
+
+def answer_pending(state: ChatState, p: Pending, settings: Settings, files: SourceFiles) -> bool:
+    """Answer one queued question; True when it started a stored conversation."""
     history = state.history()
-    show_question(p.question)
+    slot = st.empty()
+    with slot.container():
+        show_question(p.question)
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
         live = st.empty()
         on_token = live_writer(live) if settings.llm.provider != "none" else None
@@ -137,106 +206,42 @@ def answer_pending(state: ChatState, p: Pending, settings: Settings) -> None:
                 ans: Answer = load_pipeline(settings).answer(
                     p.question, p.audience, history, p.filters, on_token
                 )
+                extra = {"outside_filters": outside_filters(settings, p, history, ans)}
         except Exception as exc:  # the store or a model failed: say so, keep the chat usable
             state.drop(p)
             st.error(f"citeqa could not answer: {exc}", icon=":material/error:")
-            return
+            return False
         turn = state.commit(p, ans, history)
         live.empty()
-        if turn is not None:  # words stream in, unless the tokens already did (generative mode)
-            stream = on_token is None
-            render_answer(ans, turn.id, stream=stream, feedback=feedback_row(turn))
+        if turn is None:
+            return False
+        turn.extra.update(extra)
+        created = sessions.persist(turn, settings)
+        with slot.container():
+            show_question(p.question, ans, turn.id)
+        # words stream in, unless the tokens already did (generative mode)
+        render_answer(
+            ans,
+            turn.id,
+            stream=on_token is None,
+            extras=extras(turn),
+            files=files,
+            after_body=note(turn),
+        )
+    return created
 
 
-def process_queue(state: ChatState, settings: Settings) -> None:
-    """Answer the queued questions in order; each answer is committed with its question."""
+def process_queue(state: ChatState, settings: Settings, files: SourceFiles) -> bool:
+    """Answer the queued questions in order; each answer is committed with its question.
+    True when a stored conversation was started."""
+    created = False
     with state.running(timeout=RUN_WAIT_S) as ok:
         if not ok:
             st.info("Still answering the previous question…", icon=":material/hourglass_top:")
-            return
+            return False
         while (p := state.next_pending()) is not None:
-            answer_pending(state, p, settings)
-
-
-def texts(settings: Settings) -> Texts:
-    """The domain profile's texts (intro, examples, the not-advice line)."""
-    return load_pipeline(settings).profile.texts
-
-
-def sidebar(settings: Settings) -> None:
-    with st.sidebar:
-        st.markdown("### :material/local_library: citeqa")
-        st.caption("Answers with sources about childhood B-ALL and blinatumomab.")
-        restore("audience", "clinician")
-        st.segmented_control(
-            "Who is asking?",
-            list(AUDIENCES),
-            format_func=AUDIENCE_NAMES.__getitem__,
-            required=True,
-            key="audience",
-            on_change=keep,
-            args=("audience",),
-            width="stretch",
-        )
-        aud = audience()
-        st.markdown("**Try asking**")
-        with st.container(key="examples", gap="small"):
-            for i, q in enumerate(getattr(texts(settings).examples, aud)):
-                st.button(
-                    q,
-                    key=f"example-{aud}-{i}",
-                    on_click=on_example,
-                    args=(q,),
-                    type="tertiary",
-                    icon=":material/chat_bubble:",
-                )
-        filters_panel(settings)
-        st.button(
-            "New conversation",
-            icon=":material/restart_alt:",
-            on_click=on_new_conversation,
-            width="stretch",
-            key="new-conversation",
-        )
-        st.caption(texts(settings).not_advice)
-
-
-def filters_panel(settings: Settings) -> None:
-    try:
-        docs = indexed_documents(settings)
-    except Exception as exc:
-        st.error(f"Cannot read the index: {exc}")
-        return
-    types = sorted({str(d.get("doc_type") or "other") for d in docs})
-    years = sorted({int(y) for d in docs if isinstance((y := d.get("year")), int)})
-    restore("f_types", [])
-    st.session_state["f_types"] = [t for t in st.session_state["f_types"] if t in types]
-    with st.expander("Filters", icon=":material/filter_list:", expanded=False):
-        st.multiselect(
-            "Document types",
-            types,
-            format_func=doc_type_label,
-            placeholder="All document types",
-            key="f_types",
-            on_change=keep,
-            args=("f_types",),
-        )
-        if len(years) > 1:
-            full = (years[0], years[-1])
-            if st.session_state.get("f_years_full") != full:
-                st.session_state["f_years_full"] = full
-                st.session_state["f_years"] = st.session_state["keep_f_years"] = full
-            restore("f_years", full)
-            st.slider(
-                "Publication year",
-                full[0],
-                full[1],
-                key="f_years",
-                on_change=keep,
-                args=("f_years",),
-            )
-        else:
-            st.session_state["f_years_full"] = None
+            created = answer_pending(state, p, settings, files) or created
+    return created
 
 
 def welcome(settings: Settings) -> None:
@@ -263,19 +268,29 @@ def welcome(settings: Settings) -> None:
 def main() -> None:
     settings = current_settings()
     state = chat()
-    sidebar(settings)
+    sessions.sync_from_url(state, settings)
+    sidebar(settings, state, on_example)
+    with st.bottom:
+        input_counter(settings.server.max_question_chars)
     st.chat_input(
         "Ask about childhood B-ALL or blinatumomab…",
         key="prompt",
         on_submit=on_prompt,
         submit_mode="disable",
-        max_chars=settings.server.max_question_chars,
     )
+    notice = st.session_state.pop(sessions.NOTICE_KEY, None)
+    if notice:
+        st.info(notice, icon=":material/lock:")
+    too_long = st.session_state.get(TOO_LONG)
+    if too_long:
+        st.error(too_long, icon=":material/text_increase:")
     if not state.turns and not state.queue:
         welcome(settings)
+    files = source_files(settings)
     for turn in state.turns:
-        show_turn(turn)
-    process_queue(state, settings)
+        show_turn(turn, files)
+    if process_queue(state, settings, files):
+        st.rerun()  # the sidebar lists the new conversation
 
 
 main()
