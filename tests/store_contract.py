@@ -218,7 +218,7 @@ class ManifestTest:
                 "title": "Title of a1",
                 "doc_type": "journal-article",
                 "year": 2019,
-                "trial": "",
+                "trial": "AALL1331",
                 "chunks": 2,
             },
             {
