@@ -28,6 +28,9 @@ from rag.lexicon import IndexLexicon, content_stems
 from rag.query import Query, TimePoint, time_points
 
 MATCHED, ABSENT, CONFLICT, NA = "matched", "absent", "conflicting", "n/a"
+# The least IDF mass a question's known topic words need for a full topic share: about one
+# word that a third of the passages use (log(1 + 2)).
+TOPIC_FLOOR = 1.1
 
 _PCT = r"\d+(?:\.\d+)?\s?%"
 _NUM = r"\d+(?:[.,]\d+)?"
@@ -71,12 +74,16 @@ class Binding:
     outcome: str
     topic: float  # 0..1, IDF-weighted share of topic terms used by the unit and its context
     missing_terms: tuple[str, ...]  # topic stems the unit does not use
+    soft_statistic: bool = False  # only a rate was asked: its absence is a feature, not a veto
 
     def conflicting(self) -> str:
-        """The first conflicting hard slot ("" when none)."""
-        for name in ("study", "report", "outcome", "time", "statistic"):
+        """The first conflicting hard slot ("" when none). A missing rate is soft (a
+        question's "how often" may want a frequency, not a percentage): ``soft_statistic``."""
+        for name in ("study", "report", "outcome", "time"):
             if getattr(self, name) == CONFLICT:
                 return name
+        if self.statistic == CONFLICT and not self.soft_statistic:
+            return "statistic"
         return ""
 
 
@@ -137,7 +144,8 @@ def topic_share(q: Query, u: Unit, lex: IndexLexicon) -> tuple[float, tuple[str,
     total = sum(lex.idf(t) for t in known)
     missing = tuple(t for t in known if t not in have)
     got = total - sum(lex.idf(t) for t in missing)
-    return (got / total if total else 1.0), missing
+    # terms that nearly every passage uses say little: they cannot make a full share alone
+    return got / max(total, TOPIC_FLOOR), missing
 
 
 def outcome_binding(outcomes: tuple[tuple[str, str], ...], u: Unit) -> str:
@@ -160,6 +168,7 @@ def bind(q: Query, u: Unit, ents: EntityIndex, lex: IndexLexicon) -> Binding:
         report=report_binding(q.slots.reports, u, ents),
         time=time_binding(q.slots.time_points, text),
         statistic=stat_binding(q, text, " ".join(c.header for c in u.chunk.cells)),
+        soft_statistic=set(q.slots.statistics) <= {"rate"},
         outcome=outcome_binding(q.slots.outcomes, u),
         topic=share,
         missing_terms=missing,

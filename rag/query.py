@@ -181,13 +181,22 @@ def outcomes_named(text: str, u: Understanding, names: set[str]) -> list[tuple[s
 
 
 def synonyms_of(text: str, u: Understanding) -> list[str]:
-    """The documents' word for plain words in ``text`` ("comes back" -> "relapse")."""
+    """The index's words for the plain (or other) words in ``text``: every other member of a
+    synonym group one of whose members ``text`` uses, when the documents use it ("comes back"
+    -> relapse; "heart" -> cardiac)."""
     low = f" {' '.join(words(text))} "
-    out = []
+    out: list[str] = []
     for group in u.vocab.synonyms:
-        if any(f" {w.lower()} " in low for w in group[1:]) and f" {group[0]} " not in low:
-            out.append(group[0])
+        if not any(f" {w.lower()} " in low for w in group):
+            continue
+        for w in group:
+            if f" {w.lower()} " not in low and _index_says(w, u) and w not in out:
+                out.append(w)
     return out
+
+
+def _index_says(phrase: str, u: Understanding) -> bool:
+    return all(u.lexicon.knows(w) for w in words(phrase) if w not in stopwords())
 
 
 def topic_terms(text: str, u: Understanding, exclude: set[str]) -> list[str]:
@@ -267,12 +276,13 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     flags |= safety_flags(text, u)
     if len(studies) > 1 or (_COMPARE.search(text) and len(studies) >= 1):
         flags.add("comparison")
-    extra = expand_shorthand(asking, u) + synonyms_of(asking, u) + list(variants)
+    syns = synonyms_of(asking, u)
+    extra = expand_shorthand(asking, u) + syns + list(variants)
     q = Query(
         raw=raw,
         text=text,
         retrieval=" ".join([asking, *extra]),
-        focus=asking,
+        focus=f"{asking} ({', '.join(syns)})" if syns else asking,
         slots=slots,
         flags=frozenset(flags),
         did_you_mean=did_you_mean,
