@@ -74,7 +74,6 @@ def collect(folders: Sequence[Path], settings: Settings, cache: Path | None) -> 
     """Every question of ``folders`` scored by the real answer path (one index per folder)."""
     from citeqa.answer import Audience
     from evals.qbench import load_questions
-    from rag.query import parse_query
 
     if cache is not None and cache.exists():
         items: list[Item] = pickle.loads(cache.read_bytes())
@@ -84,7 +83,7 @@ def collect(folders: Sequence[Path], settings: Settings, cache: Path | None) -> 
         ans = answerers([folder], settings)[folder.name]
         u = ans.understanding()
         for q in load_questions(folder):
-            query = parse_query(q.question, u, list(q.history))
+            query = ans.parse(q.question, list(q.history))
             got = ans.retriever.retrieve(query.retrieval, k=settings.answer.passages, mode="hybrid")
             scored = [] if query.unknown else ans.score(query, Audience(q.audience), got.chunks, u)
             labels = [unit_label(q, s) for s in scored]

@@ -35,7 +35,7 @@ from citeqa.settings import Settings
 from rag.candidates import units_from
 from rag.compose import Context, Draft, compose_answer, retrieved_of
 from rag.entities import EntityIndex
-from rag.evidence import Sources, annotate
+from rag.evidence import Sources, annotate, leaves_carried_study
 from rag.lexicon import IndexLexicon
 from rag.query import Query, Understanding, parse_query, without_carried_names
 from rag.ranker import RankerModel, load_ranker
@@ -100,11 +100,14 @@ class Answerer:
             raise InputError("audience must be 'clinician' or 'family'")
         audience = Audience(audience)
         u = self.understanding()
-        q = parse_query(question, u, history)
+        q = self.parse(question, history)
         timings = {"understand": (time.perf_counter() - t0) * 1000}
         passages: list[ScoredChunk] = []
+        language = self._language(question, u) if question.strip() else None
         if not question.strip():
             draft = self._abstain("empty", "the question is empty", [])
+        elif language is not None:
+            draft = self._abstain("language", language, [])
         elif q.did_you_mean:
             names = ", ".join(q.did_you_mean)
             draft = self._abstain("did-you-mean", f"did you mean {names}? Please ask again", [])
@@ -129,7 +132,7 @@ class Answerer:
             abstain_text=self.decline_text(q, audience, draft.reason),
             resolved=q.resolved,
             notices=self._notices(q, audience),
-            query=query_view(q, u.entities),
+            query=query_view(q, u.entities, (f"language:{language}",) if language else ()),
             retrieved=retrieved_of(passages, draft.citations),
             timings_ms=timings,
         )
@@ -138,6 +141,16 @@ class Answerer:
             for s in ans.answer.split(" "):
                 on_token(s + " ")
         return ans
+
+    def parse(self, question: str, history: Sequence[str] = ()) -> Query:
+        """The question parsed once (rag/query.py) against the index's understanding. A
+        follow-up that asks about another disease setting than the study it carried drops that
+        study (rag/evidence.py: leaves_carried_study)."""
+        u = self.understanding()
+        q = parse_query(question, u, history)
+        if self._sources is not None and leaves_carried_study(q, self._sources):
+            q = without_carried_names(q, drop=[u.entities.name(k) for k in q.slots.studies])
+        return q
 
     def _draft(
         self,
@@ -226,10 +239,25 @@ class Answerer:
             notes.append(Notice("injection", self.texts.injection_note))
         return tuple(notes)
 
+    def _language(self, question: str, u: Understanding) -> str | None:
+        """The question's language when it is confidently not English (rag/language.py): the
+        indexed documents are English, so the answer declines in that language."""
+        from rag.language import detect_language
+
+        speller = u.speller
+
+        def known(word: str) -> bool:
+            return u.lexicon.knows(word) or (speller is not None and speller.is_word(word))
+
+        return detect_language(question, known)
+
     def decline_text(self, q: Query, audience: Audience, reason: AbstainReason | None) -> str:
         """What an abstention says: the literature does not answer, and what was not found.
-        For families in plain words (grade 6 or lower), naming the question's own words."""
+        For families in plain words (grade 6 or lower), naming the question's own words; in
+        the question's language when it was not asked in English."""
         t = self.texts
+        if reason is not None and reason.code == "language":
+            return t.decline_for(reason.text)
         if audience is Audience.CLINICIAN:
             why = f": {reason.text}." if reason is not None and reason.text else "."
             return t.abstain.rstrip(".") + why
@@ -313,7 +341,9 @@ def plain_topic(q: Query, limit: int = 4) -> str:
     return ", ".join(words[:limit])
 
 
-def query_view(q: Query, ents: EntityIndex) -> QueryView:
+def query_view(q: Query, ents: EntityIndex, extra_flags: tuple[str, ...] = ()) -> QueryView:
+    """What was understood of the question, for the answer's ``query`` field; ``extra_flags``
+    are flags found outside the query parse (the question's language)."""
     s = q.slots
     slots = [SlotValue("study", ents.name(x)) for x in s.studies]
     slots += [SlotValue("report", ents.name(x)) for x in s.reports]
@@ -326,7 +356,7 @@ def query_view(q: Query, ents: EntityIndex) -> QueryView:
         shown=q.text,
         resolved=q.resolved,
         did_you_mean=q.did_you_mean,
-        flags=tuple(sorted(q.flags)),
+        flags=tuple(sorted(set(q.flags) | set(extra_flags))),
         slots=tuple(slots),
     )
 

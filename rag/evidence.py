@@ -204,6 +204,27 @@ def _markers(ns: Sequence[int]) -> str:
     return "".join(f"[{n}]" for n in sorted(set(ns)))
 
 
+def leaves_carried_study(q: Query, src: Sources) -> bool:
+    """A follow-up asks about another disease setting than every study it carried enrolled
+    ("And in relapsed patients?" after a question on a newly-diagnosed trial): the carried
+    study names should not bind it. A study's setting is the one its reports state (reports
+    that state none are left out). False when the follow-up names no setting or no report of a
+    carried study states its setting."""
+    asked = asked_setting(q.raw, src.words)
+    if not asked or "studies" not in q.carried:
+        return False
+    for key in q.slots.studies:
+        settings = set()
+        for doc_id in src.ents.docs_of_study(key):
+            if doc_id in src.docs:
+                pop = population_of(src.docs[doc_id], src.words)
+                settings.add(src.words.setting_of.get(pop.setting, ""))
+        settings.discard("")
+        if not settings or asked in settings:
+            return False
+    return True
+
+
 def population_notices(
     q: Query,
     audience: Audience,

@@ -19,12 +19,11 @@ def explain_question(
 ) -> tuple[Answer, str]:
     """Answer ``question`` and explain it: the Query, the units' bindings, features and
     probabilities, and the decision."""
-    from rag.query import parse_query
 
     ans = pipe.answer(question, audience, history)
     a = pipe.answerer
     u = a.understanding()
-    q = parse_query(question, u, history)
+    q = a.parse(question, history)
     got = a.retriever.retrieve(q.retrieval, k=pipe.settings.answer.passages, mode="hybrid")
     scored = a.score(q, Audience(audience), got.chunks, u) if not q.unknown else []
     model = a.model

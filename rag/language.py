@@ -5,9 +5,11 @@ all of these hold, and None otherwise:
 
 1. the text has at least ``MIN_WORDS`` (6) words of letters (tokens with digits, single
    letters and shorthand such as ``w/`` or ``MRD>=0.01%`` are not words here);
-2. most of those words (more than ``MAX_KNOWN_SHARE``) are unknown to ``vocabulary_known``, the
-   caller's test for English, medical and index words (abbreviations and drug names count as
-   known there);
+2. at most ``MAX_KNOWN_SHARE`` of its longer words (``MIN_LETTERS`` letters or more) are known
+   to ``vocabulary_known``, the caller's test for English, medical and index words
+   (abbreviations and drug names count as known there). Short words are left out of this share:
+   English word lists also hold the short function words of other languages ("de", "los",
+   "son", "en"), which would make a Spanish question look mostly English;
 3. lingua (a maintained n-gram language detector) names one non-English language with a
    relative confidence of at least ``MIN_CONFIDENCE`` (0.6) and gives English at most
    ``MAX_ENGLISH`` (0.05).
@@ -25,7 +27,8 @@ from collections.abc import Callable
 from typing import Any
 
 MIN_WORDS = 6
-MAX_KNOWN_SHARE = 0.5  # at most this share of the words may be known English/medical/index words
+MAX_KNOWN_SHARE = 0.5  # at most this share of the longer words may be known English/medical/index
+MIN_LETTERS = 4  # words this long or longer count for the known share
 MIN_CONFIDENCE = 0.6  # the detector's relative confidence in the best language
 MAX_ENGLISH = 0.05  # ... and at most this for English
 # Languages the detector chooses among: English plus widely written languages. Languages whose
@@ -79,8 +82,8 @@ def detect_language(text: str, vocabulary_known: Callable[[str], bool]) -> str |
     ws = words(text)
     if len(ws) < MIN_WORDS:
         return None
-    known = sum(1 for w in ws if vocabulary_known(w))
-    if known / len(ws) > MAX_KNOWN_SHARE:
+    longer = [w for w in ws if len(w) >= MIN_LETTERS or _UNSPACED.fullmatch(w)]
+    if not longer or sum(1 for w in longer if vocabulary_known(w)) / len(longer) > MAX_KNOWN_SHARE:
         return None
     values = _detector().compute_language_confidence_values(" ".join(ws))
     if not values:

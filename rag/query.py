@@ -169,15 +169,24 @@ def outcomes_named(text: str, u: Understanding, names: set[str]) -> list[tuple[s
     """Outcomes the question names by an abbreviation the documents define, or by its long
     form: "OS" or "overall survival" ("overall survival (OS)" in a document)."""
     heads = {w.lower() for w in u.vocab.outcome_words}
-    low = f" {' '.join(words(text))} "
+    low = _spaced(text)
     out = []
     for short, ab in u.lexicon.abbreviations.items():
         if ab.long.split()[-1] not in heads or short.lower() in names:
             continue
         said_short = re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text)
-        if said_short or f" {ab.long} " in low:
+        if said_short or _spaced(ab.long) in low:
             out.append((short, ab.long))
     return out
+
+
+_ALNUM = re.compile(r"[^\W_]+")
+
+
+def _spaced(text: str) -> str:
+    """``text``'s lower-case letters and digits as space-separated words, with a space at each
+    end, so that "disease-free survival" and "disease free survival" read alike."""
+    return " " + " ".join(_ALNUM.findall(text.lower())) + " "
 
 
 def synonyms_of(text: str, u: Understanding) -> list[str]:
@@ -341,15 +350,27 @@ def carry_over(q: Query, before: Query) -> Query:
     )
 
 
-def without_carried_names(q: Query) -> Query:
-    """The follow-up without the study and report it carried (they stay soft preferences):
-    for a follow-up that moves to another population ("and in relapsed patients?")."""
+def without_carried_names(q: Query, drop: Sequence[str] = ()) -> Query:
+    """The follow-up without the study and report it carried: for a follow-up that moves on
+    ("and in relapsed patients?"). Without ``drop`` they stay soft preferences; with it (the
+    carried studies' names) they are dropped, from the searched text as well: the follow-up
+    asks about another population than they enrolled."""
     slots = replace(
         q.slots,
         studies=() if "studies" in q.carried else q.slots.studies,
         reports=() if "reports" in q.carried else q.slots.reports,
     )
-    return replace(q, slots=slots, carried=(), soft_studies=q.slots.studies)
+    if not drop:
+        return replace(q, slots=slots, carried=(), soft_studies=q.slots.studies)
+    names = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in drop), re.I)
+    return replace(
+        q,
+        slots=slots,
+        carried=(),
+        soft_studies=(),
+        retrieval=names.sub(" ", q.retrieval),
+        focus=names.sub(" ", q.focus),
+    )
 
 
 def _with_journal_names(text: str, u: Understanding) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -33,11 +34,12 @@ def test_aall1731_dfs(corpus_settings: Any) -> None:
     assert "94.8%" in ans.answer and "86.9%" in ans.answer
     sources = {c.doc_id for c in ans.citations}
     assert "ash2025-758-aall1731" in sources
-    cited = next(c for c in ans.citations if c.doc_id == "ash2025-758-aall1731")
+    cited = next(c for c in ans.citations if "94.8" in c.quote)
+    assert cited.doc_id == "ash2025-758-aall1731"
     assert cited.doc_type == "conference-abstract"
     assert "94.8" in cited.quote and cited.quote in cited.passage
     assert _numbers_grounded(ans) == []
-    assert set(ans.timings_ms) >= {"retrieve", "rerank", "answer", "total"}
+    assert set(ans.timings_ms) >= {"understand", "retrieve", "answer", "total"}
 
 
 @pytest.mark.parametrize(
@@ -62,7 +64,9 @@ def test_off_topic_abstains(corpus_settings: Any, question: str) -> None:
     ],
 )
 def test_figure_not_in_corpus_abstains(corpus_settings: Any, question: str) -> None:
-    assert answer(question, settings=corpus_settings).abstained
+    # abstains, or at most quotes a source saying the figure is not reported: never a figure
+    ans = answer(question, settings=corpus_settings)
+    assert ans.abstained or not re.search(r"\d+(?:\.\d+)?\s?%", ans.answer), ans.answer
 
 
 def test_family_answer_is_plain_with_glossary(corpus_settings: Any) -> None:
@@ -75,10 +79,14 @@ def test_family_answer_is_plain_with_glossary(corpus_settings: Any) -> None:
 
 
 def test_individual_dosing_gets_general_evidence_and_care_team_note(corpus_settings: Any) -> None:
+    # a parent asking for their own child's dose gets the care-team note and no dose figure
     ans = answer("How much blinatumomab should I give my 30 kg son?", settings=corpus_settings)
     assert load_profile(corpus_settings.profile).texts.care_team_note in ans.notice
-    # the personal question is answered with the general evidence: every dose figure in the
-    # answer is quoted from the drug label it cites, none is worked out for this child
+    assert dose_figures(ans.answer) == [], ans.answer
+    # a clinician asking for the labelled dosing gets it quoted from the drug label it cites
+    ans = answer(
+        "What is the labelled blinatumomab dose for patients under 45 kg?", settings=corpus_settings
+    )
     labels = " ".join(c.quote for c in ans.citations if c.doc_type == "drug-label")
     doses = dose_figures(ans.answer)
     assert doses and all(d in labels for d in doses), (doses, ans.answer)
@@ -167,7 +175,11 @@ def test_property_no_ungrounded_numbers(
     ans = answer(" ".join(words) + "?", audience=audience, settings=corpus_settings)
     assert _numbers_grounded(ans) == []
     if ans.abstained:
-        assert ans.citations == () and ans.answer.startswith(ABSTAIN_TEXT.rstrip("."))
+        assert ans.citations == ()
+        if audience == "clinician":
+            assert ans.answer.startswith(ABSTAIN_TEXT.rstrip("."))
+        else:  # the plain decline, which names the family's next step
+            assert "care team" in ans.answer
 
 
 def test_cli_ask_json(corpus_settings: Any) -> None:
@@ -205,3 +217,19 @@ def test_langchain_runnable_and_retriever(corpus_settings: Any) -> None:
     assert docs and all(d.metadata["chunk_id"] and d.metadata["label"] for d in docs)
     out = answer_runnable(corpus_settings).invoke({"question": "What is blinatumomab?"})
     assert isinstance(out, Answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "code"),
+    [
+        ("¿Cuáles son los efectos secundarios del blinatumomab en los niños pequeños?", "es"),
+        ("Quels sont les effets secondaires du blinatumomab chez les enfants ?", "fr"),
+    ],
+)
+def test_question_in_another_language_is_declined_in_it(
+    corpus_settings: Any, question: str, code: str
+) -> None:
+    ans = answer(question, audience="family", settings=corpus_settings)
+    assert ans.abstained and not ans.citations
+    assert f"language:{code}" in ans.query.flags
+    assert ans.answer == load_profile("ball-blinatumomab").texts.decline_for(code)
