@@ -68,16 +68,26 @@ def about_own_child(message: str, safety: Safety) -> bool:
     return bool(re.search(safety.own_child, message, re.I))
 
 
+def own_situation_now(message: str, safety: Safety) -> bool:
+    """The asker tells of their own situation, now ("the pump keeps beeping, what do I do?"),
+    without naming the child."""
+    return bool(re.search(safety.first_person, message, re.I)) and bool(
+        re.search(safety.now, message, re.I)
+    )
+
+
 def about_own_child_now(message: str, safety: Safety) -> bool:
     return about_own_child(message, safety) and bool(re.search(safety.now, message, re.I))
 
 
 def plain_signs(text: str, safety: Safety) -> list[str]:
-    """The explainers' words for the signs ``text`` describes in plain words."""
+    """The explainers' words for the signs ``text`` describes in plain words (a plural counts)."""
     low = f" {' '.join(text.lower().split())} "
     out = []
     for group in safety.sign_synonyms:
-        if any(re.search(rf"(?<![\w']){re.escape(w.lower())}(?![\w'])", low) for w in group):
+        if any(
+            re.search(rf"(?<![\w']){re.escape(w.lower())}(?:e?s)?(?![\w'])", low) for w in group
+        ):
             out.append(group[0])
     return out
 
@@ -94,8 +104,9 @@ def match_signs(
 ) -> list[SignMatch]:
     """The listed warning signs a message about one's own child describes, best first (empty:
     none). Plain words for a sign are enough; the reading model needs the message to say the
-    sign is happening now."""
-    if not about_own_child(message, safety):
+    sign is happening now. A message naming neither the child nor "my"/"our" counts when the
+    asker tells of their own situation now (:func:`own_situation_now`)."""
+    if not (about_own_child(message, safety) or own_situation_now(message, safety)):
         return []
     told = statements(message)
     words = set(plain_signs(told, safety))
@@ -104,8 +115,10 @@ def match_signs(
         for sign, unit in g.signs()
         if words & set(plain_signs(sign, safety))
     ]
-    if found:
-        return found
+    if found:  # a section whose heading names the sign ("When the pump alarms") first
+        return sorted(
+            found, key=lambda m: not words & set(plain_signs(m.unit.chunk.section, safety))
+        )
     signs = g.signs()
     if not signs or not about_own_child_now(message, safety):
         return []

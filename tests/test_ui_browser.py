@@ -147,6 +147,34 @@ def test_phone_layout_and_keyboard(app_url: str, browser: Any) -> None:
     ctx.close()
 
 
+FEVER_MSG = "my daughter is on the blina pump and feels really hot, 38.6 tonight. what do we do"
+PUMP_MSG = "the pump keeps beeping and says occlusion, what should i do??"
+DECLINE_Q = "will my son be able to play football next year after treatment"
+
+
+def test_family_urgent_messages_lead_with_the_guidance_and_a_decline_is_plain(
+    app_url: str, browser: Any
+) -> None:
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = ctx.new_page()
+    page.goto(app_url)
+    wait_ready(page)
+    page.get_by_test_id("stSidebar").get_by_text("Family", exact=True).click()
+    page.wait_for_timeout(800)
+    shots = [
+        (FEVER_MSG, "Call your child's care team right away", "ui-family-fever.png"),
+        (PUMP_MSG, "If the pump alarm goes off", "ui-family-pump.png"),
+        (DECLINE_Q, "We did not find the answer in our library", "ui-family-decline.png"),
+    ]
+    for i, (message, lead, shot) in enumerate(shots):
+        answer = ask(page, message, 2 * i + 1)
+        text = answer.inner_text()  # after the avatar's icon name, the answer's first words
+        assert 0 <= text.find(lead) < 40, text[:300]
+        show_from(page, page.get_by_test_id("stChatMessage").nth(2 * i))
+        page.screenshot(path=str(ARTIFACTS / shot))
+    ctx.close()
+
+
 def test_nothing_leaves_the_machine(app_url: str, browser: Any) -> None:
     ctx = browser.new_context(viewport={"width": 1366, "height": 900})
     attempts = guard_network(ctx)

@@ -74,3 +74,28 @@ def test_no_sign_no_urgency() -> None:
         match_signs("my son starts tomorrow and feels fine", G, SAFETY, OverlapReranker(), 99.0)
         == []
     )
+
+
+PUMP = chunk(
+    "fam-pump",
+    "If the pump alarm goes off, look for a kink in the tube first. "
+    "If the alarm keeps going, call the number your team gave you.",
+    section="When the pump alarms or the line leaks",
+    doc_type="plain-language",
+)
+G2 = build_guidance([SIDE, INFO, PUMP], SAFETY)
+
+
+def test_a_message_about_the_asker_now_counts_without_naming_the_child() -> None:
+    msg = "the pump keeps beeping and says occlusion, what should i do??"
+    matches = match_signs(msg, G2, SAFETY, OverlapReranker(), 99.0)
+    assert matches, "a parent's message about the pump, now, gets the urgent guidance"
+    # the section whose heading names the sign ("pump alarms": a plural counts) comes first
+    assert urgent_units(matches, G2, msg, SAFETY)[0].text.startswith("If the pump alarm goes off")
+    # a general question, not about the asker now, is not urgent
+    assert match_signs("why do pumps beep?", G2, SAFETY, OverlapReranker(), 99.0) == []
+
+
+def test_plural_sign_words_count() -> None:
+    assert plain_signs("When the pump alarms or the line leaks", SAFETY)[:1] == ["line leaks"]
+    assert "pump alarm" in plain_signs("the alarms went off", SAFETY)
