@@ -126,6 +126,32 @@ class AnswerSettings(Group):
         description="LLM mode: minimum embedding similarity between a sentence and its cited passages.",
     )
     family_max_grade: float = Field(8.0, description="Target Flesch-Kincaid grade for families.")
+    topic_floor: float = Field(
+        1.1,
+        ge=0,
+        description="Least IDF total by which a unit's topic share is divided: topic words that "
+        "nearly every passage uses cannot make a full share alone (rag/binding.py).",
+    )
+    prescore_slot: float = Field(
+        0.5,
+        ge=0,
+        description="Before the cross-encoder, units are ranked by topic share plus this for "
+        "each matched study, time point and statistic, plus this / (1 + retrieval rank) "
+        "(rag/select.py: prescore); only the best `units` are read.",
+    )
+    duplicate_overlap: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Two units with the same figures and at least this share of the shorter "
+        "one's content words are one point said twice: only the first is quoted.",
+    )
+    variant_zipf: float = Field(
+        3.5,
+        description="Spelling: a real English word rarer than this Zipf frequency (wordfreq) "
+        "may be another spelling of an index word (randomised, leukaemia); commoner ones are "
+        "left alone (rag/spelling.py).",
+    )
     urgent_logit: float = Field(
         -3.0,
         description="Cross-encoder logit of 'my child has <sign>' against a message's statements "

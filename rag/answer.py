@@ -214,8 +214,7 @@ class Answerer:
         return with_guidance(choose(q, scored, policy, u.entities), lead or SafetyLead())
 
     def policy(self, audience: Audience) -> Policy:
-        cfg = self.settings.answer
-        return Policy(self.model, audience, cfg.max_sentences, cfg.family_max_grade, cfg.units)
+        return Policy.of(self.settings.answer, self.model, audience)
 
     def score(
         self, q: Query, audience: Audience, passages: list[ScoredChunk], u: Understanding

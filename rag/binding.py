@@ -28,9 +28,6 @@ from rag.lexicon import IndexLexicon, content_stems
 from rag.query import Query, TimePoint, time_points
 
 MATCHED, ABSENT, CONFLICT, NA = "matched", "absent", "conflicting", "n/a"
-# The least IDF mass a question's known topic words need for a full topic share: about one
-# word that a third of the passages use (log(1 + 2)).
-TOPIC_FLOOR = 1.1
 
 _PCT = r"\d+(?:\.\d+)?\s?%"
 _NUM = r"\d+(?:[.,]\d+)?"
@@ -138,7 +135,9 @@ def report_binding(reports: tuple[str, ...], u: Unit, ents: EntityIndex) -> str:
 _ABBREVIATION = re.compile(r"(?<![\w-])[A-Za-z]*[A-Z][A-Za-z0-9]*(?![\w-])")
 
 
-def topic_share(q: Query, u: Unit, lex: IndexLexicon) -> tuple[float, tuple[str, ...]]:
+def topic_share(
+    q: Query, u: Unit, lex: IndexLexicon, floor: float = 1.0
+) -> tuple[float, tuple[str, ...]]:
     """IDF-weighted share of the question's topic terms (known to the index) in the unit. An
     abbreviation the index defines counts for the words of its long form ("2-year DFS" has
     "disease-free survival")."""
@@ -153,7 +152,7 @@ def topic_share(q: Query, u: Unit, lex: IndexLexicon) -> tuple[float, tuple[str,
     missing = tuple(t for t in known if t not in have)
     got = total - sum(lex.idf(t) for t in missing)
     # terms that nearly every passage uses say little: they cannot make a full share alone
-    return got / max(total, TOPIC_FLOOR), missing
+    return got / max(total, floor), missing
 
 
 def outcome_binding(outcomes: tuple[tuple[str, str], ...], u: Unit) -> str:
@@ -168,9 +167,12 @@ def outcome_binding(outcomes: tuple[tuple[str, str], ...], u: Unit) -> str:
     return CONFLICT
 
 
-def bind(q: Query, u: Unit, ents: EntityIndex, lex: IndexLexicon) -> Binding:
+def bind(
+    q: Query, u: Unit, ents: EntityIndex, lex: IndexLexicon, topic_floor: float = 1.0
+) -> Binding:
+    """The unit's binding to each slot of ``q``; ``topic_floor``: see ``answer.topic_floor``."""
     text = u.match
-    share, missing = topic_share(q, u, lex)
+    share, missing = topic_share(q, u, lex, topic_floor)
     return Binding(
         study=study_binding(q.slots.studies, u, ents),
         report=report_binding(q.slots.reports, u, ents),

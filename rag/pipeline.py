@@ -133,7 +133,9 @@ class Pipeline:
             return None
         from rag.spelling import Speller
 
-        return Speller(lexicon, names, self.profile.vocabulary.drug_suffixes)
+        return Speller(
+            lexicon, names, self.profile.vocabulary.drug_suffixes, self.settings.answer.variant_zipf
+        )
 
     @property
     def glossary(self) -> tuple[Term, ...]:

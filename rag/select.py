@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from citeqa.answer import Audience
 from citeqa.protocols import Reranker
+from citeqa.settings import AnswerSettings
 from ingest.numbers import number_values
 from rag.binding import ABSENT, CONFLICT, MATCHED, NA, Binding, bind, study_binding
 from rag.candidates import Unit
@@ -40,13 +41,30 @@ class Scored:
 
 @dataclass(frozen=True)
 class Policy:
-    """How to score and choose for one question: the ranker, the reader, the limits."""
+    """How to score and choose for one question: the ranker, the reader, the limits (each
+    described in ``AnswerSettings``; build it with :meth:`of`)."""
 
     model: RankerModel
     audience: Audience
-    max_units: int = 4  # units quoted at most
-    ceiling: float = 8.0  # family reading-grade ceiling
-    budget: int = 40  # units read by the cross-encoder
+    max_units: int  # units quoted at most (answer.max_sentences)
+    ceiling: float  # family reading-grade ceiling (answer.family_max_grade)
+    budget: int  # units read by the cross-encoder (answer.units)
+    topic_floor: float  # answer.topic_floor
+    prescore_slot: float  # answer.prescore_slot
+    duplicate_overlap: float  # answer.duplicate_overlap
+
+    @classmethod
+    def of(cls, cfg: AnswerSettings, model: RankerModel, audience: Audience) -> Policy:
+        return cls(
+            model,
+            audience,
+            cfg.max_sentences,
+            cfg.family_max_grade,
+            cfg.units,
+            cfg.topic_floor,
+            cfg.prescore_slot,
+            cfg.duplicate_overlap,
+        )
 
 
 @dataclass(frozen=True)
@@ -61,10 +79,12 @@ class Choice:
     lead: int = 0  # units of safety guidance at the head
 
 
-def prescore(b: Binding, u: Unit) -> float:
-    """A cheap first ranking of units (topic words and slots), before the cross-encoder."""
-    slots = sum(0.5 for x in (b.study, b.time, b.statistic) if x == MATCHED)
-    return b.topic + slots + 0.5 / (1 + u.rank)
+def prescore(b: Binding, u: Unit, weight: float) -> float:
+    """A cheap first ranking of units (topic words and slots), before the cross-encoder:
+    topic share, plus ``weight`` per matched study, time point and statistic, plus ``weight``
+    / (1 + retrieval rank)."""
+    slots = sum(weight for x in (b.study, b.time, b.statistic) if x == MATCHED)
+    return b.topic + slots + weight / (1 + u.rank)
 
 
 def score_units(
@@ -79,8 +99,8 @@ def score_units(
     if not units:
         return []
     ents, lex = index
-    bound = [(u, bind(q, u, ents, lex)) for u in units]
-    bound.sort(key=lambda ub: -prescore(ub[1], ub[0]))
+    bound = [(u, bind(q, u, ents, lex, policy.topic_floor)) for u in units]
+    bound.sort(key=lambda ub: -prescore(ub[1], ub[0], policy.prescore_slot))
     bound = bound[: policy.budget]
     logits = [float(x) for x in reranker.score(q.focus, [u.scored_text() for u, _ in bound])]
     best = max(logits)
@@ -119,12 +139,13 @@ def with_guidance(choice: Choice, lead: SafetyLead) -> Choice:
     return dataclasses.replace(choice, units=(*head, *rest), urgent=lead.urgent, lead=len(head))
 
 
-def duplicate(a: str, b: str) -> bool:
-    """The same point said twice: the same figures, and mostly the same words."""
+def duplicate(a: str, b: str, overlap: float) -> bool:
+    """The same point said twice: the same figures, and at least ``overlap`` of the shorter
+    one's content words."""
     if number_values([a]) != number_values([b]):
         return False
     sa, sb = set(content_stems(a)), set(content_stems(b))
-    return bool(sa and sb) and len(sa & sb) / min(len(sa), len(sb)) >= 0.8
+    return bool(sa and sb) and len(sa & sb) / min(len(sa), len(sb)) >= overlap
 
 
 def readable(s: Scored, ceiling: float) -> bool:
@@ -149,7 +170,9 @@ def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex
     for s in eligible:
         if len(chosen) >= policy.max_units or s.p < floor:
             break
-        if s is best or any(duplicate(s.unit.full, c.unit.full) for c in chosen):
+        if s is best or any(
+            duplicate(s.unit.full, c.unit.full, policy.duplicate_overlap) for c in chosen
+        ):
             continue
         if audience is Audience.FAMILY and not readable(s, ceiling):
             continue

@@ -30,9 +30,6 @@ from rag.lexicon import IndexLexicon, stopwords, tokens
 log = logging.getLogger("citeqa.spelling")
 MEDICAL_WORDS = Path("/usr/share/hunspell/en_med_glut.dic")
 _MAX_EDIT = 2
-# Real words rarer than this may be another spelling of an index word (randomised, leukaemia);
-# commoner ones ("deal") are other words.
-VARIANT_ZIPF = 3.5
 
 
 @lru_cache(maxsize=1)
@@ -71,12 +68,22 @@ class Correction:
 class Speller:
     """Corrections against the index, English and medical word lists (module docstring)."""
 
-    def __init__(self, lexicon: IndexLexicon, names: Iterable[str], drug_suffixes: Iterable[str]):
+    def __init__(
+        self,
+        lexicon: IndexLexicon,
+        names: Iterable[str],
+        drug_suffixes: Iterable[str],
+        variant_zipf: float,
+    ):
+        """``variant_zipf``: real words rarer than this may be another spelling of an index
+        word (randomised, leukaemia); commoner ones ("deal") are other words
+        (``answer.variant_zipf``)."""
         from symspellpy import SymSpell
 
         self.lexicon = lexicon
         self.names = {norm(n): n for n in names}
         self.drug_suffixes = tuple(drug_suffixes)
+        self.variant_zipf = variant_zipf
         self.index_sym = SymSpell(max_dictionary_edit_distance=_MAX_EDIT, prefix_length=7)
         for w, n in lexicon.surface.items():
             if w.isalpha() and len(w) > 3:
@@ -101,7 +108,7 @@ class Speller:
             if len(tok) < 4 or not tok.isalpha() or self.lexicon.knows(tok):
                 continue
             word = self.is_word(tok)
-            if word and zipf(tok) >= VARIANT_ZIPF:
+            if word and zipf(tok) >= self.variant_zipf:
                 continue  # a common word the index does not use: nothing to correct
             fix = self._suggest(tok.lower(), 1 if word else _MAX_EDIT)
             if not fix:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from citeqa.answer import Audience
+from citeqa.settings import Settings
 from rag.candidates import units_from
 from rag.query import parse_query
 from rag.ranker import DEFAULT, features, load_ranker
@@ -18,7 +19,7 @@ MODEL = dataclasses.replace(DEFAULT, threshold=0.5, keep=0.7)
 
 def run(text: str, audience: Audience = Audience.CLINICIAN, history: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
     q = parse_query(text, U, history)
-    policy = Policy(MODEL, audience)
+    policy = Policy.of(Settings().answer, MODEL, audience)
     ss = score_units(q, UNITS, OverlapReranker(), policy, (U.entities, U.lexicon))
     return q, ss, choose(q, ss, policy, U.entities)
 
@@ -78,7 +79,7 @@ def test_duplicate_units_are_not_quoted_twice() -> None:
     twin = chunk("twin", "In AALL1731, 4-year DFS was 94.8% in the blinatumomab arms versus 86.9%.")
     units = units_from(scored([*TRIALS, twin]))
     q = parse_query("What was the 4-year DFS in AALL1731?", U)
-    policy = Policy(MODEL, Audience.CLINICIAN)
+    policy = Policy.of(Settings().answer, MODEL, Audience.CLINICIAN)
     ss = score_units(q, units, OverlapReranker(), policy, (U.entities, U.lexicon))
     ch = choose(q, ss, policy, U.entities)
     assert sum("94.8%" in s.unit.full for s in ch.units) == 1
