@@ -35,14 +35,6 @@ _ABBREV = frozenset(
         "resp",
         "incl",
         "viz",
-        "dr",
-        "mr",
-        "mrs",
-        "ms",
-        "prof",
-        "sr",
-        "jr",
-        "st",
         "inc",
         "ltd",
         "co",
@@ -59,6 +51,9 @@ _ABBREV = frozenset(
         "et",
     ]
 )
+# Titles: abbreviations only when written with a capital ("Ms.", "Dr."); "ms." after a number is
+# milliseconds, and may end a sentence.
+_TITLES = frozenset(["dr", "mr", "mrs", "ms", "prof", "sr", "jr", "st"])
 # Abbreviations only when a number follows ("No. 5", "Vol. 3", "p. 12", "Dec. 2024").
 _ABBREV_BEFORE_DIGIT = frozenset(
     [
@@ -178,6 +173,8 @@ def _is_abbreviation(text: str, term_start: int, next_char: str) -> bool:
     word = m.group(1).lstrip("([{\"'“‘").lower()
     if not word:
         return False
+    if word in _TITLES:  # "Ms. Smith", "Dr. Lee"; "61 ms. Prolonged" ends a sentence
+        return m.group(1).lstrip("([{\"'“‘")[:1].isupper()
     if word in _ABBREV:
         return True
     if word in _ABBREV_BEFORE_DIGIT and next_char.isdigit():

@@ -19,6 +19,14 @@ from ingest.sentences import sentences, split_sentences
         ("", []),
         ("   ", []),
         ("no final period", ["no final period"]),
+        (
+            "QT-disp was 61 (0-240) ms. Prolonged QTc was common.",
+            ["QT-disp was 61 (0-240) ms.", "Prolonged QTc was common."],
+        ),
+        (
+            "We thank Ms. Smith and Dr. Lee. They helped.",
+            ["We thank Ms. Smith and Dr. Lee.", "They helped."],
+        ),
     ],
 )
 def test_sentences(text: str, expected: list[str]) -> None:

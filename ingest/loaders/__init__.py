@@ -31,7 +31,8 @@ def _registry() -> tuple[type[Loader], ...]:
 
 # Bump when parsing changes what a file's passages are: an index made by another parser
 # version re-reads its files on the next ingest (and says so).
-PARSER_VERSION = "4"  # 3: trial records (escapes, dispersion, notes); 4: population, design, date
+PARSER_VERSION = "5"  # 3: trial records (escapes, dispersion, notes); 4: population, design, date;
+# 5: "ms." after a number ends a sentence (titles are abbreviations only when capitalised)
 
 # The registry: every Loader class, in the order content sniffing asks them.
 LOADERS: tuple[type[Loader], ...] = _registry()
