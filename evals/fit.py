@@ -107,7 +107,7 @@ def logistic(fitted: Any, feats: Sequence[str]) -> Logistic:
 
 
 RANK_GRID = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0, 4.0)
-RANK_FEATURES = ("topic", "study", "time", "statistic", "audience", "retrieval")
+RANK_FEATURES = tuple(f for f in FEATURES if f != "ce")
 
 
 def _rankable(

@@ -39,7 +39,16 @@ from rag.evidence import Sources, annotate, leaves_carried_study
 from rag.lexicon import IndexLexicon
 from rag.query import Query, Understanding, parse_query, without_carried_names
 from rag.ranker import RankerModel, load_ranker
-from rag.select import Choice, Policy, SafetyLead, Scored, choose, score_units, with_guidance
+from rag.select import (
+    Choice,
+    Policy,
+    SafetyLead,
+    Scored,
+    choose,
+    own_words,
+    score_units,
+    with_guidance,
+)
 from rag.urgent import (
     about_own_child_now,
     asks_when_to_seek_help,
@@ -330,14 +339,7 @@ def nearest_sources(scored: Sequence[Scored], k: int = 3) -> tuple[Citation, ...
 
 def plain_topic(q: Query, limit: int = 4) -> str:
     """The question's own words for its topic (as typed, not stems), for a plain decline."""
-    from rag.lexicon import stem, tokens
-
-    wanted = set(q.slots.terms)
-    words = []
-    for tok in tokens(q.focus):
-        if stem(tok) in wanted and tok.lower() not in words:
-            words.append(tok.lower())
-    return ", ".join(words[:limit])
+    return ", ".join(own_words(q, q.slots.terms)[:limit])
 
 
 def query_view(q: Query, ents: EntityIndex, extra_flags: tuple[str, ...] = ()) -> QueryView:

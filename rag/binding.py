@@ -132,22 +132,14 @@ def report_binding(reports: tuple[str, ...], u: Unit, ents: EntityIndex) -> str:
     return MATCHED if u.doc_id in docs else CONFLICT
 
 
-_ABBREVIATION = re.compile(r"(?<![\w-])[A-Za-z]*[A-Z][A-Za-z0-9]*(?![\w-])")
-
-
 def topic_share(
     q: Query, u: Unit, lex: IndexLexicon, floor: float = 1.0
 ) -> tuple[float, tuple[str, ...]]:
-    """IDF-weighted share of the question's topic terms (known to the index) in the unit. An
-    abbreviation the index defines counts for the words of its long form ("2-year DFS" has
-    "disease-free survival")."""
+    """IDF-weighted share of the question's topic terms (known to the index) in the unit."""
     known = [t for t in q.slots.terms if lex.df.get(t, 0) > 0]
     if not known:
         return 1.0, ()
-    text = f"{u.context} {u.match}"
-    have = set(content_stems(text))
-    for tok in set(_ABBREVIATION.findall(text)) & lex.abbreviations.keys():
-        have.update(content_stems(lex.abbreviations[tok].long))
+    have = set(content_stems(f"{u.context} {u.match}"))
     total = sum(lex.idf(t) for t in known)
     missing = tuple(t for t in known if t not in have)
     got = total - sum(lex.idf(t) for t in missing)

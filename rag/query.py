@@ -22,6 +22,7 @@ from ingest.textnorm import match_text
 from rag import question as legacy
 from rag.entities import EntityIndex, looks_like_identifier, norm
 from rag.lexicon import IndexLexicon, content_stems, stem, stopwords, tokens, words
+from rag.urgent import safety_flags
 
 if TYPE_CHECKING:
     from rag.spelling import Speller
@@ -264,13 +265,16 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     studies = u.entities.studies_in(text_for_names)
     reports = [r for r in u.entities.reports_in(text_for_names) if r not in studies]
     names = set(studies) | set(reports)
+    outcomes = outcomes_named(asking, u, names)
+    # words bound by a slot (a study's name, an outcome's short and long form) are not topic
     exclude = {stem(w) for s in names for w in words(u.entities.name(s))} | names
+    exclude |= {stem(w) for short, long in outcomes for w in words(f"{short} {long}")}
     slots = Slots(
         studies=tuple(studies),
         reports=tuple(reports),
         time_points=tuple(time_points(legacy.main_clause(asking))),
         statistics=tuple(statistics_asked(asking, u)),
-        outcomes=tuple(outcomes_named(asking, u, names)),
+        outcomes=tuple(outcomes),
         terms=tuple(
             topic_terms(
                 " ".join([with_long_forms(asking, u), *synonyms_of(asking, u), *variants]),
@@ -282,7 +286,7 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     flags: set[str] = set()
     if injected:
         flags.add("injection")
-    flags |= safety_flags(text, u)
+    flags |= safety_flags(text, u.safety)
     if len(studies) > 1 or (_COMPARE.search(text) and len(studies) >= 1):
         flags.add("comparison")
     syns = synonyms_of(asking, u)
@@ -306,24 +310,6 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     if not studies and before.slots.studies:
         return replace(q, soft_studies=before.slots.studies)
     return q
-
-
-def safety_flags(text: str, u: Understanding) -> set[str]:
-    """``dose-request``: asks for an amount of a medicine or to change how it runs;
-    ``personal``: such a request (or a treatment decision) for one's own child or patient."""
-    flags = set()
-    s = u.safety
-    asks = s is not None and bool(
-        re.search(s.dose_request, text, re.I) or re.search(s.pump_change, text, re.I)
-    )
-    if asks:
-        flags.add("dose-request")
-    mine = s is not None and bool(
-        re.search(s.own_child, text, re.I) or re.search(s.first_person, text, re.I)
-    )
-    if legacy.asks_individual_decision(text) or (asks and mine):
-        flags.add("personal")
-    return flags
 
 
 def carry_over(q: Query, before: Query) -> Query:

@@ -1,4 +1,4 @@
-"""Rank and decide with two small models: logistic regressions over the same 8 named features.
+"""Rank and decide with two small models: logistic regressions over the same 6 named features.
 
 - the *unit* model ranks the units of one question:
   ``p_unit = sigmoid(bias + sum(weight[f] * feature[f]))`` (does this unit state the answer?);
@@ -10,13 +10,16 @@ The coefficients and thresholds live in a versioned JSON file written by ``citeq
 ``Settings.answer.ranker``. Features:
 
 - ``ce``: cross-encoder logit of (question, unit with its context)
-- ``ce_gap``: ``ce`` minus the best unit's ``ce`` (<= 0)
 - ``topic``: share of the question's topic terms the unit uses (IDF-weighted, 0..1)
 - ``study``: +1 the unit binds the named study, -1 its study is unknown, 0 none named
-- ``time``: +1 the unit states the asked time point, -1 it does not, 0 none asked
 - ``statistic``: +1 it has a span of the asked type, -1 it lacks one, 0 none asked
 - ``audience``: +1 a plain-language unit for a family (evidence for a clinician), -1 the reverse
 - ``retrieval``: 1 / (1 + the passage's fused retrieval rank)
+
+Two features were measured and deleted (grouped cross-validation, fit of 2026-11-29: each
+changed 1 dev outcome when left out): ``ce_gap`` (``ce`` minus the best unit's) and ``time``
+(the asked time point stated); a conflicting time point still makes a unit ineligible
+(rag/binding.py).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from citeqa.errors import ConfigError
 from rag.binding import ABSENT, CONFLICT, MATCHED, Binding
 from rag.candidates import Unit
 
-FEATURES = ("ce", "ce_gap", "topic", "study", "time", "statistic", "audience", "retrieval")
+FEATURES = ("ce", "topic", "study", "statistic", "audience", "retrieval")
 PLAIN = "plain-language"
 
 
@@ -83,10 +86,8 @@ class RankerModel:
 _HAND_SET = Logistic(
     weights={
         "ce": 0.3,
-        "ce_gap": 0.4,
         "topic": 2.0,
         "study": 1.0,
-        "time": 1.0,
         "statistic": 0.8,
         "audience": 0.6,
         "retrieval": 0.5,
@@ -117,17 +118,14 @@ def _signed(state: str) -> float:
     return {MATCHED: 1.0, ABSENT: -1.0, CONFLICT: -1.0}.get(state, 0.0)
 
 
-def features(
-    u: Unit, b: Binding, ce: float, best_ce: float, audience: Audience
-) -> dict[str, float]:
+def features(u: Unit, b: Binding, ce: float, audience: Audience) -> dict[str, float]:
+    """The unit's :data:`FEATURES` (see the module docstring)."""
     plain = u.chunk.meta.doc_type == PLAIN
     fit = (1.0 if plain else 0.0) if audience is Audience.FAMILY else (-1.0 if plain else 1.0)
     return {
         "ce": ce,
-        "ce_gap": ce - best_ce,
         "topic": b.topic,
         "study": _signed(b.study),
-        "time": _signed(b.time),
         "statistic": _signed(b.statistic),
         "audience": fit,
         "retrieval": 1.0 / (1.0 + u.rank),

@@ -10,7 +10,7 @@ sides of a comparison looked for); otherwise it abstains naming the first unboun
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from citeqa.answer import Audience
@@ -20,7 +20,7 @@ from ingest.numbers import number_values
 from rag.binding import ABSENT, CONFLICT, MATCHED, NA, Binding, bind, study_binding
 from rag.candidates import Unit
 from rag.entities import EntityIndex
-from rag.lexicon import IndexLexicon, content_stems
+from rag.lexicon import IndexLexicon, content_stems, stem, words
 from rag.query import Query
 from rag.ranker import RankerModel, features
 from rag.readability import fk_grade
@@ -103,10 +103,9 @@ def score_units(
     bound.sort(key=lambda ub: -prescore(ub[1], ub[0], policy.prescore_slot))
     bound = bound[: policy.budget]
     logits = [float(x) for x in reranker.score(q.focus, [u.scored_text() for u, _ in bound])]
-    best = max(logits)
     out = []
     for (u, b), ce in zip(bound, logits, strict=True):
-        f = features(u, b, ce, best, policy.audience)
+        f = features(u, b, ce, policy.audience)
         out.append(Scored(u, b, ce, f, policy.model.p(f)))
     out.sort(key=lambda s: -s.p)
     return out
@@ -235,15 +234,27 @@ def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
     if q.slots.statistics and all(s.binding.statistic == CONFLICT for s in top):
         kinds = ", ".join(q.slots.statistics)
         return "unbound-statistic", f"no indexed passage gives the asked {kinds}{where}"
-    missing = _common_missing(top)
+    missing = own_words(q, _common_missing(top))
     if missing:
-        return "unbound-topic", f"no indexed passage is about {missing}"
+        return "unbound-topic", f"no indexed passage is about {', '.join(missing)}"
     return "low-relevance", "no indexed passage states what was asked"
 
 
-def _common_missing(top: Sequence[Scored]) -> str:
+def _common_missing(top: Sequence[Scored]) -> set[str]:
+    """The topic stems every one of the top units misses."""
     sets = [set(s.binding.missing_terms) for s in top if s.binding.missing_terms]
     if not sets or len(sets) < len(top):
-        return ""
-    common = set.intersection(*sets)
-    return ", ".join(sorted(common))
+        return set()
+    return set.intersection(*sets)
+
+
+def own_words(q: Query, stems: Iterable[str]) -> list[str]:
+    """The question's own words (lower-cased, as typed, in order) for topic ``stems``: what a
+    decline names instead of stems. A compound covers its parts ("disease-free", not also
+    "disease")."""
+    wanted = set(stems)
+    out: list[str] = []
+    for w in words(q.focus):
+        if stem(w) in wanted and w not in out and not any(w in x.split("-") for x in out):
+            out.append(w)
+    return out

@@ -25,6 +25,7 @@ from citeqa.models import Chunk, ScoredChunk
 from citeqa.protocols import Reranker
 from ingest.sentences import split_sentences
 from rag.candidates import Unit, units_of
+from rag.question import asks_individual_decision
 
 PLAIN = "plain-language"
 
@@ -157,3 +158,20 @@ def asks_when_to_seek_help(message: str) -> bool:
             re.I,
         )
     )
+
+
+def safety_flags(text: str, s: Safety | None) -> set[str]:
+    """``dose-request``: asks for an amount of a medicine or to change how it runs;
+    ``personal``: such a request (or a treatment decision) for one's own child or patient."""
+    flags = set()
+    asks = s is not None and bool(
+        re.search(s.dose_request, text, re.I) or re.search(s.pump_change, text, re.I)
+    )
+    if asks:
+        flags.add("dose-request")
+    mine = s is not None and bool(
+        re.search(s.own_child, text, re.I) or re.search(s.first_person, text, re.I)
+    )
+    if asks_individual_decision(text) or (asks and mine):
+        flags.add("personal")
+    return flags

@@ -108,13 +108,3 @@ def test_abbreviations_are_mined_with_their_shortest_long_form() -> None:
         "IV": "intravenous",
         "ASH": "american society of hematology",
     }
-
-
-def test_topic_share_reads_a_defined_abbreviation_as_its_long_form() -> None:
-    defined = chunk("dfs-doc", "Disease-free survival (DFS) was 80%.", trial="AALL1731")
-    u2 = understanding([*TRIALS, defined])
-    q = parse_query("disease-free survival with blinatumomab", u2)
-    units = units_from(scored([*TRIALS, defined]))
-    dfs = next(x for x in units if x.full.startswith("In AALL1331, 2-year DFS"))
-    b = bind(q, dfs, u2.entities, u2.lexicon)
-    assert not {"diseas", "free", "surviv"} & set(b.missing_terms), b.missing_terms

@@ -102,3 +102,11 @@ def test_outcome_named_by_long_form_with_or_without_hyphen(text: str) -> None:
     defined = chunk("dfs-doc", "Disease-free survival (DFS) was 80%.", trial="AALL1731")
     u = understanding([*TRIALS, defined])
     assert [short for short, _ in parse_query(text, u).slots.outcomes] == ["DFS"]
+
+
+def test_an_outcome_is_bound_by_its_slot_not_counted_again_as_topic() -> None:
+    defined = chunk("dfs-doc", "Disease-free survival (DFS) was 80%.", trial="AALL1731")
+    u = understanding([*TRIALS, defined])
+    for text in ("disease-free survival with blinatumomab", "DFS with blinatumomab"):
+        q = parse_query(text, u)
+        assert q.slots.outcomes and q.slots.terms == ("blinatumomab",), q.slots.terms

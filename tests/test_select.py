@@ -8,7 +8,7 @@ from citeqa.answer import Audience
 from citeqa.settings import Settings
 from rag.candidates import units_from
 from rag.query import parse_query
-from rag.ranker import DEFAULT, features, load_ranker
+from rag.ranker import DEFAULT, FEATURES, features, load_ranker
 from rag.select import Policy, choose, score_units
 from tests.core_support import TRIALS, OverlapReranker, chunk, scored, understanding
 
@@ -61,13 +61,13 @@ def test_audience_feature_prefers_plain_language_for_families() -> None:
     assert all(s.features["audience"] == -1.0 for s in clin if s.unit.doc_id == "fam")
 
 
-def test_features_are_the_eight_named_ones() -> None:
+def test_features_are_the_six_named_ones() -> None:
     from rag.binding import bind
 
     q = parse_query("4-year DFS in AALL1731", U)
     u = UNITS[0]
-    f = features(u, bind(q, u, U.entities, U.lexicon), 1.0, 2.0, Audience.CLINICIAN)
-    assert len(f) == 8 and f["ce_gap"] == -1.0
+    f = features(u, bind(q, u, U.entities, U.lexicon), 1.0, Audience.CLINICIAN)
+    assert tuple(f) == FEATURES and f["ce"] == 1.0 and f["study"] == 1.0
 
 
 def test_missing_ranker_file_falls_back_to_defaults(tmp_path) -> None:  # type: ignore[no-untyped-def]
