@@ -117,12 +117,6 @@ class Answerer:
             draft = self._abstain("empty", "the question is empty", [])
         elif language is not None:
             draft = self._abstain("language", language, [])
-        elif q.did_you_mean:
-            names = ", ".join(q.did_you_mean)
-            draft = self._abstain("did-you-mean", f"did you mean {names}? Please ask again", [])
-        elif q.unknown:
-            names = ", ".join(q.unknown)
-            draft = self._abstain("unknown-entity", f"no indexed document mentions {names}", [])
         else:
             got = self.retriever.retrieve(
                 q.retrieval, k=self.settings.answer.passages, filters=filters, mode="hybrid"
@@ -130,7 +124,7 @@ class Answerer:
             passages = got.chunks
             timings.update(got.timings_ms)
             t1 = time.perf_counter()
-            draft = self._draft(q, audience, passages, u, on_token)
+            draft = self._unknown_names(q) or self._draft(q, audience, passages, u, on_token)
             timings["answer"] = (time.perf_counter() - t1) * 1000
         if self._sources is not None:
             draft = annotate(q, draft, audience, self._sources)
@@ -272,6 +266,17 @@ class Answerer:
         what = plain_topic(q)
         looked = f" {t.family_looked_for.format(what=what)}" if what else ""
         return f"{t.family_abstain}{looked} {t.family_next}"
+
+    def _unknown_names(self, q: Query) -> Draft | None:
+        """A decline naming a study or drug the index never mentions (the passages read are
+        still reported), or None."""
+        if q.did_you_mean:
+            names = ", ".join(q.did_you_mean)
+            return self._abstain("did-you-mean", f"did you mean {names}? Please ask again", [])
+        if q.unknown:
+            names = ", ".join(q.unknown)
+            return self._abstain("unknown-entity", f"no indexed document mentions {names}", [])
+        return None
 
     def _abstain(self, code: str, reason: str, scored: Sequence[Scored]) -> Draft:
         return Draft((), (), True, AbstainReason(code, reason), nearest_sources(scored))

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from rag.candidates import Unit
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems
-from rag.query import Query, TimePoint, time_points
+from rag.query import Query
+from rag.timepoint import TimePoint, time_points
 
 MATCHED, ABSENT, CONFLICT, NA = "matched", "absent", "conflicting", "n/a"
 
@@ -135,16 +136,37 @@ def report_binding(reports: tuple[str, ...], u: Unit, ents: EntityIndex) -> str:
 def topic_share(
     q: Query, u: Unit, lex: IndexLexicon, floor: float = 1.0
 ) -> tuple[float, tuple[str, ...]]:
-    """IDF-weighted share of the question's topic terms (known to the index) in the unit."""
-    known = [t for t in q.slots.terms if lex.df.get(t, 0) > 0]
+    """IDF-weighted share of the question's topic terms (known to the index) in the unit. A
+    synonym group counts as one term, present when the unit says one of its phrases, weighted
+    by its rarest known word ("heart" or "cardiac"). The unit inherits the words of its
+    context and of its document's title (a sentence of "Supportive care during blinatumomab
+    therapy" is about blinatumomab)."""
+    known = {t for t in q.slots.terms if lex.df.get(t, 0) > 0}
     if not known:
         return 1.0, ()
-    have = set(content_stems(f"{u.context} {u.match}"))
-    total = sum(lex.idf(t) for t in known)
-    missing = tuple(t for t in known if t not in have)
-    got = total - sum(lex.idf(t) for t in missing)
+    have = set(content_stems(f"{u.chunk.meta.title} {u.context} {u.match}"))
+    total = got = 0.0
+    missing: list[str] = []
+    grouped: set[str] = set()
+    for group in q.slots.alternatives:
+        stems = {s for phrase in group for s in phrase} & known
+        if not stems:
+            continue
+        grouped |= stems
+        weight = max(lex.idf(s) for s in stems)
+        total += weight
+        if any(all(s in have for s in phrase) for phrase in group):
+            got += weight
+        else:
+            missing += sorted(stems)
+    for t in (t for t in q.slots.terms if t in known and t not in grouped):
+        total += lex.idf(t)
+        if t in have:
+            got += lex.idf(t)
+        else:
+            missing.append(t)
     # terms that nearly every passage uses say little: they cannot make a full share alone
-    return got / max(total, floor), missing
+    return got / max(total, floor), tuple(missing)
 
 
 def outcome_binding(outcomes: tuple[tuple[str, str], ...], u: Unit) -> str:

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 
 from citeqa.answer import AnswerSentence, Citation, SideValue, TableOut, TableRow
 from rag.population import describe, population_of
-from rag.query import Query, TimePoint, time_points
+from rag.query import Query
+from rag.timepoint import TimePoint, time_points
 
 if TYPE_CHECKING:
     from rag.evidence import Sources

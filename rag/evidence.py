@@ -34,7 +34,8 @@ from rag.compare import compare
 from rag.compose import Draft
 from rag.entities import EntityIndex, norm
 from rag.population import UNKNOWN, about_children, asked_setting, design_of, population_of
-from rag.query import Query, time_points
+from rag.query import Query
+from rag.timepoint import time_points
 
 REPORT_TYPES = ("conference-abstract", "journal-article")
 _TYPE_RANK = {"conference-abstract": 0, "journal-article": 1}

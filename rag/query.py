@@ -22,17 +22,14 @@ from ingest.textnorm import match_text
 from rag import question as legacy
 from rag.entities import EntityIndex, looks_like_identifier, norm
 from rag.lexicon import IndexLexicon, content_stems, stem, stopwords, tokens, words
+from rag.spelling import drug_like
+from rag.timepoint import TIME_PHRASE, TimePoint, time_points
 from rag.urgent import safety_flags
 
 if TYPE_CHECKING:
     from rag.spelling import Speller
     from rag.urgent import Guidance
 
-_TIME = re.compile(
-    r"(?<![\w.])(\d+(?:\.\d+)?)\s*-?\s*(years?|yrs?|y|months?|mos?|weeks?|wks?|days?|d)\b(?!\s*old)",
-    re.I,
-)
-_UNITS = {"y": "year", "yr": "year", "mo": "month", "wk": "week", "d": "day"}
 _WH = re.compile(r"^\s*(what|whats|what's|how|why|when|who|which|where|is|are|was|were|does|do|"
                  r"did|can|could|should|will|would|has|have|tell|explain|define|list)\b", re.I)  # fmt: skip
 _LEAD = re.compile(
@@ -47,16 +44,6 @@ _COMPARE = re.compile(
 
 
 @dataclass(frozen=True)
-class TimePoint:
-    value: float
-    unit: str  # year | month | week | day
-
-    def __str__(self) -> str:
-        v = f"{self.value:g}"
-        return f"{v}-{self.unit}"
-
-
-@dataclass(frozen=True)
 class Slots:
     studies: tuple[str, ...] = ()
     reports: tuple[str, ...] = ()
@@ -64,6 +51,10 @@ class Slots:
     statistics: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()  # stems of the asked topic
     outcomes: tuple[tuple[str, str], ...] = ()  # named outcomes: (short form, long form)
+    # synonym groups among the terms: each group is one topic word said in any of its phrases
+    # (stems per phrase: ("heart",), ("cardiac",)), so a synonym adds no weight of its own
+    alternatives: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    unseen: tuple[str, ...] = ()  # topic stems no indexed document uses ("tungsten")
 
 
 @dataclass(frozen=True)
@@ -100,15 +91,6 @@ class Understanding:
 
     def __post_init__(self) -> None:
         self._stat_words = {k: [w.lower() for w in v] for k, v in self.vocab.statistics.items()}
-
-
-def time_points(text: str) -> list[TimePoint]:
-    """Time points written as "4-year", "4 yr", "4y", "18-month" (not ages: "4 years old")."""
-    out = []
-    for m in _TIME.finditer(text):
-        unit = m.group(2).lower().rstrip("s")
-        out.append(TimePoint(float(m.group(1)), _UNITS.get(unit, unit)))
-    return out
 
 
 _DEFINITION = re.compile(
@@ -194,15 +176,36 @@ def synonyms_of(text: str, u: Understanding) -> list[str]:
     """The index's words for the plain (or other) words in ``text``: every other member of a
     synonym group one of whose members ``text`` uses, when the documents use it ("comes back"
     -> relapse; "heart" -> cardiac)."""
-    low = f" {' '.join(words(text))} "
     out: list[str] = []
-    for group in u.vocab.synonyms:
-        if not any(f" {w.lower()} " in low for w in group):
-            continue
-        for w in group:
-            if f" {w.lower()} " not in low and _index_says(w, u) and w not in out:
-                out.append(w)
+    for _, others in synonym_groups(text, u):
+        out += [w for w in others if w not in out]
     return out
+
+
+def synonym_groups(text: str, u: Understanding) -> list[tuple[list[str], list[str]]]:
+    """Per synonym group ``text`` uses: the members it uses, and the other members the
+    documents use."""
+    low = f" {' '.join(words(text))} "
+    out = []
+    for group in u.vocab.synonyms:
+        used = [w for w in group if f" {w.lower()} " in low]
+        if used:
+            out.append((used, [w for w in group if w not in used and _index_says(w, u)]))
+    return out
+
+
+def alternatives_of(
+    text: str, u: Understanding, terms: Sequence[str]
+) -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """The synonym groups of ``text`` as stems per phrase, limited to topic ``terms``."""
+    keep = set(terms)
+    out = []
+    for used, others in synonym_groups(text, u):
+        phrases = [tuple(s for s in content_stems(w) if s in keep) for w in used + others]
+        phrases = [p for p in dict.fromkeys(phrases) if p]
+        if len(phrases) > 1:
+            out.append(tuple(phrases))
+    return tuple(out)
 
 
 def _index_says(phrase: str, u: Understanding) -> bool:
@@ -214,7 +217,7 @@ def topic_terms(text: str, u: Understanding, exclude: set[str]) -> list[str]:
     generic words left out)."""
     generic = {stem(w) for w in u.vocab.generic_words}
     out = []
-    for s in content_stems(_TIME.sub(" ", text)):
+    for s in content_stems(TIME_PHRASE.sub(" ", text)):
         if s in exclude or s in generic or any(ch.isdigit() for ch in s):
             continue
         out.append(s)
@@ -251,6 +254,31 @@ def is_followup(text: str, has_history: bool, own_studies: Sequence[str]) -> boo
     return fragment or (bool(_ANAPHOR.search(text)) and (lead_pronoun or not own_topic))
 
 
+def parse_slots(text: str, asking: str, u: Understanding, variants: Sequence[str] = ()) -> Slots:
+    """The slots of a question: named studies and reports (in ``text``), and the time points,
+    statistics, outcomes and topic terms of its question part ``asking``."""
+    text_for_names = _with_journal_names(text, u)
+    studies = u.entities.studies_in(text_for_names)
+    reports = [r for r in u.entities.reports_in(text_for_names) if r not in studies]
+    names = set(studies) | set(reports)
+    outcomes = outcomes_named(asking, u, names)
+    # words bound by a slot (a study's name, an outcome's short and long form) are not topic
+    exclude = {stem(w) for s in names for w in words(u.entities.name(s))} | names
+    exclude |= {stem(w) for short, long in outcomes for w in words(f"{short} {long}")}
+    said = " ".join([with_long_forms(asking, u), *synonyms_of(asking, u), *variants])
+    terms = tuple(topic_terms(said, u, exclude))
+    return Slots(
+        studies=tuple(studies),
+        reports=tuple(reports),
+        time_points=tuple(time_points(legacy.main_clause(asking))),
+        statistics=tuple(statistics_asked(asking, u)),
+        outcomes=tuple(outcomes),
+        terms=terms,
+        alternatives=alternatives_of(asking, u, terms),
+        unseen=tuple(t for t in terms if not u.lexicon.df.get(t)),
+    )
+
+
 def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth: int = 0) -> Query:
     """Parse ``raw`` (with the user's earlier messages ``history``, oldest first)."""
     cleaned, injected = legacy.strip_injection(raw)
@@ -261,28 +289,8 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
         fixed = u.speller.correct(text)
         text, did_you_mean, variants = fixed.text, fixed.did_you_mean, fixed.variants
     asking = question_part(text)
-    text_for_names = _with_journal_names(text, u)
-    studies = u.entities.studies_in(text_for_names)
-    reports = [r for r in u.entities.reports_in(text_for_names) if r not in studies]
-    names = set(studies) | set(reports)
-    outcomes = outcomes_named(asking, u, names)
-    # words bound by a slot (a study's name, an outcome's short and long form) are not topic
-    exclude = {stem(w) for s in names for w in words(u.entities.name(s))} | names
-    exclude |= {stem(w) for short, long in outcomes for w in words(f"{short} {long}")}
-    slots = Slots(
-        studies=tuple(studies),
-        reports=tuple(reports),
-        time_points=tuple(time_points(legacy.main_clause(asking))),
-        statistics=tuple(statistics_asked(asking, u)),
-        outcomes=tuple(outcomes),
-        terms=tuple(
-            topic_terms(
-                " ".join([with_long_forms(asking, u), *synonyms_of(asking, u), *variants]),
-                u,
-                exclude,
-            )
-        ),
-    )
+    slots = parse_slots(text, asking, u, variants)
+    studies = list(slots.studies)
     flags: set[str] = set()
     if injected:
         flags.add("injection")
@@ -322,6 +330,7 @@ def carry_over(q: Query, before: Query) -> Query:
         statistics=s.statistics or b.statistics,
         outcomes=s.outcomes or b.outcomes,
         terms=tuple(dict.fromkeys(s.terms + b.terms)) if len(s.terms) < 3 else s.terms,
+        alternatives=s.alternatives + b.alternatives if len(s.terms) < 3 else s.alternatives,
     )
     resolved = f"{q.text.strip()} (after: {before.text.strip()})"
     carried = tuple(n for n in ("studies", "reports") if not getattr(s, n) and getattr(b, n))
@@ -374,8 +383,7 @@ def _unknown_entities(text: str, u: Understanding) -> list[str]:
     for tok in tokens(text):
         low = tok.lower()
         if (
-            len(low) > 6
-            and low.endswith(suffixes)
+            drug_like(low, suffixes)
             and low not in stopwords()
             and not u.lexicon.knows(low)
             and not looks_like_identifier(tok)

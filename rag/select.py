@@ -234,7 +234,8 @@ def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
     if q.slots.statistics and all(s.binding.statistic == CONFLICT for s in top):
         kinds = ", ".join(q.slots.statistics)
         return "unbound-statistic", f"no indexed passage gives the asked {kinds}{where}"
-    missing = own_words(q, _common_missing(top))
+    # words no indexed document uses at all ("tungsten") are named too
+    missing = own_words(q, _common_missing(top) | set(q.slots.unseen))
     if missing:
         return "unbound-topic", f"no indexed passage is about {', '.join(missing)}"
     return "low-relevance", "no indexed passage states what was asked"

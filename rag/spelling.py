@@ -58,6 +58,13 @@ def is_ordinary(word: str) -> bool:
     return zipf(word) >= 2.5
 
 
+def drug_like(tok: str, suffixes: tuple[str, ...]) -> bool:
+    """A long word with a drug-name ending that is not ordinary English ("asparaginase",
+    "tisagenlecleucel"; not "increase", "disease")."""
+    low = tok.lower()
+    return len(low) > 6 and low.endswith(suffixes) and not is_ordinary(low)
+
+
 @dataclass(frozen=True)
 class Correction:
     text: str  # misspellings corrected
@@ -128,8 +135,7 @@ class Speller:
         )
 
     def _drug_like(self, tok: str) -> bool:
-        low = tok.lower()
-        return len(low) > 6 and low.endswith(self.drug_suffixes) and not is_ordinary(low)
+        return drug_like(tok, self.drug_suffixes)
 
     def _near_names(self, tok: str) -> list[str]:
         """The known names nearest (at most two edits) to an unknown name-like token."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rag.binding import ABSENT, CONFLICT, MATCHED, NA, bind, stat_binding, time_binding
 from rag.candidates import units_from
-from rag.query import TimePoint, parse_query
+from rag.query import parse_query
+from rag.timepoint import TimePoint
 from tests.core_support import TRIALS, chunk, scored, understanding
 
 U = understanding(TRIALS)

@@ -22,7 +22,8 @@ from rag.evidence import (
     shown_date,
 )
 from rag.format import card_notes, format_answer, format_table, table_markdown
-from rag.query import Query, Slots, TimePoint
+from rag.query import Query, Slots
+from rag.timepoint import TimePoint
 from ui.api_models import chat_tail
 
 EV = load_profile("ball-blinatumomab").evidence

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.query import TimePoint, is_followup, parse_query, time_points
+from rag.query import is_followup, parse_query
+from rag.timepoint import TimePoint, time_points
 from tests.core_support import TRIALS, chunk, understanding
 
 U = understanding(TRIALS)

@@ -18,6 +18,7 @@ from citeqa.answer import (
     SideValue,
     SlotValue,
     TableOut,
+    TableRow,
 )
 from citeqa.errors import UploadError
 from citeqa.models import Filters, Metadata
@@ -38,7 +39,7 @@ def full_answer() -> Answer:
         notices=(Notice("abstract-only", "Source [1] is an abstract.", (1,)),),
         query=QueryView("wat was 4y dfs", "What was the 4-year DFS?", "", ("4-year DFS",),
                         ("followup",), (SlotValue("outcome", "DFS"),)),
-        table=TableOut(("DFS",), (("blinatumomab", (SideValue("blina", "DFS", "94.8%", 1),)),)),
+        table=TableOut(("DFS",), (TableRow("blinatumomab", (SideValue("blina", "DFS", "94.8%", 1),)),)),
         evidence_summary="One abstract and one article.",
         readability={"fk_grade": 6.5},
         timings_ms={"total": 12.0},
