@@ -17,6 +17,7 @@ from citeqa.models import Chunk, Filters, ScoredChunk
 from citeqa.protocols import Embedder, Reranker, VectorStore
 from citeqa.settings import Settings
 from ingest.chunking import embedding_text
+from rag.timing import stage
 
 if TYPE_CHECKING:
     import numpy as np
@@ -173,6 +174,10 @@ class HybridRetriever:
 
     def snapshot(self) -> Snapshot:
         """The chunks and BM25 index of the store's current version (rebuilt when it changed)."""
+        with stage("snapshot"):
+            return self._current()
+
+    def _current(self) -> Snapshot:
         version = self.store.version()
         with self._bm25_lock:
             if self._snapshot is None or self._snapshot.version != version:
@@ -184,11 +189,14 @@ class HybridRetriever:
         return self.snapshot().bm25
 
     def dense(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
-        vec: np.ndarray = self.embedder.embed_query(query)
-        return self.store.query(vec, k, filters)
+        with stage("dense"):
+            vec: np.ndarray = self.embedder.embed_query(query)
+            return self.store.query(vec, k, filters)
 
     def bm25(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
-        return self.bm25_index().search(query, k, filters)
+        index = self.bm25_index()
+        with stage("bm25"):
+            return index.search(query, k, filters)
 
     def retrieve(
         self,
