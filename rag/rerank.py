@@ -7,6 +7,8 @@ reads ``[CLS] query [SEP] text [SEP]``; only the text side is truncated to fit 5
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -68,6 +70,52 @@ class OnnxCrossEncoder:
 
         self._sessions.map(run, length_batches(lengths, self.batch_size, texts))
         return out
+
+
+class CachedReranker:
+    """A cross-encoder with the logits of recent (query, text) pairs kept (least recently used
+    pair dropped first, at most ``size`` pairs; 0 = nothing kept), and its time added to the
+    answer's ``cross-encoder`` stage (rag/timing.py).
+
+    A pair's logit does not depend on the other texts of a call (the Reranker contract), so a
+    kept logit is exactly the one a new call would give: the same question asked again, an
+    ``ask --explain`` re-scoring the units, or a follow-up re-scored without its carried study
+    costs no model time. Thread-safe."""
+
+    def __init__(self, inner: Reranker, size: int = 20_000) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.size = size
+        self._kept: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
+        from rag.timing import stage
+
+        with stage("cross-encoder"):
+            out = np.zeros(len(texts), dtype=np.float32)
+            missing: dict[str, list[int]] = {}
+            with self._lock:
+                for i, t in enumerate(texts):
+                    hit = self._kept.get((query, t))
+                    if hit is None:
+                        missing.setdefault(t, []).append(i)
+                    else:
+                        self._kept.move_to_end((query, t))
+                        out[i] = hit
+            if missing:
+                todo = list(missing)
+                logits = self.inner.score(query, todo)
+                with self._lock:
+                    for t, lg in zip(todo, logits, strict=True):
+                        out[missing[t]] = lg
+                        if self.size:
+                            self._kept[(query, t)] = float(lg)
+                    while len(self._kept) > self.size:
+                        self._kept.popitem(last=False)
+            return out
 
 
 def make_reranker(name: str = "ms-marco-minilm-l12") -> Reranker:
