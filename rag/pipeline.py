@@ -104,7 +104,10 @@ class Pipeline:
     def reranker(self) -> Reranker:
         with self._lock:
             if self._reranker is None:
-                self._reranker = shared_reranker(self.settings.retrieval.reranker)
+                from rag.rerank import CachedReranker
+
+                cfg = self.settings.retrieval
+                self._reranker = CachedReranker(shared_reranker(cfg.reranker), cfg.rerank_cache)
             return self._reranker
 
     def chat_model(self) -> ChatModel:
@@ -163,8 +166,12 @@ class Pipeline:
     ) -> Answer:
         """Answer ``question`` from the indexed literature, with numbered citations.
 
-        Raises InputError for an unknown audience, StoreError when the index is unreachable."""
-        return self.answerer.answer(question, audience, history, filters, on_token)
+        Raises InputError for an unknown audience, StoreError when the index is unreachable.
+        ``timings_ms`` holds the answerer's stages and those of rag/timing.py."""
+        from rag.timing import collect
+
+        with collect():
+            return self.answerer.answer(question, audience, history, filters, on_token)
 
     def warm_up(self) -> None:
         """Load the models and the BM25 index now (the first question is then fast)."""
