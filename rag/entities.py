@@ -14,18 +14,14 @@ import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from citeqa.models import Chunk, Metadata
-from rag.lexicon import tokens
+from rag.lexicon import norm, tokens
 
 _IDENT = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9-]{3,}$")
-
-
-def norm(name: str) -> str:
-    """Comparison key of a name: lower case, hyphens, spaces, dots and colons removed."""
-    return re.sub(r"[\s\-.:_]", "", name.lower())
 
 
 def looks_like_identifier(tok: str) -> bool:
@@ -127,11 +123,19 @@ class EntityIndex:
 
     def unknown_identifiers(self, text: str, known: Iterable[str]) -> list[str]:
         """Identifier-like tokens of ``text`` that no document uses (e.g. an unindexed trial)."""
-        vocab = {norm(k) for k in known}
+        return self.unknown_identifiers_in(text, {norm(k) for k in known})
+
+    def unknown_identifiers_in(self, text: str, known_keys: AbstractSet[str]) -> list[str]:
+        """:meth:`unknown_identifiers` with the known words given as :func:`norm` keys."""
         out = []
         for tok in tokens(text):
             key = norm(tok)
-            if looks_like_identifier(tok) and key not in {*self.studies, *vocab, *self.common}:
+            if (
+                looks_like_identifier(tok)
+                and key not in self.studies
+                and key not in known_keys
+                and key not in self.common
+            ):
                 out.append(tok)
         return out
 
