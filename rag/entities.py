@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
@@ -50,10 +50,16 @@ class EntityIndex:
 
     @classmethod
     def build(cls, chunks: Iterable[Chunk], common: Iterable[str] = ()) -> EntityIndex:
-        idx = cls(common=frozenset(norm(c) for c in common))
         metas: dict[str, Metadata] = {}
         for c in chunks:
             metas.setdefault(c.doc_id, c.meta)
+        return cls.of_documents(metas, common)
+
+    @classmethod
+    def of_documents(cls, metas: Mapping[str, Metadata], common: Iterable[str] = ()) -> EntityIndex:
+        """The index of documents given by their metadata (as :meth:`build` of their chunks,
+        ``metas`` in the order of the documents' first chunks)."""
+        idx = cls(common=frozenset(norm(c) for c in common))
         for doc_id, m in metas.items():
             studies = idx._study_names(m)
             reports = idx._report_names(m)
