@@ -4,7 +4,9 @@
   replaced; ``prune`` drops sources whose files are gone.
 - A broken file fails alone with a reason; the others are still indexed.
 - Each file is parsed and chunked in a worker process that is killed at the per-file time limit
-  (``ingest.file_timeout_s``), so a hostile file can neither hang nor crash the run.
+  (``ingest.file_timeout_s``), so a hostile file can neither hang nor crash the run. Parsing
+  runs ahead of embedding (``ingest.worker.ParseAhead``): while the main process embeds one
+  batch, the worker parses the files of the next ones.
 - Chunks of several files are embedded together (the embedder sorts by length, so batches carry
   little padding); each file is then committed on its own (see ingest.store for crash safety).
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -25,7 +27,7 @@ from citeqa.settings import Settings
 from ingest.chunking import embedding_text
 from ingest.loaders import PARSER_VERSION
 from ingest.loaders.base import LoadError
-from ingest.worker import _WORKER, Parsed, load_with_timeout, parse_file
+from ingest.worker import _WORKER, ParseAhead, Parsed, load_with_timeout, parse_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -159,10 +161,13 @@ class Ingestor:
         self._migration_message(manifest)
         by_sha = {e.sha256: k for k, e in manifest.items()}
         self._bar = self._make_bar(len(files))
-        for path in files:
-            self._one_file(path, manifest, by_sha)
-            if self._bar is not None:
-                self._bar.update(1)
+        ahead = ParseAhead(self.settings)
+        try:
+            for job, parsed in ahead.run(self._to_parse(files, manifest, by_sha)):
+                self._take(job, parsed)
+                self._tick()
+        finally:
+            ahead.close()
         self._flush()
         if self._bar is not None:
             self._bar.close()
@@ -207,33 +212,49 @@ class Ingestor:
         by_sha[sha] = key
         return False
 
-    def _one_file(
-        self, path: Path, manifest: dict[str, ManifestEntry], by_sha: dict[str, str]
-    ) -> None:
-        key = str(path.resolve())
+    def _tick(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def _to_parse(
+        self, files: list[Path], manifest: dict[str, ManifestEntry], by_sha: dict[str, str]
+    ) -> Iterator[tuple[Path, str, str]]:
+        """``(path, key, sha256)`` of the files to parse, in order; unchanged files, duplicates and
+        unreadable files are settled here (the progress bar counts them now)."""
+        for path in files:
+            key = str(path.resolve())
+            try:
+                sha = file_sha256(path)
+                entry = manifest.get(key)
+                if entry is not None and entry.sha256 == sha and entry.parser == PARSER_VERSION:
+                    self.report.skipped += 1
+                    by_sha[sha] = key
+                elif not self._duplicate(path, key, sha, by_sha):
+                    self.report.reparsed += entry is not None and entry.sha256 == sha
+                    yield path, key, sha
+                    continue
+            except OSError as exc:
+                self.report.failed.append({"path": str(path), "error": f"cannot read file: {exc}"})
+            self._tick()
+
+    def _take(self, job: tuple[Path, str, str], parsed: Callable[[], Parsed]) -> None:
+        """Chunk the parsed file ``job`` (path, key, sha256) and queue it for embedding
+        (``parsed()`` gives the parse, or raises its LoadError)."""
+        path, key, sha = job
         try:
-            sha = file_sha256(path)
-            entry = manifest.get(key)
-            if entry is not None and entry.sha256 == sha and entry.parser == PARSER_VERSION:
-                self.report.skipped += 1
-                by_sha[sha] = key
-                return
-            if self._duplicate(path, key, sha, by_sha):
-                return
-            self.report.reparsed += entry is not None and entry.sha256 == sha
-            parsed = parse_file(path, self.settings)
-            chunks = self._chunk(path, key, parsed)
+            got = parsed()
+            chunks = self._chunk(path, key, got)
         except LoadError as exc:
             self.report.failed.append({"path": str(path), "error": exc.reason})
             return
         except OSError as exc:
             self.report.failed.append({"path": str(path), "error": f"cannot read file: {exc}"})
             return
-        self.report.docs += len(parsed)
-        for doc, _ in parsed:
+        self.report.docs += len(got)
+        for doc, _ in got:
             self.report.warnings.extend({"path": str(path), "warning": n} for n in doc.notes)
         # the hash of the bytes actually parsed, in case the file changed since it was hashed
-        sha = parsed[0][0].source_sha256 or sha
+        sha = got[0][0].source_sha256 or sha
         self._pending.append(_Pending(key, sha, chunks))
         if sum(len(p.chunks) for p in self._pending) >= self.settings.ingest.flush_chunks:
             self._flush()
