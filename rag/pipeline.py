@@ -210,7 +210,14 @@ class Pipeline:
         report: IngestReport = Ingestor(
             self.settings, store=self.store, embedder=self.embedder, progress=progress
         ).run(list(paths), prune=prune)
+        self.refresh_index()
         return report
+
+    def refresh_index(self) -> None:
+        """Bring this host's index (rag/host_index.py) up to the store's current version now,
+        so the next question does not wait for it (after an ingest, upload or delete)."""
+        if self.store.count() or self._retriever is not None:
+            self.retriever.snapshot()
 
     def add_document(self, name: str, data: bytes) -> dict[str, Any]:
         """Store an uploaded file under ``data_dir/uploads`` and ingest it (UploadError if it is
@@ -228,7 +235,10 @@ class Pipeline:
         index; False when no such file is indexed."""
         from rag.library import remove_source
 
-        return remove_source(self.store, source)
+        removed = remove_source(self.store, source)
+        if removed:
+            self.refresh_index()
+        return removed
 
     def reset_index(self) -> None:
         """Drop this index identity's data (for ``citeqa ingest --rebuild``)."""
