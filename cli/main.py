@@ -285,6 +285,28 @@ def eval_load(
     raise typer.Exit(1 if result.get("errors") else 0)
 
 
+@eval_app.command("startup")
+def eval_startup(
+    index: IndexOpt = None,
+    runs: Annotated[int, typer.Option(help="Fresh processes, one after another.")] = 3,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Delete this host's saved index before each run.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The first question after start-up (fresh processes over an existing index)."""
+    from evals.startup import run_startup
+
+    s = settings_for(index)
+    res = run_startup(s.index_dir, s.data_dir, runs, fresh, chroma_url=s.chroma_url)
+    parts = ", ".join(
+        f"{k} {res[k]['median']:.0f} ms" for k in ("total", "pipeline", "first", "index")
+    )
+    typer.echo(f"{res['chunks']} chunks, {runs} runs (medians): {parts}", err=as_json)
+    if as_json:
+        typer.echo(json.dumps(res))
+
+
 @eval_app.command("beir")
 def eval_beir(
     directory: Annotated[Path, typer.Argument(help="BEIR dataset folder.")],
@@ -317,10 +339,12 @@ def bench(
             help="Also run LangChain's plain pipeline on the same files (the speed-up column).",
         ),
     ] = True,
+    runs: Annotated[int, typer.Option(help="Runs per size (figures: median, min, max).")] = 3,
 ) -> None:
-    """Speed benchmark: ingest throughput, query latency, memory."""
+    """Speed benchmark: ingest throughput, query latency, first question after a restart,
+    memory; every figure the median of --runs runs."""
     try:
-        from evals.bench import run_bench
+        from evals.bench import BenchPlan, run_bench
     except ImportError:
         _not_built("bench", "E")
         return
@@ -329,7 +353,10 @@ def bench(
     except ValueError:
         fail(f"--sizes must be whole numbers separated by commas, got {sizes!r}")
         return
-    run_bench(settings_for(index), as_json, sizes=size_list, out=out, langchain=langchain)
+    if runs < 1:
+        fail("--runs must be at least 1")
+    plan = BenchPlan(size_list, out, langchain, runs=runs)
+    run_bench(settings_for(index), as_json, plan)
 
 
 @feedback_app.command("export")

@@ -1,0 +1,122 @@
+"""The first question after start-up: fresh processes over an existing index.
+
+    citeqa eval startup --index DIR [--runs 3] [--json]
+    python evals/startup.py --index DIR [--runs 3] [--json]   # the same, as a script
+
+Each run is a new (spawned) Python process that opens the index and answers one question,
+timed in parts: ``pipeline`` (build the pipeline and load both models: embedder and
+cross-encoder), ``first`` (the first answer: the host index of the store's version is loaded,
+or built when this host has none, rag/host_index.py), ``again`` (the same question once more,
+everything warm) and ``total`` (from the start of the job; Python's own start and imports of
+the job module are before it). ``index`` = ``first`` - ``again``: what the first question
+waits for besides answering. The first run on a host without a saved host index builds it;
+``--fresh`` deletes the saved one before every run (a new host), to time that build.
+
+Only ``build_pipeline`` and ``answer`` are used, so the script runs unchanged over older code
+(``PYTHONPATH=<old checkout> python evals/startup.py ...``) for a before/after figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+QUESTION = "What was the disease-free survival with blinatumomab?"
+
+
+def startup_job(index: str, data_dir: str, question: str, chroma_url: str = "") -> dict[str, Any]:
+    """One fresh process: times of the parts of the first question (see the module docstring)."""
+    t0 = time.perf_counter()
+    from cli.main import settings_for
+    from rag.pipeline import build_pipeline
+
+    settings = settings_for(Path(index), data_dir=Path(data_dir), chroma_url=chroma_url)
+    pipe = build_pipeline(settings)
+    pipe.embedder.embed_query("warm-up")
+    pipe.reranker.score("warm-up", ["warm-up"])
+    t1 = time.perf_counter()
+    first = pipe.answer(question)
+    t2 = time.perf_counter()
+    pipe.answer(question)
+    t3 = time.perf_counter()
+    ms = {
+        "pipeline": (t1 - t0) * 1000,
+        "first": (t2 - t1) * 1000,
+        "again": (t3 - t2) * 1000,
+        "total": (t2 - t0) * 1000,
+    }
+    ms["index"] = ms["first"] - ms["again"]
+    out: dict[str, Any] = {k: round(v, 1) for k, v in ms.items()}
+    out["chunks"] = pipe.store.count()
+    out["first_timings_ms"] = dict(first.timings_ms)
+    return out
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Median, min and max of ``values`` (rounded to 0.1)."""
+    return {
+        "median": round(statistics.median(values), 1),
+        "min": round(min(values), 1),
+        "max": round(max(values), 1),
+    }
+
+
+def run_startup(
+    index: Path,
+    data_dir: Path,
+    runs: int = 3,
+    fresh: bool = False,
+    question: str = QUESTION,
+    chroma_url: str = "",
+) -> dict[str, Any]:
+    """``runs`` fresh processes over ``index``; per part: median, min and max (ms)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    results = []
+    for _ in range(runs):
+        if fresh:
+            shutil.rmtree(data_dir / "hostindex", ignore_errors=True)
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+            job = pool.submit(startup_job, str(index), str(data_dir), question, chroma_url)
+            results.append(job.result())
+        print(f"startup run: {json.dumps(results[-1])}", file=sys.stderr, flush=True)
+    parts = ("pipeline", "first", "again", "index", "total")
+    return {
+        "index": str(index),
+        "chunks": results[-1]["chunks"],
+        "runs": runs,
+        "fresh": fresh,
+        **{p: spread([r[p] for r in results]) for p in parts},
+        "each": results,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--index", type=Path, required=True, help="Index directory (embedded Chroma).")
+    p.add_argument("--data-dir", type=Path, default=Path(".citeqa"), help="Host index home.")
+    p.add_argument("--chroma-url", default="", help="A Chroma server instead of --index.")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--fresh", action="store_true", help="Delete the saved host index first.")
+    p.add_argument("--json", dest="as_json", action="store_true")
+    a = p.parse_args(argv)
+    res = run_startup(a.index, a.data_dir, a.runs, a.fresh, chroma_url=a.chroma_url)
+    line = ", ".join(
+        f"{k} {res[k]['median']:.0f} ms" for k in ("total", "pipeline", "first", "index")
+    )
+    print(f"{res['chunks']} chunks, {a.runs} runs (medians): {line}", file=sys.stderr)
+    if a.as_json:
+        print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
