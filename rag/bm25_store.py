@@ -20,7 +20,6 @@ An :class:`PostingsIndex` is never changed: :meth:`~PostingsIndex.added` and
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 import re
 import threading
@@ -135,15 +134,6 @@ def merge_segments(segments: Sequence[Segment], live: npt.NDArray[np.bool_] | No
     return Segment(uuid.uuid4().hex, terms.astype(np.int32), indptr, r.astype(np.int32), f)
 
 
-def row_key(chunk_id: str) -> int:
-    """A chunk id as a 64-bit number in the ids' own order (its first 16 hex digits; an id
-    that is not lower-case hexadecimal is hashed)."""
-    head = chunk_id[:16]
-    if len(head) == 16 and all(ch in "0123456789abcdef" for ch in head):
-        return int(head, 16)
-    return int(hashlib.sha256(chunk_id.encode()).hexdigest()[:16], 16)
-
-
 def _grown(a: npt.NDArray[Any], n: int) -> npt.NDArray[Any]:
     import numpy as np
 
@@ -162,7 +152,6 @@ class PostingsIndex:
     df: npt.NDArray[np.int64] | None = None  # live rows containing each term
     lens: npt.NDArray[np.int32] | None = None  # tokens per row (dead rows too)
     live: npt.NDArray[np.bool_] | None = None
-    keys: npt.NDArray[np.uint64] | None = None  # per row: the order of equal scores
     n_live: int = 0
     total: int = 0  # tokens in the live rows
     segments: tuple[Segment, ...] = ()
@@ -171,12 +160,9 @@ class PostingsIndex:
     def n_rows(self) -> int:
         return 0 if self.lens is None else len(self.lens)
 
-    def added(
-        self, rows: Sequence[int], tokens: Sequence[Sequence[str]], keys: Sequence[int]
-    ) -> PostingsIndex:
+    def added(self, rows: Sequence[int], tokens: Sequence[Sequence[str]]) -> PostingsIndex:
         """A new index with ``rows`` (new row numbers, at or after :attr:`n_rows`) holding
-        ``tokens``, in one new segment; rows with equal scores come in the order of their
-        ``keys`` (e.g. :func:`row_key` of the chunk id)."""
+        ``tokens``, in one new segment."""
         import numpy as np
 
         if not rows:
@@ -192,8 +178,6 @@ class PostingsIndex:
         df = _grown(self.df if self.df is not None else np.zeros(0, np.int64), len(vocab))
         lens = _grown(self.lens if self.lens is not None else np.zeros(0, np.int32), n)
         live = _grown(self.live if self.live is not None else np.zeros(0, np.bool_), n)
-        order = _grown(self.keys if self.keys is not None else np.zeros(0, np.uint64), n)
-        order[list(rows)] = np.asarray(keys, dtype=np.uint64)
         for r, toks, c in zip(rows, tokens, counts, strict=True):
             if live[r]:
                 raise ValueError(f"row {r} is already live")
@@ -202,7 +186,7 @@ class PostingsIndex:
         seg = Segment.build(rows, counts)
         total = self.total + sum(len(t) for t in tokens)
         segs = (*self.segments, seg)
-        return PostingsIndex(vocab, df, lens, live, order, self.n_live + len(rows), total, segs)
+        return PostingsIndex(vocab, df, lens, live, self.n_live + len(rows), total, segs)
 
     def removed(self, rows: Sequence[int], tokens: Sequence[Sequence[str]]) -> PostingsIndex:
         """A new index without ``rows`` (live rows, with the tokens they were added with)."""
@@ -227,6 +211,16 @@ class PostingsIndex:
         ``get_scores`` computes them."""
         import numpy as np
 
+        out = self._raw_scores(tokens)
+        if self.n_live < self.n_rows:
+            assert self.live is not None
+            out *= self.live.astype(np.float32)
+        return out
+
+    def _raw_scores(self, tokens: Sequence[str]) -> npt.NDArray[np.float32]:
+        """:meth:`scores`, dead rows left with what their postings give."""
+        import numpy as np
+
         n = self.n_rows
         out = np.zeros(n, dtype=np.float32)
         ids = [self.vocab[t] for t in tokens if t in self.vocab]
@@ -242,36 +236,42 @@ class PostingsIndex:
                 if len(rows):
                     tfc = tf / (K1 * ((1 - B) + B * self.lens[rows] / avg) + tf)
                     np.add.at(out, rows, (idf * tfc).astype(np.float32))
-        if self.n_live < n:
-            out *= self.live.astype(np.float32)
         return out
 
     def top(
         self, tokens: Sequence[str], k: int, mask: npt.NDArray[np.float32] | None = None
     ) -> list[tuple[int, float]]:
-        """The ``k`` best rows ``(row, score)`` with a score above 0, best first, equal scores
-        in the order of the rows' keys (so the order depends on the chunks, not on the order
-        they were added in); ``mask`` (one weight per row) multiplies the scores first, as
-        bm25s's ``weight_mask``."""
+        """The ``k`` best rows ``(row, score)`` with a score above 0, best first, chosen as
+        bm25s's ``retrieve`` chooses them (its top-k selection over the live rows in row
+        order, so equal scores come in the order a fresh bm25s index of the live rows gives);
+        ``mask`` (one weight per row) multiplies the scores first, as bm25s's
+        ``weight_mask``."""
         import numpy as np
+        from bm25s.selection import topk
 
         if self.n_live == 0 or k <= 0:
             return []
-        assert self.keys is not None
-        s = self.scores(tokens)
+        s = self._raw_scores(tokens)
         if mask is not None:
             s *= mask
-        n, k = len(s), min(k, len(s))
-        cand = np.flatnonzero(s >= np.partition(s, n - k)[n - k]) if k < n else np.arange(n)
-        cand = cand[s[cand] > 0]
-        best = cand[np.lexsort((self.keys[cand], -s[cand]))][:k]
-        return [(int(i), float(s[i])) for i in best]
+        rows = None
+        if self.n_live < self.n_rows:
+            assert self.live is not None
+            rows = np.flatnonzero(self.live)
+            s = s[rows]
+        best, idx = topk(s, min(k, len(s)), backend="numpy", sorted=True)
+        if rows is not None:
+            idx = rows[idx]
+        return [(int(i), float(v)) for i, v in zip(idx, best, strict=True) if float(v) > 0]
 
     def compacted(self, max_segments: int = 8) -> PostingsIndex:
         """The same index with its segments merged into fewer (dead rows' postings dropped)
-        once there are more than ``max_segments``: every segment but the largest becomes one."""
-        if len(self.segments) <= max_segments:
+        once there are more than ``max_segments``: every segment but the largest becomes one
+        (a single segment is rewritten without its dead rows)."""
+        if len(self.segments) <= max_segments or not self.segments:
             return self
+        if len(self.segments) == 1:
+            return dataclasses.replace(self, segments=(merge_segments(self.segments, self.live),))
         largest = max(self.segments, key=lambda s: len(s.rows))
         small = [s for s in self.segments if s is not largest]
         merged = merge_segments(small, self.live)
@@ -284,7 +284,6 @@ class PostingsIndex:
             "df": self.df,
             "lens": self.lens,
             "live": self.live,
-            "keys": self.keys,
             "n_live": self.n_live,
             "total": self.total,
             "segments": [s.name for s in self.segments],
@@ -294,5 +293,5 @@ class PostingsIndex:
     def from_state(cls, state: dict[str, Any], root: Path) -> PostingsIndex:
         """The index :meth:`state` described, its segments memory-mapped from ``root``."""
         segs = tuple(Segment.load(root, name) for name in state["segments"])
-        keep = {k: state[k] for k in ("vocab", "df", "lens", "live", "keys", "n_live", "total")}
+        keep = {k: state[k] for k in ("vocab", "df", "lens", "live", "n_live", "total")}
         return cls(**keep, segments=segs)

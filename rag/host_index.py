@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from citeqa.models import Chunk
 from citeqa.protocols import VectorStore
 from ingest.chunking import embedding_text
-from rag.bm25_store import PostingsIndex, Tokenizer, row_key
+from rag.bm25_store import PostingsIndex, Tokenizer
 from rag.index_counts import IndexCounts
 from rag.row_store import RowStore
 
@@ -228,7 +228,7 @@ class HostIndex:
         counts.add(chunks)
         for r, (key, _) in zip(rows, pairs, strict=True):
             by_source.setdefault(key, []).append(r)
-        bm25 = state.bm25.added(rows, tokens, [row_key(c.chunk_id) for c in chunks])
+        bm25 = state.bm25.added(rows, tokens)
         return replace(state, n_rows=rows[-1] + 1, bm25=bm25, counts=counts)
 
     def _incremental(self, state: HostState, version: str) -> HostState:
