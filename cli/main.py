@@ -307,6 +307,22 @@ def eval_startup(
         typer.echo(json.dumps(res))
 
 
+@eval_app.command("scale")
+def eval_scale(
+    directory: Annotated[Path, typer.Argument(help="BEIR dataset folder (SciFact) to tile.")],
+    chunks: Annotated[int, typer.Option(help="Chunks in the tiled store.")] = 1_000_000,
+    work: Annotated[Path, typer.Option(help="Where the tiled store and its host index go.")] = Path(
+        ".citeqa/scale"
+    ),
+    as_json: JsonOpt = False,
+) -> None:
+    """Retrieval at scale over a store tiled from a BEIR corpus (speed and memory only)."""
+    from evals.scale import run_scale
+
+    res = run_scale(directory, chunks, settings_for(None), work)
+    typer.echo(json.dumps(res, indent=None if as_json else 2))
+
+
 @eval_app.command("beir")
 def eval_beir(
     directory: Annotated[Path, typer.Argument(help="BEIR dataset folder.")],

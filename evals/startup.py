@@ -33,10 +33,12 @@ QUESTION = "What was the disease-free survival with blinatumomab?"
 def startup_job(index: str, data_dir: str, question: str, chroma_url: str = "") -> dict[str, Any]:
     """One fresh process: times of the parts of the first question (see the module docstring)."""
     t0 = time.perf_counter()
-    from cli.main import settings_for
+    from citeqa.settings import get_settings
+    from ingest.embedders import offline_env
     from rag.pipeline import build_pipeline
 
-    settings = settings_for(Path(index), data_dir=Path(data_dir), chroma_url=chroma_url)
+    offline_env()
+    settings = get_settings(index_dir=Path(index), data_dir=Path(data_dir), chroma_url=chroma_url)
     pipe = build_pipeline(settings)
     pipe.embedder.embed_query("warm-up")
     pipe.reranker.score("warm-up", ["warm-up"])
