@@ -271,13 +271,18 @@ def eval_load(
     api_key: Annotated[
         str | None, typer.Option(help="Bearer key, if the server needs one.")
     ] = None,
+    also: Annotated[
+        list[str] | None,
+        typer.Option("--also", help="Another replica's URL (repeat); clients take turns."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Load benchmark against a local API server: requests/s, p50/p95/p99, errors."""
+    """Load benchmark against local API servers: requests/s, p50/p95/p99, errors."""
     from evals.load import LoadPlan, run_load
 
     try:
-        plan = LoadPlan(url, clients=clients, seconds=seconds, api_key=api_key)
+        replicas = tuple(also or ())
+        plan = LoadPlan(url, clients=clients, seconds=seconds, api_key=api_key, replicas=replicas)
         result = run_load(plan, as_json=as_json)
     except ValueError as exc:
         fail(str(exc))
