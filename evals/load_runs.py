@@ -7,7 +7,8 @@
 A Chroma server is started on a free port with its data in a temporary folder, ``corpus`` is
 ingested into it (``citeqa ingest`` with CITEQA_CHROMA_URL), then for each replica count that
 many ``citeqa serve`` processes start (each with its own data dir: no shared disk but the Chroma
-server) and the load clients are spread over them (client k asks replica k mod n). Each run
+server) and the load clients are spread over them (client k asks replica k mod n). After an
+unmeasured warm-up (``--warmup`` seconds of the same load: first answers, caches), each run
 reports requests/s, latency p50/p95/p99 and errors (``evals.load``); the summary gives the
 median, min and max over the runs. ``--no-cache`` turns the cross-encoder's logit cache off in
 the servers (CITEQA_RETRIEVAL__RERANK_CACHE=0): the clients cycle through the domain profile's
@@ -123,6 +124,11 @@ def load_runs(
         for n in replicas:
             with servers(n, env, work) as stack:
                 urls = stack.urls  # type: ignore[attr-defined]
+                if plan["warmup"] > 0:  # not measured: first answers, caches
+                    warm = LoadPlan(
+                        urls[0], plan["clients"], plan["warmup"], replicas=tuple(urls[1:])
+                    )
+                    run_load(warm, as_json=True)
                 runs = []
                 for _ in range(plan["runs"]):
                     lp = LoadPlan(
@@ -146,10 +152,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--warmup", type=float, default=15, help="Unmeasured load first (seconds).")
     p.add_argument("--no-cache", dest="cache", action="store_false")
     p.add_argument("--json", dest="as_json", action="store_true")
     a = p.parse_args(argv)
     plan = {"clients": a.clients, "seconds": a.seconds, "runs": a.runs, "cache": a.cache}
+    plan["warmup"] = a.warmup
     with tempfile.TemporaryDirectory(prefix="citeqa-load-") as tmp:
         res = load_runs(
             a.corpus.resolve(), [int(x) for x in a.replicas.split(",")], plan, Path(tmp)
