@@ -17,6 +17,7 @@ import hashlib
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -151,6 +152,8 @@ class Ingestor:
         self.report = IngestReport()
         self._pending: list[_Pending] = []
         self._seen_docs: dict[str, str] = {}
+        self._stored_owner: dict[str, str | None] = {}  # doc id -> source, looked up ahead
+        self._writing: Future[None] | None = None  # the write in flight (one at a time)
         self._bar: _Bar | None = None
 
     def run(self, paths: Iterable[Path], prune: bool = False) -> IngestReport:
@@ -161,14 +164,17 @@ class Ingestor:
         self._migration_message(manifest)
         by_sha = {e.sha256: k for k, e in manifest.items()}
         self._bar = self._make_bar(len(files))
-        ahead = ParseAhead(self.settings)
+        ahead = ParseAhead(self.settings, parse=self._parse)
+        writer = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
         try:
             for job, parsed in ahead.run(self._to_parse(files, manifest, by_sha)):
-                self._take(job, parsed)
+                self._take(job, parsed, writer)
                 self._tick()
+            self._flush(writer)
+            self._wait_write()
         finally:
             ahead.close()
-        self._flush()
+            writer.shutdown(wait=True)
         if self._bar is not None:
             self._bar.close()
         if prune:
@@ -237,7 +243,18 @@ class Ingestor:
                 self.report.failed.append({"path": str(path), "error": f"cannot read file: {exc}"})
             self._tick()
 
-    def _take(self, job: tuple[Path, str, str], parsed: Callable[[], Parsed]) -> None:
+    def _parse(self, job: tuple[Path, str, str]) -> Parsed:
+        """Parse a file (in the parse-ahead thread) and look up in the store who indexed its
+        documents, so the main thread does not wait for those lookups."""
+        parsed = parse_file(job[0], self.settings)
+        if len(parsed) <= 20:  # per-doc lookups are for ordinary files, not corpora
+            for doc, _ in parsed:
+                self._stored_owner[doc.doc_id] = self.store.doc_owner(doc.doc_id)
+        return parsed
+
+    def _take(
+        self, job: tuple[Path, str, str], parsed: Callable[[], Parsed], writer: ThreadPoolExecutor
+    ) -> None:
         """Chunk the parsed file ``job`` (path, key, sha256) and queue it for embedding
         (``parsed()`` gives the parse, or raises its LoadError)."""
         path, key, sha = job
@@ -257,7 +274,7 @@ class Ingestor:
         sha = got[0][0].source_sha256 or sha
         self._pending.append(_Pending(key, sha, chunks))
         if sum(len(p.chunks) for p in self._pending) >= self.settings.ingest.flush_chunks:
-            self._flush()
+            self._flush(writer)
 
     def _chunk(self, path: Path, key: str, parsed: Parsed) -> list[Chunk]:
         chunks: list[Chunk] = []
@@ -265,7 +282,10 @@ class Ingestor:
         for doc, doc_chunks in parsed:
             owner = self._seen_docs.get(doc.doc_id)
             if owner is None and check_store:
-                stored = self.store.doc_owner(doc.doc_id)
+                if doc.doc_id in self._stored_owner:
+                    stored = self._stored_owner.pop(doc.doc_id)
+                else:
+                    stored = self.store.doc_owner(doc.doc_id)
                 owner = stored if stored != key else None
             if owner is not None and owner != key and not Path(owner).exists():
                 self.store.delete_source(owner)  # renamed and changed: the old file is gone
@@ -279,7 +299,10 @@ class Ingestor:
             raise LoadError(path, "no text to index")
         return chunks
 
-    def _flush(self) -> None:
+    def _flush(self, writer: ThreadPoolExecutor) -> None:
+        """Embed the pending files' chunks, then hand their writes to ``writer`` (the previous
+        write finished first: one write in flight, in order, while the next batch is parsed
+        and embedded)."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
@@ -294,8 +317,15 @@ class Ingestor:
                 SourceWrite(p.key, p.sha256, p.chunks, vectors[i : i + n], PARSER_VERSION)
             )
             i += n
-        self.store.replace_sources(writes)
+        self._wait_write()
+        self._writing = writer.submit(self.store.replace_sources, writes)
         self.report.new_chunks += i
+
+    def _wait_write(self) -> None:
+        """Wait for the write in flight (its StoreError is raised here)."""
+        job, self._writing = self._writing, None
+        if job is not None:
+            job.result()
 
     def _embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
         import numpy as np

@@ -206,13 +206,20 @@ class ParseAhead:
     """Parses files in a background thread, up to ``window`` files ahead of their consumer:
     while the ingest embeds one batch of chunks (on every core, in onnxruntime, which releases
     the GIL), the worker process parses the next files instead of waiting for its turn.
-    Files are parsed one at a time, in order, each as :func:`parse_file` parses it."""
+    Files are parsed one at a time, in order, each as :func:`parse_file` parses it (or by
+    ``parse``, which may do more for the file in the background thread)."""
 
-    def __init__(self, settings: Settings, window: int = 256) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        window: int = 256,
+        parse: Callable[[Job], Parsed] | None = None,
+    ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.settings = settings
         self.window = window
+        self.parse = parse or (lambda job: parse_file(job[0], settings))
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="parse-ahead")
 
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Callable[[], Parsed]]]:
@@ -222,7 +229,7 @@ class ParseAhead:
 
         queue: deque[tuple[Job, Future[Parsed]]] = deque()
         for job in jobs:
-            queue.append((job, self._pool.submit(parse_file, job[0], self.settings)))
+            queue.append((job, self._pool.submit(self.parse, job)))
             if len(queue) >= self.window:
                 got, fut = queue.popleft()
                 yield got, fut.result
