@@ -170,7 +170,7 @@ class Pipeline:
         ``timings_ms`` holds the answerer's stages and those of rag/timing.py."""
         from rag.timing import collect
 
-        with collect():
+        with collect(), self.retriever.pinned():
             return self.answerer.answer(question, audience, history, filters, on_token)
 
     def warm_up(self) -> None:

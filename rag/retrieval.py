@@ -7,10 +7,12 @@ process (CLI, UI, API workers, hosts of one Chroma server) sees the same passage
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 MODES = ("bm25", "dense", "hybrid", "hybrid+rerank")
+_PINNED: ContextVar[tuple[HybridRetriever, Snapshot] | None] = ContextVar(
+    "citeqa_pinned_snapshot", default=None
+)
 
 
 @dataclass
@@ -128,9 +133,23 @@ class HybridRetriever:
 
     def snapshot(self) -> Snapshot:
         """BM25 and the per-version structures of the store's current version (brought up to
-        date when it changed)."""
+        date when it changed); inside :meth:`pinned`, the snapshot it pinned."""
+        pinned = _PINNED.get()
+        if pinned is not None and pinned[0] is self:
+            return pinned[1]
         with stage("snapshot"):
             return self._current()
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[Snapshot]:
+        """Within the block (this context: one question), every :meth:`snapshot` is the one
+        taken on entry: one version check per question, and one version for all of it."""
+        snap = self.snapshot()
+        token = _PINNED.set((self, snap))
+        try:
+            yield snap
+        finally:
+            _PINNED.reset(token)
 
     def host_index(self) -> HostIndex:
         """This host's index of the store (on disk under data_dir; in memory for the memory
