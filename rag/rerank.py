@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from citeqa.errors import ConfigError
 from citeqa.protocols import Reranker
@@ -53,16 +53,22 @@ class OnnxCrossEncoder:
         return query[: enc.offsets[limit - 1][1]]
 
     def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        return self.score_pairs([(query, t) for t in texts])
+
+    def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """One logit per (query, text) pair, the pairs spread over the sessions as in
+        :meth:`score` (a pair's logit is the same either way)."""
         import numpy as np
 
         from ingest.embed_onnx import length_batches, pad_encodings
 
-        out = np.zeros(len(texts), dtype=np.float32)
-        if not texts:
+        out = np.zeros(len(pairs), dtype=np.float32)
+        if not pairs:
             return out
-        q = self._short_query(query)
-        encodings = self._tok.encode_batch([(q, t) for t in texts])
+        short = {q: self._short_query(q) for q in dict.fromkeys(q for q, _ in pairs)}
+        encodings = self._tok.encode_batch([(short[q], t) for q, t in pairs])
         lengths = [len(e.ids) for e in encodings]
+        texts = [t for _, t in pairs]
 
         def run(idx: list[int]) -> None:
             logits = self._sessions.run(pad_encodings([encodings[i] for i in idx]))
@@ -90,32 +96,60 @@ class CachedReranker:
         self._lock = threading.Lock()
 
     def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        return self.score_pairs([(query, t) for t in texts])
+
+    def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """One logit per (query, text) pair (kept ones reused; see :func:`score_pairs`)."""
         import numpy as np
 
         from rag.timing import stage
 
         with stage("cross-encoder"):
-            out = np.zeros(len(texts), dtype=np.float32)
-            missing: dict[str, list[int]] = {}
+            out = np.zeros(len(pairs), dtype=np.float32)
+            missing: dict[tuple[str, str], list[int]] = {}
             with self._lock:
-                for i, t in enumerate(texts):
-                    hit = self._kept.get((query, t))
+                for i, pair in enumerate(pairs):
+                    hit = self._kept.get(pair)
                     if hit is None:
-                        missing.setdefault(t, []).append(i)
+                        missing.setdefault(pair, []).append(i)
                     else:
-                        self._kept.move_to_end((query, t))
+                        self._kept.move_to_end(pair)
                         out[i] = hit
             if missing:
                 todo = list(missing)
-                logits = self.inner.score(query, todo)
+                logits = score_pairs(self.inner, todo)
                 with self._lock:
-                    for t, lg in zip(todo, logits, strict=True):
-                        out[missing[t]] = lg
+                    for pair, lg in zip(todo, logits, strict=True):
+                        out[missing[pair]] = lg
                         if self.size:
-                            self._kept[(query, t)] = float(lg)
+                            self._kept[pair] = float(lg)
                     while len(self._kept) > self.size:
                         self._kept.popitem(last=False)
             return out
+
+
+def score_pairs(reranker: Reranker, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+    """One logit per (query, text) pair: in one call spread over the sessions when the
+    cross-encoder scores pairs (ours), else one ``score`` call per query (same logits: a
+    pair's logit never depends on the rest of a call)."""
+    import numpy as np
+
+    if isinstance(reranker, PairReranker):
+        return reranker.score_pairs(pairs)
+    out = np.zeros(len(pairs), dtype=np.float32)
+    by_query: dict[str, list[int]] = {}
+    for i, (q, _) in enumerate(pairs):
+        by_query.setdefault(q, []).append(i)
+    for q, idx in by_query.items():
+        out[idx] = reranker.score(q, [pairs[i][1] for i in idx])
+    return out
+
+
+@runtime_checkable
+class PairReranker(Protocol):
+    """A Reranker that also scores pairs of different queries in one call."""
+
+    def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray: ...
 
 
 def make_reranker(name: str = "ms-marco-minilm-l12") -> Reranker:

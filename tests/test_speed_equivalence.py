@@ -126,3 +126,13 @@ def test_unknown_identifiers_with_normalised_known_words() -> None:
     plain = ents.unknown_identifiers(text, known)
     assert plain == ["AALL9999", "NCT-0001"]
     assert ents.unknown_identifiers_in(text, frozenset(norm(k) for k in known)) == plain
+
+
+def test_pairs_of_several_queries_score_as_their_queries_do() -> None:
+    from rag.rerank import score_pairs
+
+    inner = CountingReranker()
+    pairs = [("my child has fever", "hot"), ("my child has a rash", "hot"), ("q", "abc")]
+    want = [inner.score(q, [t])[0] for q, t in pairs]
+    assert list(score_pairs(inner, pairs)) == want  # a plain Reranker: one call per query
+    assert list(CachedReranker(CountingReranker()).score_pairs(pairs)) == want
