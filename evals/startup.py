@@ -14,6 +14,10 @@ question loads, word lists and caches), ``again`` (the same question once more) 
 run on a host without a saved host index builds it; ``--fresh`` deletes the saved one before
 every run (a new host), to time that build.
 
+``--update FILE...``: instead, a started host while FILEs are ingested into the store and
+removed again: the time its index takes to catch up with each new version (only the changed
+files' chunks are read), beside the ingest's own time. The store ends with what it had.
+
 Only ``build_pipeline`` and ``answer`` are used, so the script runs unchanged over older code
 (``PYTHONPATH=<old checkout> python evals/startup.py ...``) for a before/after figure.
 """
@@ -66,6 +70,41 @@ def startup_job(index: str, data_dir: str, question: str, chroma_url: str = "") 
     return out
 
 
+def update_job(index: str, data_dir: str, paths: list[str]) -> dict[str, Any]:
+    """A started host (its index loaded) while ``paths`` are ingested into the store and then
+    removed again: how long bringing its index up to each new version takes (ms), beside the
+    ingest itself. The store ends with what it had (under a new version)."""
+    from citeqa.settings import get_settings
+    from ingest.embedders import offline_env
+    from ingest.pipeline import Ingestor
+    from rag.pipeline import build_pipeline
+
+    offline_env()
+    pipe = build_pipeline(get_settings(index_dir=Path(index), data_dir=Path(data_dir)))
+    t0 = time.perf_counter()
+    pipe.retriever.snapshot()
+    loaded = time.perf_counter() - t0
+    rep = Ingestor(pipe.settings, store=pipe.store, embedder=pipe.embedder, progress=False).run(
+        [Path(p) for p in paths]
+    )
+    t1 = time.perf_counter()
+    pipe.retriever.snapshot()
+    added = time.perf_counter() - t1
+    for p in paths:
+        pipe.store.delete_source(str(Path(p).resolve()))
+    t2 = time.perf_counter()
+    pipe.retriever.snapshot()
+    removed = time.perf_counter() - t2
+    return {
+        "load_ms": round(loaded * 1000, 1),
+        "ingest_ms": round(rep.seconds * 1000, 1),
+        "new_chunks": rep.new_chunks,
+        "update_after_add_ms": round(added * 1000, 1),
+        "update_after_delete_ms": round(removed * 1000, 1),
+        "chunks": pipe.store.count(),
+    }
+
+
 def spread(values: list[float]) -> dict[str, float]:
     """Median, min and max of ``values`` (rounded to 0.1)."""
     return {
@@ -114,8 +153,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chroma-url", default="", help="A Chroma server instead of --index.")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--fresh", action="store_true", help="Delete the saved host index first.")
+    p.add_argument(
+        "--update",
+        nargs="+",
+        type=Path,
+        help="Then time the index updates for "
+        "an ingest of these files and their removal (the store is left as it was).",
+    )
     p.add_argument("--json", dest="as_json", action="store_true")
     a = p.parse_args(argv)
+    if a.update:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        runs = []
+        for _ in range(a.runs):
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+                job = pool.submit(
+                    update_job, str(a.index), str(a.data_dir), [str(x) for x in a.update]
+                )
+                runs.append(job.result())
+            print(f"update run: {json.dumps(runs[-1])}", file=sys.stderr, flush=True)
+        keys = ("load_ms", "update_after_add_ms", "update_after_delete_ms")
+        print(json.dumps({"runs": runs, **{k: spread([r[k] for r in runs]) for k in keys}}))
+        return 0
     res = run_startup(a.index, a.data_dir, a.runs, a.fresh, chroma_url=a.chroma_url)
     line = ", ".join(
         f"{k} {res[k]['median']:.0f} ms" for k in ("total", "pipeline", "first", "index")
