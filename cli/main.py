@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from cli import speed
+
 app = typer.Typer(
     name="citeqa",
     help="Literature-grounded answers, with citations, about childhood B-ALL and blinatumomab.",
@@ -19,6 +21,8 @@ app = typer.Typer(
 eval_app = typer.Typer(help="Quality and retrieval benchmarks.", no_args_is_help=True)
 feedback_app = typer.Typer(help="Feedback collected in the chat.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+eval_app.command("startup")(speed.eval_startup)
+eval_app.command("scale")(speed.eval_scale)
 app.add_typer(feedback_app, name="feedback")
 
 IndexOpt = Annotated[
@@ -288,44 +292,6 @@ def eval_load(
         fail(str(exc))
         return
     raise typer.Exit(1 if result.get("errors") else 0)
-
-
-@eval_app.command("startup")
-def eval_startup(
-    index: IndexOpt = None,
-    runs: Annotated[int, typer.Option(help="Fresh processes, one after another.")] = 3,
-    fresh: Annotated[
-        bool, typer.Option("--fresh", help="Delete this host's saved index before each run.")
-    ] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """The first question after start-up (fresh processes over an existing index)."""
-    from evals.startup import run_startup
-
-    s = settings_for(index)
-    res = run_startup(s.index_dir, s.data_dir, runs, fresh, chroma_url=s.chroma_url)
-    parts = ", ".join(
-        f"{k} {res[k]['median']:.0f} ms" for k in ("total", "pipeline", "first", "index")
-    )
-    typer.echo(f"{res['chunks']} chunks, {runs} runs (medians): {parts}", err=as_json)
-    if as_json:
-        typer.echo(json.dumps(res))
-
-
-@eval_app.command("scale")
-def eval_scale(
-    directory: Annotated[Path, typer.Argument(help="BEIR dataset folder (SciFact) to tile.")],
-    chunks: Annotated[int, typer.Option(help="Chunks in the tiled store.")] = 1_000_000,
-    work: Annotated[Path, typer.Option(help="Where the tiled store and its host index go.")] = Path(
-        ".citeqa/scale"
-    ),
-    as_json: JsonOpt = False,
-) -> None:
-    """Retrieval at scale over a store tiled from a BEIR corpus (speed and memory only)."""
-    from evals.scale import run_scale
-
-    res = run_scale(directory, chunks, settings_for(None), work)
-    typer.echo(json.dumps(res, indent=None if as_json else 2))
 
 
 @eval_app.command("beir")
