@@ -19,7 +19,7 @@ from typing import Any
 
 from citeqa.models import Chunk
 
-_KEPT = 4096  # chunks kept after reading
+_KEPT = 16384  # chunks kept after reading (about 5 kB each)
 _FILTER_COLS = ("doc_type", "year", "trial", "audience")
 
 
