@@ -95,6 +95,12 @@ class RetrievalSettings(Group):
         le=20.0,
         description="Weight of the fused rank in the reranked order: score = logit - w*log2(1+rank); 0 = cross-encoder alone.",
     )
+    rerank_cache: int = Field(
+        20_000,
+        ge=0,
+        description="Cross-encoder logits kept per (query, passage) pair, least recently used "
+        "dropped first (a pair's logit never depends on the rest of a call); 0 = none kept.",
+    )
 
 
 class AnswerSettings(Group):

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from cli import speed
+
 app = typer.Typer(
     name="citeqa",
     help="Literature-grounded answers, with citations, about childhood B-ALL and blinatumomab.",
@@ -24,6 +26,8 @@ feedback_app = typer.Typer(
     help="Feedback collected in the chat.", no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(eval_app, name="eval")
+eval_app.command("startup")(speed.eval_startup)
+eval_app.command("scale")(speed.eval_scale)
 app.add_typer(feedback_app, name="feedback")
 
 IndexOpt = Annotated[
@@ -277,13 +281,18 @@ def eval_load(
     api_key: Annotated[
         str | None, typer.Option(help="Bearer key, if the server needs one.")
     ] = None,
+    also: Annotated[
+        list[str] | None,
+        typer.Option("--also", help="Another replica's URL (repeat); clients take turns."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Load benchmark against a local API server: requests/s, p50/p95/p99, errors."""
+    """Load benchmark against local API servers: requests/s, p50/p95/p99, errors."""
     from evals.load import LoadPlan, run_load
 
     try:
-        plan = LoadPlan(url, clients=clients, seconds=seconds, api_key=api_key)
+        replicas = tuple(also or ())
+        plan = LoadPlan(url, clients=clients, seconds=seconds, api_key=api_key, replicas=replicas)
         result = run_load(plan, as_json=as_json)
     except ValueError as exc:
         fail(str(exc))
@@ -323,10 +332,12 @@ def bench(
             help="Also run LangChain's plain pipeline on the same files (the speed-up column).",
         ),
     ] = True,
+    runs: Annotated[int, typer.Option(help="Runs per size (figures: median, min, max).")] = 3,
 ) -> None:
-    """Speed benchmark: ingest throughput, query latency, memory."""
+    """Speed benchmark: ingest throughput, query latency, first question after a restart,
+    memory; every figure the median of --runs runs."""
     try:
-        from evals.bench import run_bench
+        from evals.bench import BenchPlan, run_bench
     except ImportError:
         _not_built("bench", "E")
         return
@@ -335,7 +346,10 @@ def bench(
     except ValueError:
         fail(f"--sizes must be whole numbers separated by commas, got {sizes!r}")
         return
-    run_bench(settings_for(index), as_json, sizes=size_list, out=out, langchain=langchain)
+    if runs < 1:
+        fail("--runs must be at least 1")
+    plan = BenchPlan(size_list, out, langchain, runs=runs)
+    run_bench(settings_for(index), as_json, plan)
 
 
 @feedback_app.command("export")

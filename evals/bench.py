@@ -1,39 +1,48 @@
 """``citeqa bench``: ingest throughput, re-ingest cost, query latency and memory at several sizes.
 
 For each size (in chunks) a corpus of synthetic abstracts (``evals.corpus_gen``) is written to a
-temporary folder, then, each in a fresh process (so peak memory is per job):
+temporary folder. Then ``runs`` times (default 3), each job in a fresh process (so peak memory is
+per job), on a new index:
 
 * **ours**: ``Ingestor`` on the folder (timed, models loaded beforehand), the same run again
   (every file unchanged), the embedder's raw ``embed_documents`` throughput on a sample of the
-  same chunk texts, and ~20 generated questions through ``rag.answer.get_pipeline(...).answer``
-  with per-stage timings;
+  same chunk texts (just before and just after the ingest), and ~20 generated questions through ``build_pipeline(...).answer`` with
+  per-stage timings (the first one, which builds this host's index, timed apart);
 * **langchain**: the plain LangChain pipeline on the same files: ``RecursiveCharacterTextSplitter``
   + ``HuggingFaceEmbeddings`` (all-MiniLM-L6-v2 from the local package) +
-  ``Chroma.from_documents`` into a temporary directory (telemetry off).
+  ``Chroma.from_documents`` into a temporary directory (telemetry off);
+* **startup**: a new process over the run's index: the first question after start-up
+  (``evals.startup``; the host index is loaded from disk, not built).
 
 Memory is the peak resident set size of the job's process (``resource.getrusage(RUSAGE_SELF)
-.ru_maxrss``), models included. Results go to ``<out>/bench.md``, ``bench.json`` and
-``bench.png``.
+.ru_maxrss``), models included. Every figure is summarised as the median of the runs with min
+and max, ratios computed within each run (``evals.bench_report``). Results go to
+``<out>/bench.md``, ``bench.json`` and ``bench.png``.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from citeqa.settings import Settings
+from evals.bench_report import markdown_table, summarize, write_plot
 from evals.metrics import percentile
+
+__all__ = ["BenchPlan", "markdown_table", "parse_sizes", "run_bench", "stage_stats"]
 
 DEFAULT_SIZES = (1000, 10_000, 100_000)
 DEFAULT_OUT = Path("evals/out/bench")
-RAW_SAMPLE = 3000  # chunk texts encoded for the raw-throughput figure
+RAW_SAMPLE = 1500  # chunk texts encoded for the raw-throughput figure, before and after ingest
 LC_OVERLAP = 150  # LangChain chunk overlap in characters (ours: one sentence)
 
 
@@ -93,11 +102,13 @@ def _queries(settings: Settings, questions: list[str]) -> dict[str, Any]:
     def ask(q: str) -> dict[str, float]:
         return dict(pipe.answer(q).timings_ms)
 
+    from evals.startup import QUESTION
+
     what = "answer"
     t0 = time.perf_counter()
-    ask(questions[0])  # cold: loads the reranker, builds the BM25 index
+    ask(QUESTION)  # cold: loads the cross-encoder, builds this host's index (not one of ours)
     cold = (time.perf_counter() - t0) * 1000
-    timings = [ask(q) for q in questions]
+    timings = [ask(q) for q in dict.fromkeys(questions)]  # each once: no kept logit is reused
     return {"measured": what, "cold_first_ms": round(cold, 1), "stages": stage_stats(timings)}
 
 
@@ -110,11 +121,20 @@ def our_job(settings: Settings, corpus: Path, docs: int, questions: list[str]) -
     offline_env()
     pipe = build_pipeline(settings)
     embedder = pipe.embedder
-    embedder.embed_documents(["warm-up"])
+    embedder.embed_documents([f"warm-up {i}" for i in range(4)])
     store = pipe.store
+    before = _raw_encode(embedder, corpus, docs, settings.chunking.size)
     first = Ingestor(settings, store=store, embedder=embedder, progress=False).run([corpus])
+    after = _raw_encode(embedder, corpus, docs, settings.chunking.size)
     again = Ingestor(settings, store=store, embedder=embedder, progress=False).run([corpus])
-    raw = _raw_encode(embedder, corpus, docs, settings.chunking.size)
+    # the raw rate just before and just after the ingest (the machine's load moves)
+    rate = (before["chunks_per_s"] + after["chunks_per_s"]) / 2
+    raw = {
+        "texts": before["texts"],
+        "chunks_per_s": round(rate, 1),
+        "before": before,
+        "after": after,
+    }
     res: dict[str, Any] = {
         "files": first.files,
         "chunks": first.new_chunks,
@@ -187,8 +207,12 @@ def langchain_job(corpus: Path, chunk_size: int, workdir: Path) -> dict[str, Any
     }
 
 
-def bench_size(settings: Settings, n: int, langchain: bool, n_questions: int) -> dict[str, Any]:
+def bench_size(
+    settings: Settings, n: int, langchain: bool, n_questions: int, runs: int = 3
+) -> dict[str, Any]:
+    """``runs`` runs of every job at size ``n`` (see the module docstring), summarised."""
     from evals.corpus_gen import questions, write_corpus
+    from evals.startup import startup_job
 
     with tempfile.TemporaryDirectory(prefix="citeqa-bench-") as tmp:
         work = Path(tmp)
@@ -197,18 +221,29 @@ def bench_size(settings: Settings, n: int, langchain: bool, n_questions: int) ->
         log(
             f"[{n}] corpus: {info.docs} abstracts, {info.chunks} chunks ({time.perf_counter() - t0:.0f} s)"
         )
-        ours_settings = settings.model_copy(update={"index_dir": work / "index", "chroma_url": ""})
         qs = questions(n_questions, n_docs=info.docs)
-        ours = in_fresh_process(our_job, ours_settings, info.directory, info.docs, qs)
-        log(f"[{n}] ours: {ours['ingest_s']} s, {ours['chunks_per_s']} chunks/s")
-        log(f"[{n}] ours (all figures): {json.dumps(ours)}")
-        res: dict[str, Any] = {"size": n, "docs": info.docs, "chars": info.chars, "ours": ours}
-        if langchain:
-            lc = in_fresh_process(langchain_job, info.directory, settings.chunking.size, work)
-            log(f"[{n}] langchain: {lc['ingest_s']} s, {lc['chunks_per_s']} chunks/s")
-            log(f"[{n}] langchain (all figures): {json.dumps(lc)}")
-            res["langchain"] = lc
-            res["speedup_vs_langchain"] = round(lc["ingest_s"] / ours["ingest_s"], 2)
+        done: list[dict[str, Any]] = []
+        for k in range(runs):
+            index, data = work / f"index-{k}", work / f"data-{k}"
+            ours_settings = settings.model_copy(
+                update={"index_dir": index, "data_dir": data, "chroma_url": ""}
+            )
+            run: dict[str, Any] = {"ours": in_fresh_process(our_job, ours_settings, info.directory, info.docs, qs)}  # fmt: skip
+            log(f"[{n}] run {k + 1}/{runs} ours (all figures): {json.dumps(run['ours'])}")
+            run["startup"] = in_fresh_process(startup_job, str(index), str(data), qs[0])
+            log(f"[{n}] run {k + 1}/{runs} startup: {json.dumps(run['startup'])}")
+            if langchain:
+                lc = in_fresh_process(langchain_job, info.directory, settings.chunking.size, work)
+                log(f"[{n}] run {k + 1}/{runs} langchain (all figures): {json.dumps(lc)}")
+                run["langchain"] = lc
+                run["speedup_vs_langchain"] = round(lc["ingest_s"] / run["ours"]["ingest_s"], 3)
+                shutil.rmtree(work / "lc-index", ignore_errors=True)
+            shutil.rmtree(index, ignore_errors=True)
+            shutil.rmtree(data, ignore_errors=True)
+            done.append(run)
+        res = {"size": n, "docs": info.docs, "chars": info.chars, "runs": done}
+        res["summary"] = summarize(done)
+        log(f"[{n}] summary: {json.dumps(res['summary'])}")
         return res
 
 
@@ -216,107 +251,34 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _fmt_stage(q: dict[str, Any], stage: str) -> str:
-    s = q["stages"].get(stage)
-    return f"{s['p50']:.0f} / {s['p95']:.0f}" if s else "-"
+@dataclass(frozen=True)
+class BenchPlan:
+    """What ``citeqa bench`` runs: sizes in chunks, runs per size, questions per run, whether
+    LangChain runs too, and where results go."""
 
-
-def markdown_table(result: dict[str, Any]) -> str:
-    """The bench results as markdown (one row per size)."""
-    rows = result["sizes"]
-    head = (
-        "| chunks | abstracts | ours ingest s | ours chunks/s | raw encode chunks/s "
-        "| LangChain s (chunks) | LangChain chunks/s | speed-up vs LangChain "
-        "| re-ingest s (% of first) | retrieve p50/p95 ms | rerank p50/p95 ms "
-        "| answer p50/p95 ms | total p50/p95 ms | peak RSS ours / LC MB |"
-    )
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for r in rows:
-        o, q = r["ours"], r["ours"]["queries"]
-        lc = r.get("langchain")
-        lc_cells = (
-            [
-                f"{lc['ingest_s']:.1f} ({lc['chunks']})",
-                f"{lc['chunks_per_s']:.0f}",
-                f"{r['speedup_vs_langchain']:.2f}x",
-            ]
-            if lc
-            else ["-", "-", "-"]
-        )
-        cells = [
-            str(o["chunks"]),
-            str(r["docs"]),
-            f"{o['ingest_s']:.1f}",
-            f"{o['chunks_per_s']:.0f}",
-            f"{o['raw_encode']['chunks_per_s']:.0f}",
-            *lc_cells,
-            f"{o['reingest_s']:.2f} ({o['reingest_pct']:.1f}%)",
-            _fmt_stage(q, "retrieve"),
-            _fmt_stage(q, "rerank"),
-            _fmt_stage(q, "answer"),
-            _fmt_stage(q, "total"),
-            f"{o['peak_rss_mb']:.0f} / {lc['peak_rss_mb']:.0f}"
-            if lc
-            else f"{o['peak_rss_mb']:.0f} / -",
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    meta = result["meta"]
-    notes = [
-        "",
-        f"Embedder (ours): {meta['embedder']}; LangChain: all-MiniLM-L6-v2 via HuggingFaceEmbeddings; "
-        f"chunk size {meta['chunk_size']} chars (LangChain overlap {LC_OVERLAP} chars); "
-        f"retrieval mode {meta['mode']}; {meta['questions']} questions per size "
-        f"({meta['measured']}). Speed-up = LangChain seconds / our seconds for the same files. "
-        f"Raw encode = embed_documents on up to {RAW_SAMPLE} of the same chunk texts. "
-        "Peak RSS = getrusage(RUSAGE_SELF).ru_maxrss of each job's own process (models included). "
-        f"Machine: {meta['cpus']} CPUs.",
-    ]
-    return "\n".join(lines + notes) + "\n"
-
-
-def write_plot(result: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = result["sizes"]
-    xs = [r["ours"]["chunks"] for r in rows]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-    a.plot(xs, [r["ours"]["chunks_per_s"] for r in rows], "o-", label="citeqa ingest")
-    a.plot(xs, [r["ours"]["raw_encode"]["chunks_per_s"] for r in rows], "s--", label="raw encode")
-    if all("langchain" in r for r in rows):
-        a.plot(xs, [r["langchain"]["chunks_per_s"] for r in rows], "^-", label="LangChain")
-    a.set(xscale="log", xlabel="chunks", ylabel="chunks / s", title="Ingest throughput")
-    a.legend()
-    for stage in ("retrieve", "rerank", "answer", "total"):
-        ys = [r["ours"]["queries"]["stages"].get(stage, {}).get("p95") for r in rows]
-        if all(y is not None for y in ys):
-            b.plot(xs, ys, "o-", label=f"{stage} p95")
-    b.set(xscale="log", xlabel="chunks", ylabel="ms", title="Query latency (p95)")
-    b.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    sizes: Sequence[int] = DEFAULT_SIZES
+    out: Path = DEFAULT_OUT
+    langchain: bool = True
+    n_questions: int = 20
+    runs: int = 3
 
 
 def run_bench(
-    settings: Settings,
-    as_json: bool = False,
-    sizes: Sequence[int] = DEFAULT_SIZES,
-    out: Path = DEFAULT_OUT,
-    langchain: bool = True,
-    n_questions: int = 20,
+    settings: Settings, as_json: bool = False, plan: BenchPlan | None = None
 ) -> dict[str, Any]:
-    """CLI entry: benchmark each size, write bench.md/.json/.png into ``out``, print a summary."""
+    """CLI entry: benchmark each size ``plan.runs`` times, write bench.md/.json/.png into
+    ``plan.out``, print the table."""
     import os
 
+    plan = plan or BenchPlan()
+    out, n_questions, runs = plan.out, plan.n_questions, plan.runs
     results = []
-    for n in sizes:
-        results.append(bench_size(settings, int(n), langchain, n_questions))
-    first_q = results[0]["ours"]["queries"] if results else {"measured": "-"}
+    for n in plan.sizes:
+        results.append(bench_size(settings, int(n), plan.langchain, n_questions, runs))
+    first_q = results[0]["runs"][0]["ours"]["queries"] if results else {"measured": "-"}
     result: dict[str, Any] = {
         "meta": {
+            "runs": runs,
             "embedder": settings.embedder.name,
             "chunk_size": settings.chunking.size,
             "mode": settings.retrieval.mode,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import json
 import sys
@@ -118,6 +119,7 @@ class LoadPlan:
     api_key: str | None = None
     max_requests: int = MAX_REQUESTS
     timeout_s: float = TIMEOUT_S
+    replicas: tuple[str, ...] = ()  # more servers of the same deployment: clients take turns
 
     def __post_init__(self) -> None:
         if not 1 <= self.clients <= 1024:
@@ -125,6 +127,7 @@ class LoadPlan:
         if not 0 < self.seconds <= 3600:
             raise ValueError("seconds must be in (0, 3600]")
         object.__setattr__(self, "url", check_loopback(self.url))
+        object.__setattr__(self, "replicas", tuple(check_loopback(u) for u in self.replicas))
         if not self.questions:
             object.__setattr__(self, "questions", tuple(default_questions()))
         if not self.questions or not all(q.strip() for q in self.questions):
@@ -138,18 +141,27 @@ async def _run(plan: LoadPlan) -> dict[str, Any]:
     bodies = [{"question": q, "audience": plan.audience} for q in plan.questions]
     limits = httpx.Limits(max_connections=plan.clients, max_keepalive_connections=plan.clients)
     timeout = httpx.Timeout(plan.timeout_s, connect=10.0)
-    async with httpx.AsyncClient(
-        base_url=plan.url, headers=headers, limits=limits, timeout=timeout
-    ) as http:
-        health = await http.get("/healthz")
-        if health.status_code != 200:
-            raise RuntimeError(f"{plan.url}/healthz answered {health.status_code}: {health.text}")
+    urls = (plan.url, *plan.replicas)
+    async with contextlib.AsyncExitStack() as stack:
+        https = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=u, headers=headers, limits=limits, timeout=timeout)
+            )
+            for u in urls
+        ]
+        for u, http in zip(urls, https, strict=True):
+            health = await http.get("/healthz")
+            if health.status_code != 200:
+                raise RuntimeError(f"{u}/healthz answered {health.status_code}: {health.text}")
         out: dict[str, list[Any]] = {"ok": [], "fail": []}
         budget = [plan.max_requests]
         t0 = time.monotonic()
         deadline = t0 + plan.seconds
         await asyncio.gather(
-            *(_client(http, deadline, bodies, budget, out, k) for k in range(plan.clients))
+            *(
+                _client(https[k % len(https)], deadline, bodies, budget, out, k)
+                for k in range(plan.clients)
+            )
         )
         elapsed = time.monotonic() - t0
     return summarize(out["ok"], out["fail"], elapsed)
@@ -162,6 +174,7 @@ def run_load(plan: LoadPlan, as_json: bool = False) -> dict[str, Any]:
     ``as_json``, then the JSON object on stdout)."""
     result = {
         "url": plan.url,
+        "replicas": 1 + len(plan.replicas),
         "clients": plan.clients,
         "seconds": plan.seconds,
         "questions": len(plan.questions),

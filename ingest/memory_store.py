@@ -166,6 +166,18 @@ class MemoryStore:
             chunks = [r.chunk for r in self._rows.values()]
         yield from chunks
 
+    def source_chunks(
+        self, keys: Sequence[str] | None = None, batch: int = 2000
+    ) -> Iterator[tuple[str, Chunk]]:
+        """``(source key, chunk)`` of every chunk of the sources ``keys`` (None: of all), in
+        write order (``batch`` is accepted for the Chroma store's signature)."""
+        with self._lock:
+            rows = list(self._rows.values())
+        wanted = None if keys is None else set(keys)
+        for r in rows:
+            if wanted is None or r.source in wanted:
+                yield r.source, r.chunk
+
     def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
         """The chunks with these ids, in the order asked; unknown ids are left out."""
         with self._lock:

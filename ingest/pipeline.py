@@ -4,7 +4,9 @@
   replaced; ``prune`` drops sources whose files are gone.
 - A broken file fails alone with a reason; the others are still indexed.
 - Each file is parsed and chunked in a worker process that is killed at the per-file time limit
-  (``ingest.file_timeout_s``), so a hostile file can neither hang nor crash the run.
+  (``ingest.file_timeout_s``), so a hostile file can neither hang nor crash the run. Parsing
+  runs ahead of embedding (``ingest.worker.ParseAhead``): while the main process embeds one
+  batch, the worker parses the files of the next ones.
 - Chunks of several files are embedded together (the embedder sorts by length, so batches carry
   little padding); each file is then committed on its own (see ingest.store for crash safety).
 """
@@ -15,7 +17,8 @@ import dataclasses
 import hashlib
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -26,7 +29,7 @@ from citeqa.settings import Settings
 from ingest.chunking import embedding_text
 from ingest.loaders import PARSER_VERSION
 from ingest.loaders.base import LoadError
-from ingest.worker import _WORKER, Parsed, load_with_timeout, parse_file
+from ingest.worker import _WORKER, ParseAhead, Parsed, load_with_timeout, parse_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -159,6 +162,8 @@ class Ingestor:
         self.report = IngestReport()
         self._pending: list[_Pending] = []
         self._seen_docs: dict[str, str] = {}
+        self._stored_owner: dict[str, str | None] = {}  # doc id -> source, looked up ahead
+        self._writing: Future[None] | None = None  # the write in flight (one at a time)
         self._bar: _Bar | None = None
 
     def run(self, paths: Iterable[Path], prune: bool = False) -> IngestReport:
@@ -169,11 +174,17 @@ class Ingestor:
         self._migration_message(manifest)
         by_sha = {e.sha256: k for k, e in manifest.items()}
         self._bar = self._make_bar(len(files))
-        for path in files:
-            self._one_file(path, manifest, by_sha)
-            if self._bar is not None:
-                self._bar.update(1)
-        self._flush()
+        ahead = ParseAhead(self.settings, parse=self._parse)
+        writer = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
+        try:
+            for job, parsed in ahead.run(self._to_parse(files, manifest, by_sha)):
+                self._take(job, parsed, writer)
+                self._tick()
+            self._flush(writer)
+            self._wait_write()
+        finally:
+            ahead.close()
+            writer.shutdown(wait=True)
         if self._bar is not None:
             self._bar.close()
         if prune:
@@ -217,36 +228,63 @@ class Ingestor:
         by_sha[sha] = key
         return False
 
-    def _one_file(
-        self, path: Path, manifest: dict[str, ManifestEntry], by_sha: dict[str, str]
+    def _tick(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def _to_parse(
+        self, files: list[Path], manifest: dict[str, ManifestEntry], by_sha: dict[str, str]
+    ) -> Iterator[tuple[Path, str, str]]:
+        """``(path, key, sha256)`` of the files to parse, in order; unchanged files, duplicates and
+        unreadable files are settled here (the progress bar counts them now)."""
+        for path in files:
+            key = str(path.resolve())
+            try:
+                sha = file_sha256(path)
+                entry = manifest.get(key)
+                if entry is not None and entry.sha256 == sha and entry.parser == PARSER_VERSION:
+                    self.report.skipped += 1
+                    by_sha[sha] = key
+                elif not self._duplicate(path, key, sha, by_sha):
+                    self.report.reparsed += entry is not None and entry.sha256 == sha
+                    yield path, key, sha
+                    continue
+            except OSError as exc:
+                self.report.failed.append({"path": str(path), "error": f"cannot read file: {exc}"})
+            self._tick()
+
+    def _parse(self, job: tuple[Path, str, str]) -> Parsed:
+        """Parse a file (in the parse-ahead thread) and look up in the store who indexed its
+        documents, so the main thread does not wait for those lookups."""
+        parsed = parse_file(job[0], self.settings)
+        if len(parsed) <= 20:  # per-doc lookups are for ordinary files, not corpora
+            for doc, _ in parsed:
+                self._stored_owner[doc.doc_id] = self.store.doc_owner(doc.doc_id)
+        return parsed
+
+    def _take(
+        self, job: tuple[Path, str, str], parsed: Callable[[], Parsed], writer: ThreadPoolExecutor
     ) -> None:
-        key = str(path.resolve())
+        """Chunk the parsed file ``job`` (path, key, sha256) and queue it for embedding
+        (``parsed()`` gives the parse, or raises its LoadError)."""
+        path, key, sha = job
         try:
-            sha = file_sha256(path)
-            entry = manifest.get(key)
-            if entry is not None and entry.sha256 == sha and entry.parser == PARSER_VERSION:
-                self.report.skipped += 1
-                by_sha[sha] = key
-                return
-            if self._duplicate(path, key, sha, by_sha):
-                return
-            self.report.reparsed += entry is not None and entry.sha256 == sha
-            parsed = parse_file(path, self.settings)
-            chunks = self._chunk(path, key, parsed)
+            got = parsed()
+            chunks = self._chunk(path, key, got)
         except LoadError as exc:
             self.report.failed.append({"path": str(path), "error": exc.reason})
             return
         except OSError as exc:
             self.report.failed.append({"path": str(path), "error": f"cannot read file: {exc}"})
             return
-        self.report.docs += len(parsed)
-        for doc, _ in parsed:
+        self.report.docs += len(got)
+        for doc, _ in got:
             self.report.warnings.extend({"path": str(path), "warning": n} for n in doc.notes)
         # the hash of the bytes actually parsed, in case the file changed since it was hashed
-        sha = parsed[0][0].source_sha256 or sha
+        sha = got[0][0].source_sha256 or sha
         self._pending.append(_Pending(key, sha, chunks))
         if sum(len(p.chunks) for p in self._pending) >= self.settings.ingest.flush_chunks:
-            self._flush()
+            self._flush(writer)
 
     def _chunk(self, path: Path, key: str, parsed: Parsed) -> list[Chunk]:
         chunks: list[Chunk] = []
@@ -254,7 +292,10 @@ class Ingestor:
         for doc, doc_chunks in parsed:
             owner = self._seen_docs.get(doc.doc_id)
             if owner is None and check_store:
-                stored = self.store.doc_owner(doc.doc_id)
+                if doc.doc_id in self._stored_owner:
+                    stored = self._stored_owner.pop(doc.doc_id)
+                else:
+                    stored = self.store.doc_owner(doc.doc_id)
                 owner = stored if stored != key else None
             if owner is not None and owner != key and not Path(owner).exists():
                 self.store.delete_source(owner)  # renamed and changed: the old file is gone
@@ -272,7 +313,10 @@ class Ingestor:
             raise LoadError(path, "no text to index")
         return chunks
 
-    def _flush(self) -> None:
+    def _flush(self, writer: ThreadPoolExecutor) -> None:
+        """Embed the pending files' chunks, then hand their writes to ``writer`` (the previous
+        write finished first: one write in flight, in order, while the next batch is parsed
+        and embedded)."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
@@ -287,8 +331,15 @@ class Ingestor:
                 SourceWrite(p.key, p.sha256, p.chunks, vectors[i : i + n], PARSER_VERSION)
             )
             i += n
-        self.store.replace_sources(writes)
+        self._wait_write()
+        self._writing = writer.submit(self.store.replace_sources, writes)
         self.report.new_chunks += i
+
+    def _wait_write(self) -> None:
+        """Wait for the write in flight (its StoreError is raised here)."""
+        job, self._writing = self._writing, None
+        if job is not None:
+            job.result()
 
     def _embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
         import numpy as np

@@ -294,19 +294,37 @@ class ChromaStore:
         return out
 
     def iter_chunks(self, batch: int = 2000) -> Iterator[Chunk]:
-        offset = 0
-        while True:
-            got = self._call(
-                self.col.get, limit=batch, offset=offset, include=["documents", "metadatas"]
-            )
-            ids = got["ids"]
-            if not ids:
-                return
-            for cid, text, md in zip(
-                ids, got["documents"] or [], got["metadatas"] or [], strict=False
-            ):
-                yield Chunk.from_store(cid, text or "", dict(md or {}))
-            offset += len(ids)
+        for _, chunk in self.source_chunks(None, batch):
+            yield chunk
+
+    def source_chunks(
+        self, keys: Sequence[str] | None = None, batch: int = 2000
+    ) -> Iterator[tuple[str, Chunk]]:
+        """``(source key, chunk)`` of every chunk of the sources ``keys`` (None: of all, in
+        the order of :meth:`iter_chunks`), read ``batch`` chunks per call."""
+        wheres: list[ChromaWhere | None] = [None]
+        if keys is not None:
+            parts = [list(keys[i : i + 100]) for i in range(0, len(keys), 100)]
+            wheres = [{"source": {"$in": p} if len(p) > 1 else p[0]} for p in parts]
+        for where in wheres:
+            offset = 0
+            while True:
+                got = self._call(
+                    self.col.get,
+                    where=cast("Where | None", where),
+                    limit=batch,
+                    offset=offset,
+                    include=["documents", "metadatas"],
+                )
+                ids = got["ids"]
+                if not ids:
+                    break
+                for cid, text, md in zip(
+                    ids, got["documents"] or [], got["metadatas"] or [], strict=False
+                ):
+                    meta = dict(md or {})
+                    yield str(meta.get("source", "")), Chunk.from_store(cid, text or "", meta)
+                offset += len(ids)
 
     def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
         """The chunks with these ids, in the order asked; unknown ids are left out. (Chroma

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from subprocess import PIPE
 
@@ -27,6 +29,7 @@ from ingest.chunking import chunk_document
 from ingest.loaders.base import LoadError
 
 Parsed = list[tuple[Document, list[Chunk]]]
+Job = tuple[Path, str, str]  # a file to parse: path, source key, sha256
 
 
 def _parse_and_chunk(path: Path, ingest: IngestSettings, chunking: ChunkingSettings) -> Parsed:
@@ -197,6 +200,46 @@ def parse_file(path: Path, settings: Settings) -> Parsed:
         return _WORKER.run(path, settings)
     except WorkerUnavailable:
         return _in_thread(path, settings)
+
+
+class ParseAhead:
+    """Parses files in a background thread, up to ``window`` files ahead of their consumer:
+    while the ingest embeds one batch of chunks (on every core, in onnxruntime, which releases
+    the GIL), the worker process parses the next files instead of waiting for its turn.
+    Files are parsed one at a time, in order, each as :func:`parse_file` parses it (or by
+    ``parse``, which may do more for the file in the background thread)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        window: int = 256,
+        parse: Callable[[Job], Parsed] | None = None,
+    ) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.settings = settings
+        self.window = window
+        self.parse = parse or (lambda job: parse_file(job[0], settings))
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="parse-ahead")
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Callable[[], Parsed]]]:
+        """For each job (whose first item is the path), in order: the job and a function
+        that returns its parse (waiting for it) or raises its LoadError."""
+        from collections import deque
+
+        queue: deque[tuple[Job, Future[Parsed]]] = deque()
+        for job in jobs:
+            queue.append((job, self._pool.submit(self.parse, job)))
+            if len(queue) >= self.window:
+                got, fut = queue.popleft()
+                yield got, fut.result
+        while queue:
+            got, fut = queue.popleft()
+            yield got, fut.result
+
+    def close(self) -> None:
+        """Stop parsing (files not yet started are dropped)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def load_with_timeout(path: Path, settings: Settings) -> list[Document]:

@@ -36,7 +36,6 @@ from rag.candidates import units_from
 from rag.compose import Context, Draft, compose_answer, retrieved_of
 from rag.entities import EntityIndex
 from rag.evidence import Sources, annotate, leaves_carried_study
-from rag.lexicon import IndexLexicon
 from rag.query import Query, Understanding, parse_query, without_carried_names
 from rag.ranker import RankerModel, load_ranker
 from rag.select import (
@@ -50,6 +49,7 @@ from rag.select import (
     with_guidance,
 )
 from rag.urgent import (
+    PLAIN,
     about_own_child_now,
     asks_when_to_seek_help,
     build_guidance,
@@ -85,14 +85,14 @@ class Answerer:
         snap: Snapshot = self.retriever.snapshot()
         with self._lock:
             if self._understanding is None or self._understanding[0] != snap.version:
-                lex = IndexLexicon.build(snap.chunks)
-                ents = EntityIndex.build(snap.chunks, self.vocab.common_acronyms)
+                lex = snap.lexicon()
+                ents = snap.entities(self.vocab.common_acronyms)
                 names = [ents.name(k) for k in ents.studies]
                 speller = self.parts.speller(lex, names)
-                guidance = build_guidance(snap.chunks, self.parts.profile.safety)
+                guidance = build_guidance(snap.chunks_of_type(PLAIN), self.parts.profile.safety)
                 safety = self.parts.profile.safety
                 u = Understanding(lex, ents, self.vocab, speller, guidance, safety)
-                self._sources = Sources.of(snap.chunks, ents, self.parts.profile.evidence)
+                self._sources = Sources(snap.documents(), ents, self.parts.profile.evidence)
                 self._understanding = (snap.version, u)
             return self._understanding[1]
 

@@ -28,6 +28,7 @@ from citeqa.models import ScoredChunk
 from ingest.sentences import split_sentences
 from rag.glossary import Term, terms_in
 from rag.readability import fk_grade
+from rag.timing import collected
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def retrieved_of(
 def compose_answer(draft: Draft, ctx: Context, glossary: tuple[Term, ...]) -> Answer:
     """The Answer for ``draft`` in ``ctx`` (see the module docstring)."""
     notice = " ".join(n.text for n in ctx.notices)
-    timings = {k: round(v, 1) for k, v in {**draft.timings_ms, **ctx.timings_ms}.items()}
+    stages = {**draft.timings_ms, **ctx.timings_ms, **collected()}
+    timings = {k: round(v, 1) for k, v in stages.items()}
     if draft.abstained:
         text = ctx.abstain_text
         return Answer(

@@ -13,19 +13,15 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from citeqa.models import Chunk, Metadata
-from rag.lexicon import tokens
+from rag.lexicon import norm, tokens
 
 _IDENT = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9-]{3,}$")
-
-
-def norm(name: str) -> str:
-    """Comparison key of a name: lower case, hyphens, spaces, dots and colons removed."""
-    return re.sub(r"[\s\-.:_]", "", name.lower())
 
 
 def looks_like_identifier(tok: str) -> bool:
@@ -54,10 +50,16 @@ class EntityIndex:
 
     @classmethod
     def build(cls, chunks: Iterable[Chunk], common: Iterable[str] = ()) -> EntityIndex:
-        idx = cls(common=frozenset(norm(c) for c in common))
         metas: dict[str, Metadata] = {}
         for c in chunks:
             metas.setdefault(c.doc_id, c.meta)
+        return cls.of_documents(metas, common)
+
+    @classmethod
+    def of_documents(cls, metas: Mapping[str, Metadata], common: Iterable[str] = ()) -> EntityIndex:
+        """The index of documents given by their metadata (as :meth:`build` of their chunks,
+        ``metas`` in the order of the documents' first chunks)."""
+        idx = cls(common=frozenset(norm(c) for c in common))
         for doc_id, m in metas.items():
             studies = idx._study_names(m)
             reports = idx._report_names(m)
@@ -127,11 +129,19 @@ class EntityIndex:
 
     def unknown_identifiers(self, text: str, known: Iterable[str]) -> list[str]:
         """Identifier-like tokens of ``text`` that no document uses (e.g. an unindexed trial)."""
-        vocab = {norm(k) for k in known}
+        return self.unknown_identifiers_in(text, {norm(k) for k in known})
+
+    def unknown_identifiers_in(self, text: str, known_keys: AbstractSet[str]) -> list[str]:
+        """:meth:`unknown_identifiers` with the known words given as :func:`norm` keys."""
         out = []
         for tok in tokens(text):
             key = norm(tok)
-            if looks_like_identifier(tok) and key not in {*self.studies, *vocab, *self.common}:
+            if (
+                looks_like_identifier(tok)
+                and key not in self.studies
+                and key not in known_keys
+                and key not in self.common
+            ):
                 out.append(tok)
         return out
 

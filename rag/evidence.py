@@ -25,6 +25,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from citeqa.answer import AnswerSentence, Audience, Citation, Notice, ReportLink
 from citeqa.domain import Evidence
@@ -36,6 +37,7 @@ from rag.entities import EntityIndex, norm
 from rag.population import UNKNOWN, about_children, asked_setting, design_of, population_of
 from rag.query import Query
 from rag.timepoint import time_points
+from rag.timing import stage
 
 REPORT_TYPES = ("conference-abstract", "journal-article")
 _TYPE_RANK = {"conference-abstract": 0, "journal-article": 1}
@@ -79,13 +81,51 @@ def trial_keys(m: Metadata) -> frozenset[str]:
 
 def reports_of(doc_id: str, docs: Mapping[str, Metadata]) -> list[str]:
     """The reports of ``doc_id``'s trial (itself included), oldest first; [] when ``doc_id``
-    is not a report or its trial has no name."""
+    is not a report or its trial has no name. (A :class:`Documents` answers from its index
+    of reports by trial key; any other mapping is searched whole.)"""
+    if isinstance(docs, Documents):
+        return list(docs.reports_of(doc_id))
     m = docs.get(doc_id)
     if m is None or m.doc_type not in REPORT_TYPES or not trial_keys(m):
         return []
     keys = trial_keys(m)
     same = [d for d, x in docs.items() if x.doc_type in REPORT_TYPES and trial_keys(x) & keys]
-    return sorted(same, key=lambda d: (report_date(docs[d]), _TYPE_RANK[docs[d].doc_type], d))
+    return _by_date(same, docs)
+
+
+def _by_date(doc_ids: Iterable[str], docs: Mapping[str, Metadata]) -> list[str]:
+    return sorted(doc_ids, key=lambda d: (report_date(docs[d]), _TYPE_RANK[docs[d].doc_type], d))
+
+
+class Documents(dict[str, Metadata]):
+    """Every indexed document's metadata by doc id, with the reports of each trial key indexed
+    (built on first use, so :func:`reports_of` costs one lookup instead of a pass over every
+    document). Not to be changed after the first :func:`reports_of`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._by_key: dict[str, list[str]] | None = None
+        self._series: dict[str, tuple[str, ...]] = {}
+
+    def reports_of(self, doc_id: str) -> tuple[str, ...]:
+        got = self._series.get(doc_id)
+        if got is not None:
+            return got
+        by_key = self._by_key
+        if by_key is None:
+            by_key = defaultdict(list)
+            for d, x in self.items():
+                if x.doc_type in REPORT_TYPES:
+                    for k in trial_keys(x):
+                        by_key[k].append(d)
+            self._by_key = by_key
+        m = self.get(doc_id)
+        if m is None or m.doc_type not in REPORT_TYPES or not trial_keys(m):
+            got = ()
+        else:
+            got = tuple(_by_date({d for k in trial_keys(m) for d in by_key.get(k, ())}, self))
+        self._series[doc_id] = got
+        return got
 
 
 def report_link(doc_id: str, docs: Mapping[str, Metadata]) -> ReportLink | None:
@@ -109,7 +149,7 @@ class Sources:
     @classmethod
     def of(cls, chunks: Iterable[Chunk], ents: EntityIndex, words: Evidence) -> Sources:
         """The sources of an index's chunks (each document's metadata once)."""
-        docs: dict[str, Metadata] = {}
+        docs = Documents()
         for c in chunks:
             docs.setdefault(c.doc_id, c.meta)
         return cls(docs, ents, words)
@@ -118,6 +158,11 @@ class Sources:
 def annotate(q: Query, draft: Draft, audience: Audience, src: Sources) -> Draft:
     """``draft`` with its evidence in context (see the module docstring). An abstention only
     gets its nearest sources' population and report links."""
+    with stage("evidence"):
+        return _annotate(q, draft, audience, src)
+
+
+def _annotate(q: Query, draft: Draft, audience: Audience, src: Sources) -> Draft:
     docs, ev = src.docs, src.words
     if draft.abstained or not draft.units:
         return dataclasses.replace(

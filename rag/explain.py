@@ -65,4 +65,7 @@ def explain(ans: Answer, scored: Sequence[Scored], top: int = 8) -> str:
         lines.append(
             f"Answered with {len(ans.sentences)} unit(s) from {len(ans.citations)} source(s)."
         )
+    if ans.timings_ms:  # rag/timing.py: stages overlap (cross-encoder is part of answer)
+        stages = ", ".join(f"{k} {v:.0f}" for k, v in ans.timings_ms.items())
+        lines.append(f"Time per stage (ms): {stages}")
     return "\n".join(lines)

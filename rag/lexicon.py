@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from citeqa.models import Chunk
@@ -21,7 +21,10 @@ from citeqa.models import Chunk
 # A word: letters (any script) or digits, with inner hyphens, apostrophes, dots between digits,
 # "::" (gene fusions), "+" (Ph+) and "/" between letters kept whole.
 _TOKEN = re.compile(r"[^\W_](?:[^\W_]|[-'’](?=[^\W_])|\.(?=\d)|::(?=\w)|/(?=[^\W\d_]))*\+?")
+_PARTS = re.compile(r"[-'/]|::")  # where words() splits a compound
+_NORM = re.compile(r"[\s\-.:_]")
 _PAIR = re.compile(r"([^()\n]{3,160}?)\s*\(\s*([^()\s,;]{2,12})\s*\)")
+_SHORT = re.compile(r"\(\s*[^()\s,;]{2,12}\s*\)")  # the "(SHORT)" that ends a _PAIR
 
 
 @lru_cache(maxsize=1)
@@ -67,19 +70,31 @@ def words(text: str) -> list[str]:
     """Lower-case word tokens with compound parts too ("relapse-free" -> relapse-free, relapse,
     free), as the BM25 tokenizer splits them."""
     out: list[str] = []
-    for tok in tokens(text):
+    for tok in _TOKEN.findall(text):
         low = tok.lower().replace("’", "'")
         out.append(low)
-        parts = [p for p in re.split(r"[-'/]|::", low) if p]
-        if len(parts) > 1:
-            out.extend(parts)
+        if "-" in low or "'" in low or "/" in low or ":" in low:
+            parts = [p for p in _PARTS.split(low) if p]
+            if len(parts) > 1:
+                out.extend(parts)
     return out
+
+
+def norm(name: str) -> str:
+    """Comparison key of a name: lower case, hyphens, spaces, dots and colons removed."""
+    return _NORM.sub("", name.lower())
 
 
 def content_stems(text: str) -> list[str]:
     """Stems of the content words of ``text`` (no stopwords, no one-letter words)."""
+    return list(_content_stems(text))
+
+
+@lru_cache(maxsize=16384)
+def _content_stems(text: str) -> tuple[str, ...]:
+    # the same units and passages come back question after question: their stems are kept
     stop = stopwords()
-    return [stem(w) for w in words(text) if len(w) > 1 and w not in stop and not w.isdigit()]
+    return tuple(stem(w) for w in words(text) if len(w) > 1 and w not in stop and not w.isdigit())
 
 
 @dataclass(frozen=True)
@@ -123,13 +138,44 @@ def mine_abbreviations(texts: Iterable[str]) -> dict[str, Abbreviation]:
     long form wins)."""
     seen: Counter[tuple[str, str]] = Counter()
     for text in texts:
-        for m in _PAIR.finditer(text):
-            short = m.group(2).strip()
-            if not any(c.isupper() for c in short) or short.lower() in stopwords():
-                continue
-            long = _long_form(m.group(1), short)
-            if long and len(long) > len(short) + 2:
-                seen[(short, long.lower())] += 1
+        seen.update(abbreviation_pairs(text))
+    return best_abbreviations(seen)
+
+
+def abbreviation_pairs(text: str) -> list[tuple[str, str]]:
+    """The ``(SHORT, long form)`` pairs ``text`` defines, in order (one per definition)."""
+    out = []
+    for m in pair_matches(text):
+        short = m.group(2).strip()
+        if not any(c.isupper() for c in short) or short.lower() in stopwords():
+            continue
+        long = _long_form(m.group(1), short)
+        if long and len(long) > len(short) + 2:
+            out.append((short, long.lower()))
+    return out
+
+
+def pair_matches(text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``_PAIR.finditer(text)``, found fast: the pattern is only tried in a
+    window before each "(SHORT)" (its long form is at most 160 characters and then spaces),
+    instead of from every character of the text. Same matches, same order."""
+    pos = 0
+    for m in _SHORT.finditer(text):
+        q = m.start()
+        if q < pos:
+            continue
+        w = q
+        while w > pos and text[w - 1].isspace():
+            w -= 1
+        hit = _PAIR.search(text, max(pos, w - 160), m.end())
+        if hit is not None:
+            yield hit
+            pos = hit.end()
+
+
+def best_abbreviations(seen: Counter[tuple[str, str]]) -> dict[str, Abbreviation]:
+    """``{SHORT: Abbreviation}`` from pair counts (the most frequent long form wins; ties:
+    the pair counted first)."""
     best: dict[str, Abbreviation] = {}
     for (short, long), n in seen.most_common():
         if short not in best:
@@ -160,6 +206,12 @@ class IndexLexicon:
             [c.text for c in chunks] + [t for t in titles.values() if t]
         )
         return lex
+
+    @cached_property
+    def normalized(self) -> frozenset[str]:
+        """:func:`norm` of every surface word (computed once; a lexicon is not changed after
+        it is built)."""
+        return frozenset(norm(w) for w in self.surface)
 
     def idf(self, stem_: str) -> float:
         """BM25-style inverse document frequency of a stem (rare terms weigh more)."""

@@ -105,7 +105,10 @@ class Pipeline:
     def reranker(self) -> Reranker:
         with self._lock:
             if self._reranker is None:
-                self._reranker = shared_reranker(self.settings.retrieval.reranker)
+                from rag.rerank import CachedReranker
+
+                cfg = self.settings.retrieval
+                self._reranker = CachedReranker(shared_reranker(cfg.reranker), cfg.rerank_cache)
             return self._reranker
 
     def chat_model(self) -> ChatModel:
@@ -166,8 +169,12 @@ class Pipeline:
     ) -> Answer:
         """Answer ``question`` from the indexed literature, with numbered citations.
 
-        Raises InputError for an unknown audience, StoreError when the index is unreachable."""
-        return self.answerer.answer(question, audience, history, filters, on_token)
+        Raises InputError for an unknown audience, StoreError when the index is unreachable.
+        ``timings_ms`` holds the answerer's stages and those of rag/timing.py."""
+        from rag.timing import collect
+
+        with collect(), self.retriever.pinned():
+            return self.answerer.answer(question, audience, history, filters, on_token)
 
     def warm_up(self) -> None:
         """Load the models and the BM25 index now (the first question is then fast)."""
@@ -211,7 +218,14 @@ class Pipeline:
             progress=progress,
             overrides=Overrides.for_settings(self.settings),
         ).run(list(paths), prune=prune)
+        self.refresh_index()
         return report
+
+    def refresh_index(self) -> None:
+        """Bring this host's index (rag/host_index.py) up to the store's current version now,
+        so the next question does not wait for it (after an ingest, upload or delete)."""
+        if self.store.count() or self._retriever is not None:
+            self.retriever.snapshot()
 
     def add_document(
         self, name: str, data: bytes, change: MetadataChange | None = None
@@ -238,6 +252,8 @@ class Pipeline:
 
         removed = remove_source(self.store, source)
         remove_upload(source, self.settings)
+        if removed:
+            self.refresh_index()
         return removed
 
     def replace_document(

@@ -377,8 +377,7 @@ def _with_journal_names(text: str, u: Understanding) -> str:
 
 def _unknown_entities(text: str, u: Understanding) -> list[str]:
     """Trial-like identifiers and drug-like names the index never mentions."""
-    known = set(u.lexicon.surface)
-    out = u.entities.unknown_identifiers(text, known)
+    out = u.entities.unknown_identifiers_in(text, u.lexicon.normalized)
     suffixes = tuple(u.vocab.drug_suffixes)
     for tok in tokens(text):
         low = tok.lower()

@@ -169,6 +169,7 @@ def _words(sentence: str) -> list[str]:
     return [t for t in sentence.split() if any(c.isalnum() for c in t)]
 
 
+@lru_cache(maxsize=8192)  # the same units are graded question after question
 def text_stats(text: str) -> TextStats:
     """Sentence, word and syllable counts of ``text``."""
     n_sent = n_words = n_syl = 0

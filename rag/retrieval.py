@@ -1,27 +1,46 @@
-"""Hybrid retrieval: BM25 (bm25s) + dense (Chroma), reciprocal-rank fusion, cross-encoder rerank.
+"""Hybrid retrieval: BM25 + dense (Chroma), reciprocal-rank fusion, cross-encoder rerank.
 
-The BM25 index is built from the chunks in the store and cached per store version, so every
-process (CLI, UI, API workers) sees the same passages as Chroma, including in server mode.
+BM25 (bm25s's scoring, rag/bm25_store.py) runs over this host's index of the store
+(rag/host_index.py), kept per store version and brought up to date from the store, so every
+process (CLI, UI, API workers, hosts of one Chroma server) sees the same passages as Chroma.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from citeqa.models import Chunk, Filters, ScoredChunk
+from citeqa.models import Filters, ScoredChunk
 from citeqa.protocols import Embedder, Reranker, VectorStore
 from citeqa.settings import Settings
 from ingest.chunking import embedding_text
+from rag.host_index import HostIndex, host_dir
+from rag.snapshot import Snapshot
+from rag.timing import stage
+
+__all__ = [
+    "MODES",
+    "HybridRetriever",
+    "Retrieved",
+    "Snapshot",
+    "blend_scores",
+    "rerank_pool",
+    "rrf",
+]
 
 if TYPE_CHECKING:
     import numpy as np
 
 MODES = ("bm25", "dense", "hybrid", "hybrid+rerank")
+_PINNED: ContextVar[tuple[HybridRetriever, Snapshot] | None] = ContextVar(
+    "citeqa_pinned_snapshot", default=None
+)
 
 
 @dataclass
@@ -29,58 +48,6 @@ class Retrieved:
     chunks: list[ScoredChunk]
     timings_ms: dict[str, float] = field(default_factory=dict)
     more: list[ScoredChunk] = field(default_factory=list)  # ranked below the top k
-
-
-def _tokenizer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-class BM25Index:
-    """bm25s over all chunks of a store (one snapshot)."""
-
-    def __init__(self, chunks: list[Chunk]) -> None:
-        import bm25s
-
-        self.chunks = chunks
-        self._stemmer = _tokenizer()
-        self._bm25: Any = None
-        if chunks:
-            texts = [embedding_text(c) for c in chunks]
-            tokens = bm25s.tokenize(
-                texts, stopwords="en", stemmer=self._stemmer, show_progress=False
-            )
-            self._bm25 = bm25s.BM25()
-            self._bm25.index(tokens, show_progress=False)
-
-    def vocabulary(self) -> set[str]:
-        """Every (stemmed, lower-case) token of the indexed passages."""
-        if self._bm25 is None:
-            return set()
-        return {str(t) for t in self._bm25.vocab_dict}
-
-    def search(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
-        import bm25s
-        import numpy as np
-
-        if self._bm25 is None or k <= 0:
-            return []
-        q = bm25s.tokenize(
-            [query], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
-        )
-        if not q or not q[0]:
-            return []
-        mask = None
-        if filters is not None and not filters.is_empty():
-            mask = np.array([1.0 if filters.matches(c) else 0.0 for c in self.chunks], "float32")
-        k = min(k, len(self.chunks))
-        idx, scores = self._bm25.retrieve(q, k=k, show_progress=False, weight_mask=mask)
-        out = []
-        for i, s in zip(idx[0], scores[0], strict=False):
-            if float(s) > 0:
-                out.append(ScoredChunk(self.chunks[int(i)], float(s), {"bm25": float(s)}))
-        return out
 
 
 def rrf(rankings: Sequence[tuple[list[ScoredChunk], float]], k: int = 60) -> list[ScoredChunk]:
@@ -134,20 +101,12 @@ def rerank_pool(
     return [by_id[c] for c in chosen], [f for f in fused if f.chunk.chunk_id not in taken]
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """Every chunk of one store version, with its BM25 index."""
-
-    version: str
-    chunks: list[Chunk]
-    bm25: BM25Index
-
-
 class HybridRetriever:
     """BM25 + dense + fusion + optional cross-encoder rerank, as configured by Settings.
 
     The models come from providers (called on first use), so a retriever that only runs BM25
-    never loads them. The BM25 index is rebuilt when the store's version changes."""
+    never loads them. BM25 and the per-version structures come from this host's index of the
+    store (rag/host_index.py), brought up to date when the store's version changes."""
 
     def __init__(
         self,
@@ -161,6 +120,7 @@ class HybridRetriever:
         self._embedder = embedder
         self._reranker = reranker
         self._snapshot: Snapshot | None = None
+        self._host: HostIndex | None = None
         self._bm25_lock = threading.Lock()
 
     @property
@@ -172,23 +132,58 @@ class HybridRetriever:
         return self._reranker()
 
     def snapshot(self) -> Snapshot:
-        """The chunks and BM25 index of the store's current version (rebuilt when it changed)."""
-        version = self.store.version()
+        """BM25 and the per-version structures of the store's current version (brought up to
+        date when it changed); inside :meth:`pinned`, the snapshot it pinned."""
+        pinned = _PINNED.get()
+        if pinned is not None and pinned[0] is self:
+            return pinned[1]
+        with stage("snapshot"):
+            return self._current()
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[Snapshot]:
+        """Within the block (this context: one question), every :meth:`snapshot` is the one
+        taken on entry: one version check per question, and one version for all of it."""
+        snap = self.snapshot()
+        token = _PINNED.set((self, snap))
+        try:
+            yield snap
+        finally:
+            _PINNED.reset(token)
+
+    def host_index(self) -> HostIndex:
+        """This host's index of the store (on disk under data_dir; in memory for the memory
+        store, which lives in this process only)."""
         with self._bm25_lock:
-            if self._snapshot is None or self._snapshot.version != version:
-                chunks = list(self.store.iter_chunks())
-                self._snapshot = Snapshot(version, chunks, BM25Index(chunks))
+            if self._host is None:
+                memory = self.settings.store == "memory"
+                self._host = HostIndex(self.store, None if memory else host_dir(self.settings))
+            return self._host
+
+    def _current(self) -> Snapshot:
+        version = self.store.version()
+        snap = self._snapshot
+        if snap is not None and snap.version == version:
+            return snap
+        host = self.host_index()
+        state = host.state(version)
+        with self._bm25_lock:
+            if self._snapshot is None or self._snapshot.version != state.version:
+                self._snapshot = Snapshot(host, state)
             return self._snapshot
 
-    def bm25_index(self) -> BM25Index:
+    def bm25_index(self) -> Snapshot:
         return self.snapshot().bm25
 
     def dense(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
-        vec: np.ndarray = self.embedder.embed_query(query)
-        return self.store.query(vec, k, filters)
+        with stage("dense"):
+            vec: np.ndarray = self.embedder.embed_query(query)
+            return self.store.query(vec, k, filters)
 
     def bm25(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
-        return self.bm25_index().search(query, k, filters)
+        index = self.bm25_index()
+        with stage("bm25"):
+            return index.search(query, k, filters)
 
     def retrieve(
         self,

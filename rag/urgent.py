@@ -26,6 +26,7 @@ from citeqa.protocols import Reranker
 from ingest.sentences import split_sentences
 from rag.candidates import Unit, units_of
 from rag.question import asks_individual_decision
+from rag.rerank import score_pairs
 
 PLAIN = "plain-language"
 
@@ -123,7 +124,9 @@ def match_signs(
     signs = g.signs()
     if not signs or not about_own_child_now(message, safety):
         return []
-    logits = [float(reranker.score(f"my child has {s}", [told])[0]) for s, _ in signs]
+    logits = [
+        float(x) for x in score_pairs(reranker, [(f"my child has {s}", told) for s, _ in signs])
+    ]
     ranked = sorted(zip(logits, signs, strict=True), key=lambda x: -x[0])
     return [SignMatch(s, u, "reading") for lg, (s, u) in ranked if lg >= min_logit][:3]
 

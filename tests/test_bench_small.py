@@ -13,7 +13,8 @@ import pytest
 
 from citeqa.settings import Settings
 from evals.beir import by_document, chunk_depth, parse_qrels, run_beir
-from evals.bench import markdown_table, parse_sizes, run_bench, stage_stats
+from evals.bench import BenchPlan, markdown_table, parse_sizes, run_bench, stage_stats
+from evals.bench_report import summarize
 from evals.corpus_gen import as_document, make_doc, questions, write_corpus
 
 DOCS = {
@@ -139,30 +140,56 @@ def test_generated_markdown_parses_to_the_expected_document(tmp_path: Path) -> N
     assert doc.meta.trial == want.meta.trial and doc.meta.year == want.meta.year
 
 
-def test_markdown_table_formats_rows() -> None:
-    q = {"measured": "answer", "stages": {"retrieve": {"p50": 5.0, "p95": 9.0}}}
+def one_run(ingest_s: float, lc_s: float, total_p95: float) -> dict[str, Any]:
+    stages = {
+        "retrieve": {"p50": 5.0, "p95": 9.0},
+        "cross-encoder": {"p50": 100.0, "p95": 120.0},
+        "total": {"p50": 200.0, "p95": total_p95},
+    }
     ours = {
         "chunks": 201,
-        "ingest_s": 2.0,
-        "chunks_per_s": 100.5,
+        "ingest_s": ingest_s,
+        "embed_s": ingest_s * 0.9,
+        "chunks_per_s": 201 / ingest_s,
         "raw_encode": {"chunks_per_s": 150.0},
         "reingest_s": 0.02,
-        "reingest_pct": 1.0,
-        "queries": q,
+        "queries": {"measured": "answer", "stages": stages, "cold_first_ms": 900.0},
         "peak_rss_mb": 900.0,
     }
-    lc = {"ingest_s": 3.0, "chunks": 190, "chunks_per_s": 63.3, "peak_rss_mb": 800.0}
+    lc = {"ingest_s": lc_s, "chunks": 190, "chunks_per_s": 190 / lc_s, "peak_rss_mb": 800.0}
+    startup = {"total": 2500.0, "index": 40.0}
+    return {
+        "ours": ours,
+        "langchain": lc,
+        "speedup_vs_langchain": lc_s / ingest_s,
+        "startup": startup,
+    }
+
+
+def test_summary_is_median_min_max_and_ratios_within_runs() -> None:
+    runs = [one_run(2.0, 3.0, 250.0), one_run(1.0, 3.0, 280.0), one_run(4.0, 4.0, 300.0)]
+    s = summarize(runs)
+    assert s["ingest_s"] == {"median": 2.0, "min": 1.0, "max": 4.0, "n": 3}
+    assert s["speedup_vs_langchain"]["median"] == 1.5  # 1.5, 3.0, 1.0
+    assert s["of_raw"]["median"] == pytest.approx(201 / 2.0 / 150.0)
+    assert s["ce_share"]["median"] == 0.5 and s["answer_p95"]["max"] == 300.0
+    assert s["restart_index_ms"]["median"] == 40.0
+    no_lc = summarize([{k: v for k, v in runs[0].items() if k != "langchain"}])
+    assert "lc_ingest_s" not in no_lc and "ingest_s" in no_lc
+
+
+def test_markdown_table_formats_rows() -> None:
+    runs = [one_run(2.0, 3.0, 250.0), one_run(1.0, 3.0, 280.0), one_run(4.0, 4.0, 300.0)]
     result = {
         "meta": {"embedder": "minilm", "chunk_size": 900, "mode": "hybrid", "questions": 5}
-        | {"measured": "answer", "cpus": 2},
-        "sizes": [
-            {"size": 200, "docs": 50, "ours": ours, "langchain": lc, "speedup_vs_langchain": 1.5}
-        ],
+        | {"measured": "answer", "cpus": 2, "runs": 3},
+        "sizes": [{"size": 200, "docs": 50, "runs": runs, "summary": summarize(runs)}],
     }
     md = markdown_table(result)
     header, sep, row = md.splitlines()[:3]
     assert header.count("|") == sep.count("|") == row.count("|")
-    assert "| 201 | 50 | 2.0 |" in row and "1.50x" in row and "5 / 9" in row
+    assert "| 201 | 2.0 (1.0-4.0) |" in row and "1.50x (1.00-3.00)" in row
+    assert "280 (250-300)" in row
 
 
 # -- end to end ------------------------------------------------------------------------------
@@ -204,22 +231,28 @@ def test_run_beir_missing_split_exits_2(tmp_path: Path, capsys: pytest.CaptureFi
 def test_run_bench_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     settings = Settings(data_dir=tmp_path / "state", index_dir=tmp_path / "unused")
     out = tmp_path / "out"
-    result = run_bench(settings, as_json=True, sizes=(200,), out=out, n_questions=3)
+    plan = BenchPlan(sizes=(200,), out=out, n_questions=3, runs=1)
+    result = run_bench(settings, as_json=True, plan=plan)
     printed = last_json(capsys.readouterr().out)
     assert printed["sizes"][0]["size"] == 200
-    row = result["sizes"][0]
+    row = result["sizes"][0]["runs"][0]
     ours, lc = row["ours"], row["langchain"]
     assert ours["chunks"] >= 200 and ours["failed"] == 0
-    assert ours["reingest_skipped"] == ours["files"] == row["docs"]
+    assert ours["reingest_skipped"] == ours["files"] == result["sizes"][0]["docs"]
     assert ours["chunks_per_s"] > 0 and ours["raw_encode"]["texts"] >= 200
     assert {"retrieve", "total"} <= set(ours["queries"]["stages"])
     assert ours["peak_rss_mb"] > 50 and lc["peak_rss_mb"] > 50
-    assert lc["docs"] == row["docs"] and lc["chunks"] > 0
+    assert lc["docs"] == result["sizes"][0]["docs"] and lc["chunks"] > 0
     assert row["speedup_vs_langchain"] > 0
+    assert row["startup"]["total"] > row["startup"]["pipeline"] > 0  # a restart over the index
+    assert result["sizes"][0]["summary"]["answer_p95"]["n"] == 1
     for name in ("bench.md", "bench.json", "bench.png"):
         assert (out / name).stat().st_size > 0
     assert (out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert json.loads((out / "bench.json").read_text())["sizes"][0]["docs"] == row["docs"]
+    assert (
+        json.loads((out / "bench.json").read_text())["sizes"][0]["docs"]
+        == result["sizes"][0]["docs"]
+    )
 
 
 def test_bench_cli_without_langchain(tmp_path: Path) -> None:
@@ -232,11 +265,11 @@ def test_bench_cli_without_langchain(tmp_path: Path) -> None:
     env = {"CITEQA_DATA_DIR": str(tmp_path / "state")}
     res = CliRunner().invoke(
         app,
-        ["bench", "--sizes", "60", "--no-langchain", "--json", "--out", str(out)],
+        ["bench", "--sizes", "60", "--no-langchain", "--runs", "1", "--json", "--out", str(out)],
         env=env,
     )
     assert res.exit_code == 0, res.output
-    row = json.loads((out / "bench.json").read_text())["sizes"][0]
+    row = json.loads((out / "bench.json").read_text())["sizes"][0]["runs"][0]
     assert "langchain" not in row and "speedup_vs_langchain" not in row
     assert row["ours"]["chunks"] >= 60
-    assert "| - | - | - |" in (out / "bench.md").read_text()
+    assert "| - | - |" in (out / "bench.md").read_text()

@@ -109,3 +109,50 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert "cannot reach the Chroma server" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def _host_snapshot_cmd(index: Path) -> list[str]:
+    code = (
+        "from pathlib import Path; from citeqa.settings import get_settings; "
+        "from rag.pipeline import build_pipeline; "
+        f"build_pipeline(get_settings(index_dir=Path({str(index)!r}))).retriever.snapshot()"
+    )
+    return [str(BIN / "python"), "-c", code]
+
+
+@pytest.mark.slow
+def test_sigkill_while_the_host_index_is_built_then_restart_is_consistent(tmp_path: Path) -> None:
+    """A process killed at any point of building its host index (rag/host_index.py) leaves
+    nothing that a restart would trust: the next process loads or builds an index equal to a
+    fresh one."""
+    import shutil
+    import time
+
+    from rag.host_index import HostIndex, host_dir
+    from rag.snapshot import Snapshot
+
+    docs, index = tmp_path / "docs", tmp_path / "ix"
+    _corpus(docs, seed=3)
+    assert citeqa("ingest", str(docs), "--index", str(index)).returncode == 0
+    settings = Settings(index_dir=index)
+    root = host_dir(settings)
+    shutil.rmtree(root)
+    t0 = time.perf_counter()
+    subprocess.run(_host_snapshot_cmd(index), check=True, cwd=REPO)
+    took = time.perf_counter() - t0
+    for share in (0.5, 0.8, 0.95):  # the build runs after imports and the store is opened
+        shutil.rmtree(root, ignore_errors=True)
+        proc = subprocess.Popen(_host_snapshot_cmd(index), cwd=REPO)
+        time.sleep(took * share)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    subprocess.run(_host_snapshot_cmd(index), check=True, cwd=REPO)  # the restart
+    store = open_store(settings)
+    saved = HostIndex(store, root)
+    again, fresh = saved.state(store.version()), HostIndex(store, None)
+    a, b = Snapshot(saved, again), Snapshot(fresh, fresh.state(store.version()))
+    for q in ("alpha beta", "the results of the trial", "patients"):
+        assert [(h.chunk.chunk_id, h.score) for h in a.search(q, 10)] == [
+            (h.chunk.chunk_id, h.score) for h in b.search(q, 10)
+        ]
+    assert a.lexicon().df == b.lexicon().df and dict(a.documents()) == dict(b.documents())

@@ -87,3 +87,12 @@ def test_builder_shares_one_reranker_and_refuses_unknown() -> None:
     assert r.name == "ms-marco-minilm-l12"
     with pytest.raises(ValueError, match="unknown reranker"):
         make_reranker("nope")
+
+
+def test_pairs_of_several_queries_equal_their_own_calls() -> None:
+    """score_pairs (urgent signs: one text, many queries) gives each pair the logit a call of
+    its own gives (default pool: one pair per run)."""
+    pooled = OnnxCrossEncoder()
+    pairs = [(q, p) for q, _ in CASES[:2] for p in PASSAGES[:3]]
+    alone = np.array([pooled.score(q, [p])[0] for q, p in pairs], dtype=np.float32)
+    assert np.array_equal(pooled.score_pairs(pairs), alone)
