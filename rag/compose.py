@@ -91,8 +91,14 @@ def answer_text(units: Sequence[AnswerSentence], labels: Sequence[str] = ()) -> 
 
 
 def plain_text(units: Sequence[AnswerSentence]) -> str:
-    """The units' text without markers (sentences and list items), for readability."""
-    return " ".join(" ".join([u.text, *u.items]) for u in units)
+    """The units' text without markers, for readability: each sentence, lead-in and list item
+    is a sentence of its own (as the reader sees them: one a line)."""
+    return " ".join(_as_sentence(t) for u in units for t in (u.text, *u.items) if t.strip())
+
+
+def _as_sentence(text: str) -> str:
+    t = text.strip().rstrip(":;,")
+    return t if t.endswith((".", "!", "?")) else f"{t}."
 
 
 def retrieved_of(

@@ -211,3 +211,18 @@ def test_heading_is_not_merged_into_the_next_sentence() -> None:
 def test_grade_is_deterministic() -> None:
     text = "Blinatumomab is given as an infusion. The pump runs all day and all night."
     assert fk_grade(text) == fk_grade(text)
+
+
+def test_answer_grade_reads_each_list_item_as_a_sentence() -> None:
+    """A family answer's list (lead-in and items, one a line) is graded as the reader sees it:
+    items joined without sentence ends would read as one long sentence."""
+    from citeqa.answer import AnswerSentence
+    from rag.compose import plain_text
+
+    items = tuple(f"a fever of {n} or more" for n in range(38, 44))
+    units = [
+        AnswerSentence("Call the care team right away if your child has:", (1,), "list", items)
+    ]
+    plain = plain_text(units)
+    assert plain.count(".") == len(items) + 1
+    assert fk_grade(plain) < fk_grade(" ".join([units[0].text, *items]))
