@@ -104,10 +104,6 @@ def ingest(
     raise typer.Exit(1 if r.failed else 0)
 
 
-def _not_built(what: str, issue: str) -> None:
-    fail(f"`citeqa {what}` is not built yet (issue {issue}).", code=2)
-
-
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
@@ -138,11 +134,8 @@ def serve(
     index: IndexOpt = None,
 ) -> None:
     """Start the HTTP API (FastAPI)."""
-    try:
-        from ui.api import run_server
-    except ImportError:
-        _not_built("serve", "F")
-        return
+    from ui.api import run_server
+
     run_server(settings_for(index), host=host, port=port)
 
 
@@ -160,7 +153,7 @@ def ui(
 
     server = Path(__file__).resolve().parents[1] / "ui" / "chat_server.py"
     if not server.exists():
-        _not_built("ui", "D")
+        fail(f"the chat server file {server} is missing (a broken install)")
     settings_for(index)  # a bad CITEQA_* variable fails here, with its closest name
     env = dict(os.environ)
     if index is not None:
@@ -309,11 +302,8 @@ def eval_beir(
     as_json: JsonOpt = False,
 ) -> None:
     """Retrieval benchmark on a BEIR dataset (nDCG@10, recall@100, MRR@10, latency)."""
-    try:
-        from evals.beir import run_beir
-    except ImportError:
-        _not_built("eval beir", "E")
-        return
+    from evals.beir import run_beir
+
     run_beir(directory, split, retriever, settings_for(index), as_json)
 
 
@@ -336,11 +326,8 @@ def bench(
 ) -> None:
     """Speed benchmark: ingest throughput, query latency, first question after a restart,
     memory; every figure the median of --runs runs."""
-    try:
-        from evals.bench import BenchPlan, run_bench
-    except ImportError:
-        _not_built("bench", "E")
-        return
+    from evals.bench import BenchPlan, run_bench
+
     try:
         size_list = tuple(int(x) for x in sizes.split(",") if x.strip())
     except ValueError:
@@ -358,11 +345,8 @@ def feedback_export(
     index: IndexOpt = None,
 ) -> None:
     """Write chat feedback as a question file for `citeqa eval questions`."""
-    try:
-        from evals.feedback_export import export_feedback
-    except ImportError:
-        _not_built("feedback export", "D")
-        return
+    from evals.feedback_export import export_feedback
+
     n = export_feedback(settings_for(index), out)
     typer.echo(f"wrote {n} questions to {out}")
 
@@ -390,7 +374,16 @@ def config(
 
 
 def main() -> None:
-    app()
+    """The ``citeqa`` command: a citeqa error (a misspelled setting, a bad file, a store that
+    is down) prints its message and hint, not a traceback, and exits 2."""
+    from citeqa.errors import CiteqaError
+
+    try:
+        app()
+    except CiteqaError as exc:
+        hint = f"\n  {exc.hint}" if exc.hint and exc.hint not in exc.message else ""
+        typer.echo(f"citeqa: {exc.message}{hint}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -181,7 +181,7 @@ def returned_text(answer: Mapping[str, Any]) -> str:
     and any notices, without citation markers."""
     parts = [str(answer.get("answer", ""))]
     parts += [str(n.get("text", "")) for n in answer.get("notices") or [] if isinstance(n, dict)]
-    if answer.get("notice"):
+    if answer.get("notice") and str(answer["notice"]) not in parts:  # schema v1 kept it alone
         parts.append(str(answer["notice"]))
     lines = "\n".join(p for p in parts if p.strip()).splitlines()
     return "\n".join(strip_markers(line) for line in lines)

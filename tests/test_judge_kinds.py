@@ -78,3 +78,10 @@ def test_returned_text_includes_notices_and_drops_markers() -> None:
     a = ans("It helps. [1]", notices=[{"kind": "population", "text": "TOWER enrolled adults."}])
     assert returned_text(a) == "It helps.\nTOWER enrolled adults."
     assert grade_of(a) == grade_of({"answer": "It helps. TOWER enrolled adults."})
+
+
+def test_a_notice_in_both_fields_is_read_once() -> None:
+    """Schema v2 keeps the care-team note in ``notices`` and in ``notice``: graded once."""
+    note = "Ask your care team about your child's own doses."
+    a = ans("It helps. [1]", notices=[{"kind": "care-team", "text": note}], notice=note)
+    assert returned_text(a) == f"It helps.\n{note}"

@@ -56,3 +56,17 @@ def test_help_is_fast_and_imports_nothing_heavy() -> None:
 def test_subcommands_answer(cmd: list[str]) -> None:
     res = subprocess.run([str(BIN / "citeqa"), *cmd], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+def test_a_misspelled_variable_stops_the_command_with_the_closest_name(tmp_path: Path) -> None:
+    """The CLI prints the message and hint of a citeqa error (no traceback) and exits 2."""
+    import os
+
+    env = {**os.environ, "CITEQA_ANSWR__TOPIC_FLOOR": "1"}
+    res = subprocess.run(
+        [str(BIN / "citeqa"), "ask", "What was the DFS?", "--index", str(tmp_path / "ix")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert "did you mean CITEQA_ANSWER__TOPIC_FLOOR?" in res.stderr
+    assert "Traceback" not in res.stderr and res.stdout == ""
