@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import pickle
 import shutil
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from citeqa.models import Chunk
-from citeqa.protocols import VectorStore
+from citeqa.protocols import ManifestEntry, VectorStore
 from ingest.chunking import embedding_text
 from rag.bm25_store import PostingsIndex, Tokenizer
 from rag.index_counts import IndexCounts
@@ -79,9 +80,19 @@ class SourceChunks(Protocol):
 
 @dataclass(frozen=True)
 class SourceRows:
-    sha256: str
-    parser: str
+    """A source's rows and what its manifest entry said when they were read: the file's hash,
+    the parser version and its documents' metadata (a correction re-indexes an unchanged
+    file with another type, year or trial)."""
+
+    written: tuple[str, str, str]  # (sha256, parser, documents as JSON)
     rows: tuple[int, ...]
+
+    @staticmethod
+    def of(e: ManifestEntry | None, rows: Sequence[int]) -> SourceRows:
+        """``rows`` under the manifest entry ``e`` (None: not in the manifest yet, so the
+        source is read again next time)."""
+        written = (e.sha256, e.parser, json.dumps(e.docs, sort_keys=True)) if e else ("", "", "")
+        return SourceRows(written, tuple(rows))
 
 
 @dataclass(frozen=True)
@@ -209,8 +220,7 @@ class HostIndex:
         state = self._add(state, batch, by_source)
         sources = {}
         for key, rows in by_source.items():
-            e = manifest.get(key)  # a source not in the manifest yet: read again next time
-            sources[key] = SourceRows(e.sha256 if e else "", e.parser if e else "", tuple(rows))
+            sources[key] = SourceRows.of(manifest.get(key), rows)
         return replace(state, sources=sources, bm25=state.bm25.compacted(1))
 
     def _add(
@@ -232,14 +242,15 @@ class HostIndex:
         return replace(state, n_rows=rows[-1] + 1, bm25=bm25, counts=counts)
 
     def _incremental(self, state: HostState, version: str) -> HostState:
-        """``state`` with the sources whose hash or parser changed read again."""
+        """``state`` with the sources whose hash, parser or documents' metadata changed read
+        again."""
         assert isinstance(self.store, SourceChunks)
         manifest = self.store.manifest()
         have = state.sources
         changed = [
             k
             for k, e in manifest.items()
-            if k not in have or (have[k].sha256, have[k].parser) != (e.sha256, e.parser)
+            if k not in have or have[k].written != SourceRows.of(e, ()).written
         ]
         gone = [k for k in have if k not in manifest or k in changed]
         old_rows = [r for k in gone for r in have[k].rows]
@@ -253,8 +264,7 @@ class HostIndex:
         pairs = list(self.store.source_chunks(changed)) if changed else []
         new = self._add(new, pairs, by_source)
         for key, rows in by_source.items():
-            e = manifest.get(key)
-            sources[key] = SourceRows(e.sha256 if e else "", e.parser if e else "", tuple(rows))
+            sources[key] = SourceRows.of(manifest.get(key), rows)
         return replace(new, sources=sources, bm25=new.bm25.compacted())
 
     # -- saving ----------------------------------------------------------------------------

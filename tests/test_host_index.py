@@ -134,6 +134,26 @@ def test_changes_are_read_by_source_and_equal_a_fresh_build(tmp_path: Path) -> N
     assert "src/5.md" not in snap.state.sources
 
 
+def test_an_unchanged_file_indexed_again_with_corrected_metadata_is_read_again(
+    tmp_path: Path,
+) -> None:
+    """A correction (rag/library.py) re-indexes the same file (same hash, same parser) with
+    another type, year or trial: its chunks are read again, not kept with the old metadata."""
+    store = MemoryStore()
+    library(store)
+    host = HostIndex(store, tmp_path)
+    Snapshot(host, host.state(store.version()))
+    fixed = [
+        dataclasses.replace(c, meta=dataclasses.replace(c.meta, doc_type="trial-registry"))
+        for c in chunks_of(4)
+    ]
+    write(store, "src/4.md", fixed)  # same key, same hash as before: only the metadata differs
+    snap = Snapshot(host, host.state(store.version()))
+    same_as_fresh(snap, store)
+    types = {c.meta.doc_type for c in snap.chunks if c.chunk_id in {f.chunk_id for f in fixed}}
+    assert types == {"trial-registry"}
+
+
 def test_a_restarted_host_loads_its_state_without_reading_the_store(tmp_path: Path) -> None:
     store = MemoryStore()
     library(store, 6)
