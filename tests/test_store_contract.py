@@ -128,7 +128,8 @@ class TestChromaServer(VectorStoreContract, ChromaRollbackTest):
 
 
 class BagOfWords:
-    """A fake embedder: each word adds 1 at a hashed position (deterministic, no model)."""
+    """A fake embedder: each word adds 1 at a hashed position, then unit length, as the
+    Embedder contract asks (deterministic, no model; tests/test_models_contract.py)."""
 
     name, dim = "bag-of-words", 64
 
@@ -137,7 +138,8 @@ class BagOfWords:
         for row, text in enumerate(texts):
             for word in text.lower().split():
                 out[row, int(content_hash(word)[:8], 16) % self.dim] += 1.0
-        return out
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms > 0, norms, 1.0)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
