@@ -75,13 +75,17 @@ def test_csv_columns_reference_facts_and_bad_rows(tmp_path: Path) -> None:
 
 def test_tsv_with_ground_truth_and_json_history(tmp_path: Path) -> None:
     rows = [
-        "question\tground_truth\thistory\tabstain",
-        'And in infants?\tNot reported.\t["What was the CR rate?"]\ttrue',
-        "Plain one\t\t\t",
+        "question\tground_truth\thistory\tabstain\tReviewer",
+        'And in infants?\tNot reported.\t["What was the CR rate?"]\ttrue\tkim',
+        "Plain one\t\t\t\t",
+        "Too many cells\t\t\t\t\textra",
     ]
-    qs = load_question_set(write(tmp_path, "s.tsv", "\n".join(rows) + "\n"))
-    assert qs.format == "tsv" and qs.skipped == [] and qs.warnings == []
+    f = write(tmp_path, "s.tsv", "\n".join(rows) + "\n")
+    qs = load_question_set(f)
+    assert qs.format == "tsv" and [s.split(": ")[0] for s in qs.skipped] == [f"{f}:4"]
+    assert len(qs.warnings) == 1 and "'reviewer'" in qs.warnings[0]
     first, second = qs.questions
+    assert first.meta == {"reviewer": "kim"}
     assert first.history == ("What was the CR rate?",) and first.expect.abstain is True
     assert first.reference == "Not reported." and not second.scored
 

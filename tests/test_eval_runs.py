@@ -35,13 +35,15 @@ RAGAS_LINE = {"user_input": "What is blinatumomab?", "reference": "A bispecific 
 FILES: dict[str, str] = {
     "ours.jsonl": OURS,
     "sheet.csv": CSV,
-    "sheet.tsv": "question\tanswer\nHow long is each blinatumomab cycle?\t28 days\n",
+    "sheet.tsv": "question\tanswer\tReviewer\nHow long is each blinatumomab cycle?\t28 days\tkim\n"
+    "a\tbroken\trow\twith too many cells\n",
     "ragas.jsonl": json.dumps(RAGAS_LINE) + "\n",
     "ragas.json": json.dumps({k: [v] for k, v in RAGAS_LINE.items()}),
     "bioasq.json": json.dumps(BIOASQ),
     "plain.txt": "What is MRD?\n",
 }
-SKIPPED = {"ours.jsonl": 2, "sheet.csv": 2, "bioasq.json": 1}
+SKIPPED = {"ours.jsonl": 2, "sheet.csv": 2, "sheet.tsv": 1, "bioasq.json": 1}
+WARNED = {"ours.jsonl", "sheet.csv", "sheet.tsv", "bioasq.json"}  # an unknown key or column
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
@@ -60,6 +62,7 @@ def test_each_format_runs_and_reports_skipped_lines(
     report = (tmp_path / "out" / "report.md").read_text()
     for s in summary["skipped_lines"]:
         assert s.split(": ")[0] in report
+    assert ("- warning:" in report) == (name in WARNED), report
 
 
 def test_cli_reports_unknown_keys_and_bad_lines_and_exits_1(
@@ -105,15 +108,16 @@ def test_resume_continues_an_interrupted_run(tmp_path: Path, corpus_settings: An
 
 
 def test_ragas_jsonl_of_the_shipped_set(tmp_path: Path, corpus_settings: Any) -> None:
-    """A seeded sample of the shipped set (the whole set takes minutes; `citeqa eval questions
-    evals/questions` writes the same file for all of it)."""
+    """The whole shipped set (139 questions, about a minute), as `citeqa eval questions
+    evals/questions` writes it, loaded back: RAGAS field names, the passages read in rank order
+    (the k retrieved, then any standing guidance quoted), every cited passage among them."""
     out = tmp_path / "out"
-    options = RunOptions(sample=16, seed=11, progress=False)
-    run_questions(SHIPPED, corpus_settings, out, False, options)
+    run_questions(SHIPPED, corpus_settings, out, False, RunOptions(progress=False))
     results = {r["id"]: r for r in read_jsonl(out / "results.jsonl")}
     ragas = read_jsonl(out / "ragas.jsonl")
-    assert len(ragas) == 16 and [r["id"] for r in ragas] == list(results)
     shipped = {q.id: q for q in load_questions(SHIPPED)}
+    assert len(ragas) == len(shipped) and [r["id"] for r in ragas] == list(results)
+    k = corpus_settings.answer.passages
     cited = 0
     for row in ragas:
         assert {"user_input", "response", "retrieved_contexts", "citations"} <= set(row)
@@ -121,6 +125,7 @@ def test_ragas_jsonl_of_the_shipped_set(tmp_path: Path, corpus_settings: Any) ->
         read = results[row["id"]]["retrieved"]
         assert [p["rank"] for p in read] == list(range(1, len(read) + 1))
         assert read and row["retrieved_contexts"] == [p["text"] for p in read]
+        assert len([p for p in read if p["score"] != 0.0]) <= k <= len(read)
         assert row["retrieved_context_ids"] == [p["chunk_id"] for p in read]
         assert "[" not in row["response"] or not re.search(r"\[\d+\]", row["response"])
         for c in row["citations"]:
