@@ -136,6 +136,9 @@ def test_two_column_reading_order() -> None:
         by_heading = {s.heading: " ".join(s.text.split()) for s in doc.sections}
         for heading, text in exp["both files"]["sections"].items():
             assert by_heading[heading] == text, name
+        # the trial is named only in the title page 1 shows (the stored title is a tool's)
+        trial = exp["both files"]["question"].rstrip("?").split()[-1]
+        assert trial in doc.meta.title, (name, doc.meta.title)
 
 
 def test_injection_dropped_at_ingest() -> None:
@@ -246,10 +249,12 @@ def test_case_right_values_are_retrieved(
     case_pipeline: Any, question: str, facts: list[str], absent: list[str]
 ) -> None:
     """What ingest owns: the passage with the right value is retrieved (top 3), and nothing
-    the case says must not be quoted is in any retrieved passage."""
+    the case says must not be quoted is mixed into a passage that holds the value (another
+    section of the same report may be retrieved beside it; dropped text is checked on the
+    loaded documents above)."""
     hits = case_pipeline.retriever.retrieve(question, k=8).chunks
     assert any(all(f in h.chunk.text for f in facts) for h in hits[:3]), (question, facts)
-    for h in hits:
+    for h in (h for h in hits if any(f in h.chunk.text for f in facts)):
         for bad in absent:
             assert bad not in h.chunk.text, (question, bad)
 
@@ -259,14 +264,14 @@ def test_case_right_values_are_retrieved(
 def test_case_answers_quote_the_right_value(
     case_pipeline: Any, question: str, facts: list[str], absent: list[str]
 ) -> None:
-    """Through the answerer: an answer quotes the right value and never the forbidden text
-    (whether it answers at all is the answerer's call: issue H's cases)."""
+    """Through the answerer: each case's question is answered, quoting the right value and
+    never the forbidden text."""
     ans = case_pipeline.answer(question, "clinician")
     quoted = " ".join(c.quote for c in ans.citations) + " " + ans.answer
     for bad in absent:
         assert bad not in quoted
-    if not ans.abstained:
-        assert any(f in quoted for f in facts), (question, facts, quoted)
+    assert not ans.abstained, (question, ans.answer)
+    assert any(f in quoted for f in facts), (question, facts, quoted)
 
 
 @pytest.mark.slow

@@ -382,3 +382,18 @@ def test_split_sections_drops_reference_list() -> None:
     ]
     got = [(h, [x.text for x in ls]) for h, ls in split_sections(lines)]
     assert got == [("", ["Intro text"]), ("Results", ["R text"]), ("Funding", ["None."])]
+
+
+def test_the_title_is_the_one_page_one_shows() -> None:
+    """A stored title whose words page 1 mostly uses is kept (it may be the longer form); a
+    tool's name for the file gives way to the title block in the largest type."""
+    from ingest.loaders.pdf_meta import visible_title
+
+    page = "Home infusion diary. Keep this diary during the 28-day blinatumomab infusion."
+    longer = "Home infusion diary for the 28-day blinatumomab infusion"
+    assert visible_title(longer, "Home infusion diary", page) == longer
+    page = "Blinatumomab versus chemotherapy in the HERON-9 trial. Results. The 2-year EFS..."
+    block = "Blinatumomab versus chemotherapy in the HERON-9 trial"
+    assert visible_title("Two-column trial report: columns", block, page) == block
+    assert visible_title("", block, page) == block
+    assert visible_title("Stored only", "", page) == "Stored only"

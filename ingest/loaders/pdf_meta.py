@@ -93,6 +93,22 @@ def usable_title(title: str) -> bool:
     return len(title) > 5 and not bad and low not in ("untitled", "title")
 
 
+def visible_title(stored: str, font_title: str, first_page: str) -> str:
+    """The stored (Info or XMP) title when page 1 uses most of its words (it may be a longer
+    form of the title block), else the title block set in the largest type on page 1: tools
+    store names like "Two-column trial report: columns" while the page says "... in the
+    CORMORANT-2 trial"."""
+    if not font_title or not stored:
+        return stored or font_title
+    words = _words(stored)
+    on_page = _words(first_page)
+    return stored if len(words & on_page) >= 0.6 * len(words) else font_title
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
 def _doc_type(prism: dict[str, str], venue: str, doi: str) -> str:
     kind = prism.get("aggregationType", "").lower()
     if kind == "journal" or (venue and doi and kind in ("", "journal")):
@@ -107,8 +123,12 @@ def pdf_metadata(
     info, x = pdf_info(reader), xmp(reader)
     prism: dict[str, str] = x["prism"]
     first_page = " ".join(ln.text for ln in lines if ln.page == 1)
-    title = next((t for t in (info.get("/Title", ""), x["title"]) if usable_title(t)), "")
-    title = title or font_title or next((ln.text for ln in lines if len(ln.text.split()) >= 2), "")
+    title = visible_title(
+        next((t for t in (info.get("/Title", ""), x["title"]) if usable_title(t)), ""),
+        font_title,
+        first_page,
+    )
+    title = title or next((ln.text for ln in lines if len(ln.text.split()) >= 2), "")
     doi = prism.get("doi") or info.get("/doi", "")
     if not doi and (m := _DOI.search(first_page)):
         doi = m.group(0).rstrip(".,;)")
