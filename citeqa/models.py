@@ -257,10 +257,12 @@ class Chunk:
         return str(self.page)
 
     def locator(self) -> str:
-        """Human locator: table, page(s) and/or section ('Table 2, p. 5, Results')."""
+        """Human locator: table, page(s) and/or section ('Table 2, p. 5, Results'); a page
+        read by OCR says so ('p. 2 (OCR), Results'), since its text may hold misreadings."""
         parts = [self.table] if self.table else []
         if self.page is not None:
-            parts.append(f"p. {self.pages()}" if "-" not in self.pages() else f"pp. {self.pages()}")
+            pages = f"p. {self.pages()}" if "-" not in self.pages() else f"pp. {self.pages()}"
+            parts.append(f"{pages} (OCR)" if self.ocr else pages)
         if self.section:
             parts.append(self.section)
         return ", ".join(parts)

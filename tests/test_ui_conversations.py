@@ -151,6 +151,7 @@ def test_citation_spans_prefer_the_answer_and_fall_back_to_the_text() -> None:
 
 def test_page_of_locator() -> None:
     assert page_of("p. 3, Results") == 3 and page_of("p.12") == 12
+    assert page_of("p. 2 (OCR), Results") == 2
     assert page_of("Results") is None and page_of("") is None
 
 
