@@ -91,7 +91,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(f"fast_lane lists {entry}, which does not exist")
     heavy: list[str] = []
     for item in items:
-        if any(item.nodeid == e or item.nodeid.startswith(e + "::") for e in lane):
+        listed = any(item.nodeid == e or item.nodeid.startswith(e + "::") for e in lane)
+        if listed and item.get_closest_marker("slow") is None:  # seconds-long reads stay out
             item.add_marker(pytest.mark.fast)
             used = HEAVY_FIXTURES.intersection(getattr(item, "fixturenames", ()))
             heavy += [f"{item.nodeid} uses {sorted(used)}"] if used else []

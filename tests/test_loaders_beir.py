@@ -23,6 +23,7 @@ def _reason(path: Path) -> str:
     return info.value.reason
 
 
+@pytest.mark.slow  # reads a whole real corpus: seconds, out of the fast lane
 def test_scifact_corpus() -> None:
     path = shared("benchmarks", "scifact", "corpus.jsonl")
     docs = load_file(path)

@@ -50,6 +50,7 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
 # --- the real article --------------------------------------------------------------------
 
 
+@pytest.mark.slow  # parses the real 13-page article: seconds, out of the fast lane
 def test_real_pdf_metadata(real_pdf: Document) -> None:
     meta = real_pdf.meta
     assert meta.doc_id == "12912-2025-article-2840"
@@ -64,6 +65,7 @@ def test_real_pdf_metadata(real_pdf: Document) -> None:
     assert len(real_pdf.source_sha256) == 64
 
 
+@pytest.mark.slow  # parses the real 13-page article: seconds, out of the fast lane
 def test_real_pdf_headings_and_pages(real_pdf: Document) -> None:
     first_page: dict[str, int | None] = {}
     for s in real_pdf.sections:
@@ -84,6 +86,7 @@ def test_real_pdf_headings_and_pages(real_pdf: Document) -> None:
     assert [p for _, p in discussion.page_starts] == [9, 10, 11]
 
 
+@pytest.mark.slow  # parses the real 13-page article: seconds, out of the fast lane
 def test_real_pdf_drops_references_and_running_headers(real_pdf: Document) -> None:
     assert "References" not in {s.heading for s in real_pdf.sections}
     assert "doi. org/" not in real_pdf.text  # broken DOIs of the reference list
@@ -92,6 +95,7 @@ def test_real_pdf_drops_references_and_running_headers(real_pdf: Document) -> No
     assert "RESEARCH" not in real_pdf.text and "Amir Sadeghi" not in real_pdf.text  # front matter
 
 
+@pytest.mark.slow  # parses the real 13-page article: seconds, out of the fast lane
 def test_real_pdf_dehyphenation(real_pdf: Document) -> None:
     text = real_pdf.text
     assert "hematopoiesis" in text and "hemat -" not in text
@@ -101,6 +105,7 @@ def test_real_pdf_dehyphenation(real_pdf: Document) -> None:
     assert "However, their" in text  # no space before the comma
 
 
+@pytest.mark.slow  # parses the real 13-page article: seconds, out of the fast lane
 def test_real_pdf_text_normalised(real_pdf: Document) -> None:
     for s in real_pdf.sections:
         assert s.text == s.text.strip()
@@ -117,6 +122,7 @@ def _body(doc: Document) -> str:
     return "\n\n".join(s.text for s in doc.sections if s.kind == "text")
 
 
+@pytest.mark.slow  # parses the real 13-page article: seconds, out of the fast lane
 def test_pdf_jats_parity(real_pdf: Document) -> None:
     """>= 98.7% of the JATS body words appear in the PDF body text in the same order (0.987
     before the layout reader; tables are compared cell by cell below)."""

@@ -183,6 +183,7 @@ def test_hand_labels_cover_the_shared_sources() -> None:
         assert len(truth) == len(FIELDS), rel
 
 
+@pytest.mark.slow  # reads a whole real corpus: seconds, out of the fast lane
 def test_precision_per_field_on_the_shared_sources() -> None:
     root = shared_or_skip("sources")
     result = measure(root)
