@@ -124,7 +124,9 @@ class Answerer:
             passages = got.chunks
             timings.update(got.timings_ms)
             t1 = time.perf_counter()
-            draft = self._unknown_names(q) or self._draft(q, audience, passages, u, on_token)
+            draft = self._unknown_names(q, audience, u) or self._draft(
+                q, audience, passages, u, on_token
+            )
             timings["answer"] = (time.perf_counter() - t1) * 1000
         if self._sources is not None:
             draft = annotate(q, draft, audience, self._sources)
@@ -267,16 +269,21 @@ class Answerer:
         looked = f" {t.family_looked_for.format(what=what)}" if what else ""
         return f"{t.family_abstain}{looked} {t.family_next}"
 
-    def _unknown_names(self, q: Query) -> Draft | None:
+    def _unknown_names(self, q: Query, audience: Audience, u: Understanding) -> Draft | None:
         """A decline naming a study or drug the index never mentions (the passages read are
-        still reported), or None."""
+        still reported), or None. A message that describes a warning sign still gets the
+        urgent guidance, first: an unknown drug name never silences it."""
         if q.did_you_mean:
-            names = ", ".join(q.did_you_mean)
-            return self._abstain("did-you-mean", f"did you mean {names}? Please ask again", [])
-        if q.unknown:
-            names = ", ".join(q.unknown)
-            return self._abstain("unknown-entity", f"no indexed document mentions {names}", [])
-        return None
+            code, text = (
+                "did-you-mean",
+                f"did you mean {', '.join(q.did_you_mean)}? Please ask again",
+            )
+        elif q.unknown:
+            code, text = "unknown-entity", f"no indexed document mentions {', '.join(q.unknown)}"
+        else:
+            return None
+        guided = with_guidance(Choice((), code, text), self.safety(q, u, audience))
+        return draft_of(guided) if guided.units else self._abstain(code, text, [])
 
     def _abstain(self, code: str, reason: str, scored: Sequence[Scored]) -> Draft:
         return Draft((), (), True, AbstainReason(code, reason), nearest_sources(scored))

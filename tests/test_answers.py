@@ -233,3 +233,15 @@ def test_question_in_another_language_is_declined_in_it(
     assert ans.abstained and not ans.citations
     assert f"language:{code}" in ans.query.flags
     assert ans.answer == load_profile("ball-blinatumomab").texts.decline_for(code)
+
+
+@pytest.mark.parametrize("audience", ["family", "clinician"])
+def test_an_unknown_drug_name_never_silences_the_urgent_guidance(
+    corpus_settings: Any, audience: str
+) -> None:
+    """A message that describes a warning sign gets the urgent guidance first, even when it
+    names a drug the index never mentions (that alone would be a decline)."""
+    msg = "my daughter got zorbaspargase yesterday and now she can't breathe and her lips look blue"
+    ans = answer(msg, audience=audience, settings=corpus_settings)
+    assert not ans.abstained, ans.answer
+    assert ans.sentences[0].kind == "urgent", ans.answer[:300]
