@@ -71,6 +71,11 @@ class Vocabulary(Strict):
     abbreviations: dict[str, str] = Field(description="General clinical shorthand -> long form.")
     synonyms: tuple[tuple[str, ...], ...] = Field(description="Groups of words of one meaning.")
     drug_suffixes: tuple[str, ...] = Field(description="Word endings of drug names.")
+    disease_names: tuple[str, ...] = Field(
+        default=(),
+        description="Other diseases, by name or acronym (capitals: matched as written): a "
+        "question naming one that no indexed document mentions is declined, naming it.",
+    )
     outcome_words: tuple[str, ...] = Field(
         description="Last words of a measured outcome's name (overall *survival* (OS))."
     )

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 from citeqa.domain import Safety, Vocabulary
 from ingest.textnorm import match_text
 from rag import question as legacy
-from rag.entities import EntityIndex, looks_like_identifier, norm
+from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems, stem, stopwords, tokens, words
-from rag.spelling import drug_like
 from rag.timepoint import TIME_PHRASE, TimePoint, time_points
+from rag.unknown_names import unknown_entities
 from rag.urgent import safety_flags
 
 if TYPE_CHECKING:
@@ -307,7 +307,7 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
         slots=slots,
         flags=frozenset(flags),
         did_you_mean=did_you_mean,
-        unknown=tuple(_unknown_entities(text, u)),
+        unknown=tuple(unknown_entities(text, u)),
     )
     prev = next((h for h in reversed(history) if h.strip()), "")
     if not prev or _depth:
@@ -373,19 +373,3 @@ def _with_journal_names(text: str, u: Understanding) -> str:
     for alias, venue in u.vocab.journal_aliases.items():
         out = re.sub(rf"(?<!\w){re.escape(alias)}(?!\w)", venue, out, flags=re.I)
     return out
-
-
-def _unknown_entities(text: str, u: Understanding) -> list[str]:
-    """Trial-like identifiers and drug-like names the index never mentions."""
-    out = u.entities.unknown_identifiers_in(text, u.lexicon.normalized)
-    suffixes = tuple(u.vocab.drug_suffixes)
-    for tok in tokens(text):
-        low = tok.lower()
-        if (
-            drug_like(low, suffixes)
-            and low not in stopwords()
-            and not u.lexicon.knows(low)
-            and not looks_like_identifier(tok)
-        ):
-            out.append(tok)
-    return list(dict.fromkeys(t for t in out if norm(t) not in u.entities.common))

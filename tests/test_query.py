@@ -111,3 +111,13 @@ def test_an_outcome_is_bound_by_its_slot_not_counted_again_as_topic() -> None:
     for text in ("disease-free survival with blinatumomab", "DFS with blinatumomab"):
         q = parse_query(text, u)
         assert q.slots.outcomes and q.slots.terms == ("blinatumomab",), q.slots.terms
+
+
+def test_another_disease_no_document_mentions_is_an_unknown_name() -> None:
+    """The profile's other diseases (T-ALL, CLL, myeloma) named in a question and unknown to
+    the index are declined by name, never answered from B-ALL evidence; an acronym matches only
+    as written ("all" is not ALL), and B-ALL questions name none."""
+    assert parse_query("What is the relapse rate of T-ALL?", U).unknown == ("T-ALL",)
+    assert parse_query("does blinatumomab work for multiple myeloma?", U).unknown == ("myeloma",)
+    assert parse_query("can adults with cll get blinatumomab", U).unknown == ()
+    assert parse_query("What was the 4-year DFS in AALL1731 for all children?", U).unknown == ()
