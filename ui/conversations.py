@@ -146,10 +146,7 @@ class ConversationStore:
 
     def owns(self, owner: str, cid: str) -> bool:
         with self._connect() as db:
-            row = db.execute(
-                "SELECT 1 FROM conversations WHERE id = ? AND owner = ?", (cid, owner)
-            ).fetchone()
-        return row is not None
+            return _owned(db, owner, cid)
 
     def title(self, owner: str, cid: str) -> str | None:
         with self._connect() as db:
@@ -197,9 +194,7 @@ class ConversationStore:
     def add_turn(self, owner: str, cid: str, turn: StoredTurn) -> bool:
         """Append ``turn`` to ``cid``; False (nothing stored) when ``owner`` does not own it."""
         with self._connect() as db:
-            if not db.execute(
-                "SELECT 1 FROM conversations WHERE id = ? AND owner = ?", (cid, owner)
-            ).fetchone():
+            if not _owned(db, owner, cid):
                 return False
             seq = db.execute(
                 "SELECT COALESCE(MAX(seq), -1) + 1 FROM turns WHERE conversation = ?", (cid,)
@@ -226,9 +221,7 @@ class ConversationStore:
     def turns(self, owner: str, cid: str) -> list[StoredTurn] | None:
         """The turns of ``cid`` in order; None when ``owner`` has no such conversation."""
         with self._connect() as db:
-            if not db.execute(
-                "SELECT 1 FROM conversations WHERE id = ? AND owner = ?", (cid, owner)
-            ).fetchone():
+            if not _owned(db, owner, cid):
                 return None
             rows = db.execute(
                 "SELECT id, question, audience, filters, history, answer, created, extra "
@@ -243,6 +236,12 @@ def _filters_from(data: dict[str, Any]) -> Filters:
     known = {k: v for k, v in data.items() if k in names}
     known["doc_types"] = tuple(known.get("doc_types") or ())
     return Filters(**known)
+
+
+def _owned(db: sqlite3.Connection, owner: str, cid: str) -> bool:
+    """Whether ``owner`` has the conversation ``cid`` (on an open connection)."""
+    row = db.execute("SELECT 1 FROM conversations WHERE id = ? AND owner = ?", (cid, owner))
+    return row.fetchone() is not None
 
 
 def _turn_from_row(r: tuple[Any, ...]) -> StoredTurn:
