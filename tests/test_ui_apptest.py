@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -18,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from citeqa.answer import Answer
 from citeqa.models import Filters
 from tests.helpers import ABSTAIN_TEXT, write_md
+from tests.ui_support import ask, turns
 from tests.ui_support import corpus_index as shared_corpus_index
 from ui.answer_view import group_by_document
 from ui.components import escape_markdown
@@ -47,17 +47,6 @@ def new_app() -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def ask(at: AppTest, question: str) -> AppTest:
-    at.chat_input[0].set_value(question)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def turns(at: AppTest) -> list[Any]:
-    return list(at.session_state["citeqa_turns"])
 
 
 def markdown_texts(at: AppTest) -> list[str]:

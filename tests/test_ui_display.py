@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -23,6 +22,7 @@ from tests.ui_fakes import (
     TYPO_Q,
     fake_build,
 )
+from tests.ui_support import ask, turns
 from ui.conversations import FILENAME, ConversationStore, owner_of
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,17 +47,6 @@ def new_app(token: str = TOKEN_A, conversation: str | None = None) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def ask(at: AppTest, question: str) -> AppTest:
-    at.chat_input[0].set_value(question)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def turns(at: AppTest) -> list[Any]:
-    return list(at.session_state["citeqa_turns"])
 
 
 def captions(at: AppTest) -> list[str]:

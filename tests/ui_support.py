@@ -1,10 +1,15 @@
-"""Shared by the UI tests: one index of the shipped corpus (plus a hostile text file) per session."""
+"""Shared by the UI tests: one index of the shipped corpus (plus a hostile text file) per session,
+and the AppTest steps every chat test takes (ask, read the turns)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
@@ -35,3 +40,16 @@ def corpus_index(factory: pytest.TempPathFactory) -> Path:
     assert report.chunks_total > 0
     _BUILT["index"] = root / "index"
     return _BUILT["index"]
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    """Type ``question`` into the chat and run the app (no exception allowed)."""
+    at.chat_input[0].set_value(question)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def turns(at: AppTest) -> list[Any]:
+    """The conversation's turns as the app holds them."""
+    return list(at.session_state["citeqa_turns"])
