@@ -172,17 +172,20 @@ def _spaced(text: str) -> str:
     return " " + " ".join(_ALNUM.findall(text.lower())) + " "
 
 
-def synonyms_of(text: str, u: Understanding) -> list[str]:
-    """The index's words for the plain (or other) words in ``text``: every other member of a
-    synonym group one of whose members ``text`` uses, when the documents use it ("comes back"
-    -> relapse; "heart" -> cardiac)."""
+Groups = list[tuple[list[str], list[str]]]  # per synonym group: members used, others indexed
+
+
+def synonyms_of(groups: Groups) -> list[str]:
+    """The index's words for the plain (or other) words of a text, from its ``groups``
+    (:func:`synonym_groups`): every other member of a group one of whose members the text uses,
+    when the documents use it ("comes back" -> relapse; "heart" -> cardiac)."""
     out: list[str] = []
-    for _, others in synonym_groups(text, u):
+    for _, others in groups:
         out += [w for w in others if w not in out]
     return out
 
 
-def synonym_groups(text: str, u: Understanding) -> list[tuple[list[str], list[str]]]:
+def synonym_groups(text: str, u: Understanding) -> Groups:
     """Per synonym group ``text`` uses: the members it uses, and the other members the
     documents use."""
     low = f" {' '.join(words(text))} "
@@ -195,12 +198,12 @@ def synonym_groups(text: str, u: Understanding) -> list[tuple[list[str], list[st
 
 
 def alternatives_of(
-    text: str, u: Understanding, terms: Sequence[str]
+    groups: Groups, terms: Sequence[str]
 ) -> tuple[tuple[tuple[str, ...], ...], ...]:
-    """The synonym groups of ``text`` as stems per phrase, limited to topic ``terms``."""
+    """A text's synonym ``groups`` as stems per phrase, limited to topic ``terms``."""
     keep = set(terms)
     out = []
-    for used, others in synonym_groups(text, u):
+    for used, others in groups:
         phrases = [tuple(s for s in content_stems(w) if s in keep) for w in used + others]
         phrases = [p for p in dict.fromkeys(phrases) if p]
         if len(phrases) > 1:
@@ -254,9 +257,12 @@ def is_followup(text: str, has_history: bool, own_studies: Sequence[str]) -> boo
     return fragment or (bool(_ANAPHOR.search(text)) and (lead_pronoun or not own_topic))
 
 
-def parse_slots(text: str, asking: str, u: Understanding, variants: Sequence[str] = ()) -> Slots:
+def parse_slots(
+    text: str, asking: str, u: Understanding, groups: Groups, variants: Sequence[str] = ()
+) -> Slots:
     """The slots of a question: named studies and reports (in ``text``), and the time points,
-    statistics, outcomes and topic terms of its question part ``asking``."""
+    statistics, outcomes and topic terms of its question part ``asking`` (whose synonym
+    ``groups`` are given)."""
     text_for_names = _with_journal_names(text, u)
     studies = u.entities.studies_in(text_for_names)
     reports = [r for r in u.entities.reports_in(text_for_names) if r not in studies]
@@ -265,7 +271,7 @@ def parse_slots(text: str, asking: str, u: Understanding, variants: Sequence[str
     # words bound by a slot (a study's name, an outcome's short and long form) are not topic
     exclude = {stem(w) for s in names for w in words(u.entities.name(s))} | names
     exclude |= {stem(w) for short, long in outcomes for w in words(f"{short} {long}")}
-    said = " ".join([with_long_forms(asking, u), *synonyms_of(asking, u), *variants])
+    said = " ".join([with_long_forms(asking, u), *synonyms_of(groups), *variants])
     terms = tuple(topic_terms(said, u, exclude))
     return Slots(
         studies=tuple(studies),
@@ -274,7 +280,7 @@ def parse_slots(text: str, asking: str, u: Understanding, variants: Sequence[str
         statistics=tuple(statistics_asked(asking, u)),
         outcomes=tuple(outcomes),
         terms=terms,
-        alternatives=alternatives_of(asking, u, terms),
+        alternatives=alternatives_of(groups, terms),
         unseen=tuple(t for t in terms if not u.lexicon.df.get(t)),
     )
 
@@ -289,7 +295,8 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
         fixed = u.speller.correct(text)
         text, did_you_mean, variants = fixed.text, fixed.did_you_mean, fixed.variants
     asking = question_part(text)
-    slots = parse_slots(text, asking, u, variants)
+    groups = synonym_groups(asking, u)
+    slots = parse_slots(text, asking, u, groups, variants)
     studies = list(slots.studies)
     flags: set[str] = set()
     if injected:
@@ -297,7 +304,7 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     flags |= safety_flags(text, u.safety)
     if len(studies) > 1 or (_COMPARE.search(text) and len(studies) >= 1):
         flags.add("comparison")
-    syns = synonyms_of(asking, u)
+    syns = synonyms_of(groups)
     extra = expand_shorthand(asking, u) + syns + list(variants)
     q = Query(
         raw=raw,
