@@ -93,6 +93,11 @@ def usable_title(title: str) -> bool:
     return len(title) > 5 and not bad and low not in ("untitled", "title")
 
 
+# The share of a stored title's words page 1 must show for the stored title to be kept
+# (a longer form of the title block passes; a tool's name for the file does not).
+TITLE_ON_PAGE = 0.6
+
+
 def visible_title(stored: str, font_title: str, first_page: str) -> str:
     """The stored (Info or XMP) title when page 1 uses most of its words (it may be a longer
     form of the title block), else the title block set in the largest type on page 1: tools
@@ -102,7 +107,7 @@ def visible_title(stored: str, font_title: str, first_page: str) -> str:
         return stored or font_title
     words = _words(stored)
     on_page = _words(first_page)
-    return stored if len(words & on_page) >= 0.6 * len(words) else font_title
+    return stored if len(words & on_page) >= TITLE_ON_PAGE * len(words) else font_title
 
 
 def _words(text: str) -> set[str]:
