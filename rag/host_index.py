@@ -91,8 +91,12 @@ class SourceRows:
     def of(e: ManifestEntry | None, rows: Sequence[int]) -> SourceRows:
         """``rows`` under the manifest entry ``e`` (None: not in the manifest yet, so the
         source is read again next time)."""
-        written = (e.sha256, e.parser, json.dumps(e.docs, sort_keys=True)) if e else ("", "", "")
-        return SourceRows(written, tuple(rows))
+        return SourceRows(written_by(e), tuple(rows))
+
+
+def written_by(e: ManifestEntry | None) -> tuple[str, str, str]:
+    """What the manifest entry ``e`` says was written: hash, parser version, documents."""
+    return (e.sha256, e.parser, json.dumps(e.docs, sort_keys=True)) if e else ("", "", "")
 
 
 @dataclass(frozen=True)
@@ -248,9 +252,7 @@ class HostIndex:
         manifest = self.store.manifest()
         have = state.sources
         changed = [
-            k
-            for k, e in manifest.items()
-            if k not in have or have[k].written != SourceRows.of(e, ()).written
+            k for k, e in manifest.items() if k not in have or have[k].written != written_by(e)
         ]
         gone = [k for k in have if k not in manifest or k in changed]
         old_rows = [r for k in gone for r in have[k].rows]
