@@ -90,6 +90,10 @@ class Vocabulary(Strict):
 
 class Safety(Strict):
     urgent_heading: str = Field(description="Regex of explainer headings of urgent guidance.")
+    sign_lists: str = Field(
+        description="Regex of the lead-ins of explainer lists of signs to watch for ('Signs of "
+        "CRS can include:'): a sign told from such a list gets the urgent guidance, then the list."
+    )
     fallback_guidance: str = Field(description="Regex of the 'if something seems off' guidance.")
     dose_guidance: str = Field(description="Regex of the guidance for personal dosing requests.")
     own_child: str = Field(description="Regex: the message is about one's own child or patient.")

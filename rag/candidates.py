@@ -95,13 +95,31 @@ def list_items(chunk: Chunk, lead_end: int) -> tuple[tuple[str, ...], int]:
     return (items, block_end) if len(items) >= 2 else ((), lead_end)
 
 
+def opening_list(chunk: Chunk) -> tuple[tuple[str, ...], int]:
+    """A list that opens the passage, under its section heading as the lead-in ("Call the care
+    team right away if" and its items): its items (one a line, up to the first blank line) and
+    the offset where it ends. Table rows and passages without a heading have none."""
+    if chunk.kind != "text" or not chunk.section.strip():
+        return (), 0
+    end = chunk.text.find("\n\n")
+    end = len(chunk.text) if end < 0 else end
+    lines = [_BULLET.sub("", ln).strip() for ln in chunk.text[:end].split("\n")]
+    items = tuple(ln for ln in lines if ln)
+    return (items, end) if len(items) >= 2 else ((), 0)
+
+
 def units_of(sc: ScoredChunk, rank: int, boilerplate: re.Pattern[str] | None = None) -> list[Unit]:
     """The quotable units of one retrieved passage, in reading order. A sentence that leans on
-    the one before ("This includes children with ...") is quoted together with it."""
+    the one before ("This includes children with ...") is quoted together with it. List items
+    are quoted only as their list, after its lead-in sentence or (a list opening the passage)
+    its section heading: never one by one, as claims about the reader's child."""
     chunk = sc.chunk
     spans = chunk.sentences
     out: list[Unit] = []
-    skip_until = -1
+    items, skip_until = opening_list(chunk)
+    if items:
+        lead = chunk.section.strip()
+        out.append(Unit(lead, items, sc, rank, 0, (0, skip_until), context_of(chunk, "")))
     prev: tuple[int, str] | None = None  # (start offset, text) of the previous sentence
     for pos, s in enumerate(spans):
         raw = chunk.text[s.start : s.end]

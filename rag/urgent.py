@@ -38,13 +38,19 @@ class Guidance:
     urgent: tuple[Unit, ...]
     fallback: tuple[Unit, ...]
     dose: tuple[Unit, ...]
+    watch: tuple[Unit, ...] = ()  # lists of signs to watch for, outside the urgent sections
 
     def signs(self) -> list[tuple[str, Unit]]:
         """Every warning sign with the unit that lists it: list items first (a list keeps its
-        lead-in, "call right away if your child has:"), then sentences."""
+        lead-in, "call right away if your child has:"), then sentences, then the items of the
+        lists of signs to watch for."""
         lists = [(item, u) for u in self.urgent for item in u.items]
         sentences = [(u.text, u) for u in self.urgent if not u.items]
-        return lists + sentences
+        return lists + sentences + [(item, u) for u in self.watch for item in u.items]
+
+    def call_list(self) -> Unit | None:
+        """The fullest urgent list ("call right away if your child has:" and its items)."""
+        return max((u for u in self.urgent if u.items), key=lambda u: len(u.full), default=None)
 
 
 def build_guidance(chunks: Sequence[Chunk], safety: Safety) -> Guidance:
@@ -56,7 +62,12 @@ def build_guidance(chunks: Sequence[Chunk], safety: Safety) -> Guidance:
     urgent = tuple(u for u in units if heading.search(u.chunk.section))
     fallback = tuple(u for u in units if re.search(safety.fallback_guidance, u.full, re.I))
     dose = tuple(u for u in units if re.search(safety.dose_guidance, u.full, re.I))
-    return Guidance(urgent, fallback, dose)
+    watch = tuple(
+        u
+        for u in units
+        if u.items and u not in urgent and re.search(safety.sign_lists, u.text, re.I)
+    )
+    return Guidance(urgent, fallback, dose, watch)
 
 
 def statements(message: str) -> str:
@@ -117,9 +128,17 @@ def match_signs(
         for sign, unit in g.signs()
         if words & set(plain_signs(sign, safety))
     ]
-    if found:  # a section whose heading names the sign ("When the pump alarms") first
+    if found:  # urgent lists first ("call right away if your child has:"), then a section
+        # whose heading names the sign, the unit listing most signs told, the fullest one
         return sorted(
-            found, key=lambda m: not words & set(plain_signs(m.unit.chunk.section, safety))
+            found,
+            key=lambda m: (
+                m.unit not in g.urgent,
+                not m.unit.items,
+                not words & set(plain_signs(m.unit.chunk.section, safety)),
+                -len(words & set(plain_signs(m.unit.full, safety))),
+                -len(m.unit.full),
+            ),
         )
     signs = g.signs()
     if not signs or not about_own_child_now(message, safety):
@@ -136,10 +155,15 @@ def urgent_units(
 ) -> list[Unit]:
     """The urgent section of the best matched sign, the unit listing it first; a sentence of
     that section that names the same sign ("If your child ... cannot breathe well, call
-    emergency services first") comes before the list."""
+    emergency services first") comes before the list. Then a section whose heading names a
+    sign told ("When the pump alarms"); and a sign known only from a list of signs to watch
+    for gets the fullest urgent list first, then that list."""
     if not matches:
         return []
     best = matches[0].unit
+    if best not in g.urgent:  # a sign to watch for: the call list, then the list naming it
+        call = g.call_list()
+        return [call, best] if call is not None else [best]
     section = [u for u in g.urgent if u.chunk.chunk_id == best.chunk.chunk_id]
     told = set(plain_signs(statements(message), safety)) | {m.sign for m in matches}
     named = [
@@ -149,7 +173,14 @@ def urgent_units(
         and (set(plain_signs(u.text, safety)) & told or any(m.sign in u.text for m in matches))
     ]
     first = named[0] if named else best
-    return [first, *(u for u in section if u is not first)]
+    out = [first, *(u for u in section if u is not first)]
+    headed = [
+        u
+        for u in g.urgent
+        if u.chunk.chunk_id != best.chunk.chunk_id
+        and set(plain_signs(u.chunk.section, safety)) & told
+    ]
+    return out + headed
 
 
 def asks_when_to_seek_help(message: str) -> bool:

@@ -22,6 +22,26 @@ def test_a_list_is_one_unit_with_its_lead_in() -> None:
     assert "Fever or chills" not in [x.text for x in UNITS if not x.items]
 
 
+def test_a_list_opening_its_section_is_quoted_under_the_heading_never_item_by_item() -> None:
+    text = (
+        "Your child has a fever or chills.\nYour child has trouble breathing.\n\n"
+        "If your child has a seizure, call emergency services first."
+    )
+    c = chunk("diary", text, section="Call the care team right away if")
+    units = units_from(scored([c]))
+    assert [(u.text, u.items) for u in units] == [
+        (
+            "Call the care team right away if",
+            ("Your child has a fever or chills.", "Your child has trouble breathing."),
+        ),
+        ("If your child has a seizure, call emergency services first.", ()),
+    ]
+    assert units[0].span == (0, text.index("\n\n"))
+    # a one-line opening paragraph is a sentence
+    [one] = units_from(scored([chunk("d", "It is not chemo.", section="What it is")]))
+    assert (one.text, one.items) == ("It is not chemo.", ())
+
+
 def test_short_complete_sentences_are_quotable_headings_and_questions_are_not() -> None:
     assert unit("It is not chemo.")
     units = units_from(scored([chunk("h", "Results\n\nWhat did it show?\n\nIt worked well.")]))

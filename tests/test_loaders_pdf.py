@@ -191,9 +191,9 @@ def test_font_headings_bullets_and_front_info(tmp_path: Path) -> None:
         ("Questions to ask", 1),
     ]
     assert doc.sections[1].text == (
-        "Ask the team who to call at night.\n\nKeep the numbers by the phone.\n\n"
+        "Ask the team who to call at night.\n\nKeep the numbers by the phone.\n"
         "Check the pump once a day."
-    )
+    )  # a bulleted list is one block, an item a line (as a Markdown list)
     m = doc.meta
     assert (m.doc_id, m.doc_type, m.audience, m.year) == (
         "home-guide",
@@ -403,3 +403,37 @@ def test_the_title_is_the_one_page_one_shows() -> None:
     assert visible_title("Two-column trial report: columns", block, page) == block
     assert visible_title("", block, page) == block
     assert visible_title("Stored only", "", page) == "Stored only"
+
+
+def _bullets_in_own_boxes_pdf() -> bytes:
+    """A tick list whose bullets are set smaller and lower than their items (as the family
+    question sheets are): pdfminer reads some bullets as lines of their own, before the item."""
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(612, 792))
+    c.setFont("Helvetica-Bold", 20)
+    c.drawString(63, 760, "Questions to ask")
+    c.setFont("Helvetica-Bold", 14)
+    c.drawString(63, 720, "About the diagnosis")
+    y = 700.0
+    for item in ["What type of leukemia is it?", "Is it B-ALL?", "Is there a trial to join?"]:
+        c.setFont("Helvetica", 10)
+        c.drawString(66.7, y - 1.2, "-")
+        c.setFont("Helvetica", 11.5)
+        c.drawString(78.7, y, item)
+        y -= 19
+    c.drawString(63, y - 10, "Bring this sheet to each visit.")
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_a_bullet_drawn_apart_from_its_item_still_makes_a_list(tmp_path: Path) -> None:
+    path = _write(tmp_path, "ask.pdf", _bullets_in_own_boxes_pdf())
+    sec = next(s for s in load_file(path)[0].sections if s.heading)
+    assert sec.heading == "About the diagnosis"
+    assert sec.text == (
+        "What type of leukemia is it?\nIs it B-ALL?\nIs there a trial to join?\n\n"
+        "Bring this sheet to each visit."
+    )

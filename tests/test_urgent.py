@@ -90,8 +90,14 @@ def test_a_message_about_the_asker_now_counts_without_naming_the_child() -> None
     msg = "the pump keeps beeping and says occlusion, what should i do??"
     matches = match_signs(msg, G2, SAFETY, OverlapReranker(), 99.0)
     assert matches, "a parent's message about the pump, now, gets the urgent guidance"
-    # the section whose heading names the sign ("pump alarms": a plural counts) comes first
-    assert urgent_units(matches, G2, msg, SAFETY)[0].text.startswith("If the pump alarm goes off")
+    # the call list that names the sign first, then the section whose heading names it
+    # ("pump alarms": a plural counts)
+    units = urgent_units(matches, G2, msg, SAFETY)
+    assert units[0].items and units[0].text.startswith("Call your child's care team right away")
+    assert [u.text[:26] for u in units if u.chunk.doc_id == "fam-pump"] == [
+        "If the pump alarm goes off",
+        "If the alarm keeps going, ",
+    ]
     # a general question, not about the asker now, is not urgent
     assert match_signs("why do pumps beep?", G2, SAFETY, OverlapReranker(), 99.0) == []
 
@@ -99,3 +105,28 @@ def test_a_message_about_the_asker_now_counts_without_naming_the_child() -> None
 def test_plural_sign_words_count() -> None:
     assert plain_signs("When the pump alarms or the line leaks", SAFETY)[:1] == ["line leaks"]
     assert "pump alarm" in plain_signs("the alarms went off", SAFETY)
+
+
+CRS = chunk(
+    "fam-crs",
+    "Cytokines are chemicals that immune cells send out.\n\nSigns of CRS can include:\n\n"
+    "Fever or chills\nA fast heartbeat\nFeeling dizzy or faint, which can be a sign of low "
+    "blood pressure",
+    section="Cytokine release syndrome (CRS)",
+    doc_type="plain-language",
+)
+G3 = build_guidance([SIDE, INFO, CRS], SAFETY)
+
+
+def test_a_sign_known_only_from_a_list_to_watch_for_gets_the_call_list_then_that_list() -> None:
+    assert [u.text for u in G3.watch] == ["Signs of CRS can include:"]
+    msg = "my son says he feels lightheaded when he stands up and his heart is racing"
+    units = urgent_units(match_signs(msg, G3, SAFETY, OverlapReranker(), 99.0), G3, msg, SAFETY)
+    assert [u.text for u in units] == [
+        "Call your child's care team right away if your child has:",
+        "Signs of CRS can include:",
+    ]
+    # a sign that both lists name leads with the urgent list alone
+    fever = "my son has been burning up since lunch"
+    units = urgent_units(match_signs(fever, G3, SAFETY, OverlapReranker(), 99.0), G3, fever, SAFETY)
+    assert units[0].chunk.doc_id == "fam-se" and CRS.doc_id not in {u.chunk.doc_id for u in units}

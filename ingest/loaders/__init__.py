@@ -31,9 +31,10 @@ def _registry() -> tuple[type[Loader], ...]:
 
 # Bump when parsing changes what a file's passages are: an index made by another parser
 # version re-reads its files on the next ingest (and says so).
-PARSER_VERSION = "6"  # 3: trial records (escapes, dispersion, notes); 4: population, design, date;
+PARSER_VERSION = "7"  # 3: trial records (escapes, dispersion, notes); 4: population, design, date;
 # 5: "ms." after a number ends a sentence (titles are abbreviations only when capitalised);
-# 6: a PDF's title is the one page 1 shows when its stored title is not on the page
+# 6: a PDF's title is the one page 1 shows when its stored title is not on the page;
+# 7: a PDF's bulleted list is one block, an item a line
 
 # The registry: every Loader class, in the order content sniffing asks them.
 LOADERS: tuple[type[Loader], ...] = _registry()

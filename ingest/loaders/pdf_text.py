@@ -3,7 +3,8 @@
 Sections run over page breaks: a sentence that starts on one page and ends on the next stays
 whole, and the section records where each later page starts (``Section.page_starts``).
 Paragraphs end at short sentence-final lines, at the end of a layout block whose last line ends
-a sentence, and around figure captions; bullets start a new paragraph.
+a sentence, and around figure captions; bullets start a new paragraph, and the items of a
+bulleted list are one block, an item a line.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ingest.loaders.pdf_layout import Line
 from ingest.loaders.text import match_heading
 
 _BULLET = re.compile(r"^(?:[•▪◦●‣∙·*]\s*|-\s+)")
+_LONE_BULLET = re.compile(r"^[•▪◦●‣∙·*-]$")
 _SENTENCE_END = re.compile(r"[.!?:][\"'”’)\]]*$")
 _WORD = re.compile(r"[A-Za-z]+")
 # (?<!...) keeps these linear on long letter runs (hostile input), with the same matches
@@ -132,18 +134,28 @@ def typical_widths(lines: list[Line]) -> dict[int, float]:
     return {page: float(median(v)) for page, v in by_page.items()}
 
 
-def _para_groups(lines: list[Line], widths: dict[int, float]) -> list[list[Line]]:
-    paras: list[list[Line]] = []
+def _para_groups(lines: list[Line], widths: dict[int, float]) -> list[tuple[list[Line], bool]]:
+    """Paragraphs of lines, each with whether it is a bulleted list item (bullet dropped)."""
+    paras: list[tuple[list[Line], bool]] = []
     current: list[Line] = []
+    item = False
+    pending = 0  # bullets read as lines of their own, ahead of their items (in order)
     for i, line in enumerate(lines):
         nxt = lines[i + 1] if i + 1 < len(lines) else None
-        bullet = _BULLET.match(line.text)
+        if _LONE_BULLET.match(line.text):
+            pending += 1
+            continue
+        marker = _BULLET.match(line.text)
+        bullet = bool(marker) or (pending > 0 and not current)
+        pending -= 1 if bullet and not marker else 0
         caption = bool(_CAPTION.match(line.text))
         if (bullet or caption) and current:
-            paras.append(current)
+            paras.append((current, item))
             current = []
-        if bullet:
-            line = line._replace(text=line.text[bullet.end() :])
+        if marker:
+            line = line._replace(text=line.text[marker.end() :])
+        if not current:
+            item = bullet
         current.append(line)
         ends = bool(_SENTENCE_END.search(line.text))
         short = len(line.text) < 0.8 * widths.get(line.page, 80.0)
@@ -151,22 +163,26 @@ def _para_groups(lines: list[Line], widths: dict[int, float]) -> list[list[Line]
         if (ends and (short or box_end)) or (
             box_end and current and _CAPTION.match(current[0].text)
         ):
-            paras.append(current)
+            paras.append((current, item))
             current = []
     if current:
-        paras.append(current)
-    return [p for p in paras if any(x.text for x in p)]
+        paras.append((current, item))
+    return [(p, it) for p, it in paras if any(x.text for x in p)]
 
 
 def section_text(lines: list[Line], widths: dict[int, float]) -> tuple[str, list[tuple[int, int]]]:
-    """(text, page_starts) of one section's lines: paragraphs joined by blank lines."""
+    """(text, page_starts) of one section's lines: paragraphs joined by blank lines, and the
+    items of a bulleted list one a line (a list is one block, as Markdown lists are)."""
     parts: list[str] = []
     starts: list[tuple[int, int]] = []
     pos, page = 0, lines[0].page if lines else 0
-    for para in _para_groups(lines, widths):
+    prev_item = False
+    for para, item in _para_groups(lines, widths):
         if parts:
-            parts.append("\n\n")
-            pos += 2
+            sep = "\n" if item and prev_item else "\n\n"
+            parts.append(sep)
+            pos += len(sep)
+        prev_item = item
         for k, line in enumerate(para):
             if k:
                 parts.append(" ")
