@@ -232,9 +232,8 @@ def outcomes(
     """Whether each question would be answered correctly (the real selection and judge), with
     the given unit probabilities and answer probabilities."""
     from citeqa.answer import Audience
-    from rag.answer import draft_of
     from rag.compose import Context, compose_answer
-    from rag.select import choose
+    from rag.select import choose, draft_of
 
     out = []
     for it, ps, pa in zip(items, probs, answer_p, strict=True):

@@ -21,29 +21,37 @@ from typing import TYPE_CHECKING
 from citeqa.answer import (
     AbstainReason,
     Answer,
-    AnswerSentence,
     Audience,
-    Citation,
     Notice,
     QueryView,
     SlotValue,
-    UnitKind,
 )
 from citeqa.errors import InputError
 from citeqa.models import Filters, ScoredChunk
 from citeqa.settings import Settings
 from rag.candidates import units_from
-from rag.compose import Context, Draft, compose_answer, retrieved_of
+from rag.compose import (
+    Context,
+    Draft,
+    compose_answer,
+    retrieved_of,
+    returned_text,
+    without_last_unit,
+)
 from rag.entities import EntityIndex
 from rag.evidence import Sources, annotate, leaves_carried_study
 from rag.query import Query, Understanding, parse_query, without_carried_names
 from rag.ranker import RankerModel, load_ranker
+from rag.readability import fk_grade
 from rag.select import (
+    HARD_WORDS,
     Choice,
     Policy,
     SafetyLead,
     Scored,
     choose,
+    draft_of,
+    nearest_sources,
     own_words,
     score_units,
     with_guidance,
@@ -128,24 +136,48 @@ class Answerer:
                 q, audience, passages, u, on_token
             )
             timings["answer"] = (time.perf_counter() - t1) * 1000
-        if self._sources is not None:
-            draft = annotate(q, draft, audience, self._sources)
-        timings["total"] = (time.perf_counter() - t0) * 1000
-        ctx = Context(
-            question=question,
-            audience=audience,
-            abstain_text=self.decline_text(q, audience, draft.reason),
-            resolved=q.resolved,
-            notices=self._notices(q, audience),
-            query=query_view(q, u.entities, (f"language:{language}",) if language else ()),
-            retrieved=retrieved_of(passages, draft.citations),
-            timings_ms=timings,
-        )
-        ans = compose_answer(draft, ctx, self.parts.glossary)
+        flags = (f"language:{language}",) if language else ()
+        ans = self._compose(q, audience, draft, (passages, timings, t0), flags)
+        while audience is Audience.FAMILY and not self._readable(ans):
+            shorter = without_last_unit(draft)  # never show a family a hard answer
+            if shorter is None and ans.sentences and ans.sentences[0].kind == "urgent":
+                break  # urgent guidance is quoted whatever its grade
+            draft = shorter or self._abstain("too-hard", HARD_WORDS, [])
+            ans = self._compose(q, audience, draft, (passages, timings, t0), flags)
         if on_token is not None and ans.mode == "extractive":
             for s in ans.answer.split(" "):
                 on_token(s + " ")
         return ans
+
+    def _compose(
+        self,
+        q: Query,
+        audience: Audience,
+        draft: Draft,
+        run: tuple[list[ScoredChunk], dict[str, float], float],
+        flags: tuple[str, ...],
+    ) -> Answer:
+        """The Answer of ``draft``: evidence in context (rag/evidence.py), notices, the decline
+        text. ``run``: the passages read, the stage timings and the start time."""
+        passages, timings, t0 = run
+        if self._sources is not None:
+            draft = annotate(q, draft, audience, self._sources)
+        ctx = Context(
+            question=q.raw,
+            audience=audience,
+            abstain_text=self.decline_text(q, audience, draft.reason),
+            resolved=q.resolved,
+            notices=self._notices(q, audience),
+            query=query_view(q, self.understanding().entities, flags),
+            retrieved=retrieved_of(passages, draft.citations),
+            timings_ms={**timings, "total": (time.perf_counter() - t0) * 1000},
+        )
+        return compose_answer(draft, ctx, self.parts.glossary)
+
+    def _readable(self, ans: Answer) -> bool:
+        """Whether the returned text (answer and notices) reads at or under the family grade
+        ceiling (answer.family_max_grade)."""
+        return fk_grade(returned_text(ans)) <= self.settings.answer.family_max_grade
 
     def parse(self, question: str, history: Sequence[str] = ()) -> Query:
         """The question parsed once (rag/query.py) against the index's understanding. A
@@ -219,7 +251,7 @@ class Answerer:
         return with_guidance(choose(q, scored, policy, u.entities), lead or SafetyLead())
 
     def policy(self, audience: Audience) -> Policy:
-        return Policy.of(self.settings.answer, self.model, audience)
+        return Policy.of(self.settings.answer, self.model, audience, self.texts.family_note)
 
     def score(
         self, q: Query, audience: Audience, passages: list[ScoredChunk], u: Understanding
@@ -307,46 +339,6 @@ class Answerer:
             chat_model=self.parts.chat_model(),
             on_token=on_token,
         )
-
-
-def draft_of(choice: Choice) -> Draft:
-    """The cited units (citations numbered by first use) of the chosen units."""
-    numbers: dict[str, int] = {}
-    quotes: dict[str, list[Scored]] = {}
-    units: list[AnswerSentence] = []
-    for i, s in enumerate(choice.units):
-        cid = s.unit.chunk.chunk_id
-        n = numbers.setdefault(cid, len(numbers) + 1)
-        quotes.setdefault(cid, []).append(s)
-        kind: UnitKind = "list" if s.unit.items else "sentence"
-        if choice.urgent and i < choice.lead:
-            kind = "urgent"
-        units.append(AnswerSentence(s.unit.text, (n,), kind, s.unit.items))
-    cites = tuple(
-        Citation.from_chunk(
-            n,
-            quotes[cid][0].unit.passage,
-            " ".join(x.unit.full for x in quotes[cid]),
-            tuple(x.unit.span for x in quotes[cid]),
-        )
-        for cid, n in numbers.items()
-    )
-    return Draft(tuple(units), cites, False)
-
-
-def nearest_sources(scored: Sequence[Scored], k: int = 3) -> tuple[Citation, ...]:
-    """The best unit of each of the ``k`` most probable passages (shown when abstaining)."""
-    out: list[Citation] = []
-    seen: set[str] = set()
-    for s in scored:
-        cid = s.unit.chunk.chunk_id
-        if cid in seen:
-            continue
-        seen.add(cid)
-        out.append(Citation.from_chunk(len(out) + 1, s.unit.passage, s.unit.full, (s.unit.span,)))
-        if len(out) >= k:
-            break
-    return tuple(out)
 
 
 def plain_topic(q: Query, limit: int = 4) -> str:

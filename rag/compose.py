@@ -8,6 +8,7 @@ families, readability and timings.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ from citeqa.answer import (
 )
 from citeqa.models import ScoredChunk
 from ingest.sentences import split_sentences
+from rag.citations import strip_markers
 from rag.glossary import Term, terms_in
 from rag.readability import fk_grade
 from rag.timing import collected
@@ -99,6 +101,28 @@ def plain_text(units: Sequence[AnswerSentence]) -> str:
 def _as_sentence(text: str) -> str:
     t = text.strip().rstrip(":;,")
     return t if t.endswith((".", "!", "?")) else f"{t}."
+
+
+def returned_text(ans: Answer) -> str:
+    """What a reader is shown as the answer, without citation markers: the answer text (list
+    items included) and its notices (as evals/qmetrics.py ``returned_text`` reads the JSON)."""
+    parts = [ans.answer, *(n.text for n in ans.notices)]
+    lines = "\n".join(p for p in parts if p.strip()).splitlines()
+    return "\n".join(strip_markers(line) for line in lines)
+
+
+def without_last_unit(draft: Draft) -> Draft | None:
+    """``draft`` without its last quoted unit (and the citation only it used), before
+    evidence annotation; None when one unit is left, the last is urgent guidance, or the
+    draft holds a comparison table (its cells cite every side)."""
+    if draft.abstained or len(draft.units) < 2 or draft.table is not None:
+        return None
+    units = draft.units[:-1]
+    if draft.units[-1].kind == "urgent":
+        return None
+    used = {n for u in units for n in u.citations}
+    cites = tuple(c for c in draft.citations if c.n in used)
+    return dataclasses.replace(draft, units=units, citations=cites)
 
 
 def retrieved_of(

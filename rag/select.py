@@ -13,12 +13,13 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from citeqa.answer import Audience
+from citeqa.answer import AnswerSentence, Audience, Citation, UnitKind
 from citeqa.protocols import Reranker
 from citeqa.settings import AnswerSettings
 from ingest.numbers import number_values
 from rag.binding import ABSENT, CONFLICT, MATCHED, NA, Binding, bind, study_binding
 from rag.candidates import Unit
+from rag.compose import Draft
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems, stem, words
 from rag.query import Query
@@ -39,6 +40,9 @@ class Scored:
         return not self.binding.conflicting()
 
 
+HARD_WORDS = "the passages that answer use hard medical words"  # the too-hard decline's reason
+
+
 @dataclass(frozen=True)
 class Policy:
     """How to score and choose for one question: the ranker, the reader, the limits (each
@@ -52,9 +56,12 @@ class Policy:
     topic_floor: float  # answer.topic_floor
     prescore_slot: float  # answer.prescore_slot
     duplicate_overlap: float  # answer.duplicate_overlap
+    note: str = ""  # read after every family answer (the profile's family_note)
 
     @classmethod
-    def of(cls, cfg: AnswerSettings, model: RankerModel, audience: Audience) -> Policy:
+    def of(
+        cls, cfg: AnswerSettings, model: RankerModel, audience: Audience, note: str = ""
+    ) -> Policy:
         return cls(
             model,
             audience,
@@ -64,6 +71,7 @@ class Policy:
             cfg.topic_floor,
             cfg.prescore_slot,
             cfg.duplicate_overlap,
+            note,
         )
 
 
@@ -147,33 +155,46 @@ def duplicate(a: str, b: str, overlap: float) -> bool:
     return bool(sa and sb) and len(sa & sb) / min(len(sa), len(sb)) >= overlap
 
 
-def readable(s: Scored, ceiling: float) -> bool:
-    return fk_grade(s.unit.full) <= ceiling
+def overlapping(a: Unit, b: Unit) -> bool:
+    """Two units quoting the same text of one passage (a sentence, and the sentence leaning
+    on it quoted with it)."""
+    return a.chunk.chunk_id == b.chunk.chunk_id and a.span[0] < b.span[1] and b.span[0] < a.span[1]
+
+
+def readable(units: Sequence[Scored], policy: Policy) -> bool:
+    """Whether a family reads ``units`` at or under the grade ceiling, graded as they read
+    them: the quoted units together, then the note that follows every family answer. (The
+    Flesch-Kincaid grade of one short sentence swings widely: "B-ALL is the most common type
+    of leukemia in children." alone grades 9.6.)"""
+    text = " ".join([*(s.unit.full for s in units), policy.note])
+    return fk_grade(text) <= policy.ceiling
 
 
 def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex) -> Choice:
     """See the module docstring."""
-    model, audience, ceiling = policy.model, policy.audience, policy.ceiling
+    model, audience = policy.model, policy.audience
     eligible = [s for s in scored if s.eligible]
     if not eligible or model.answer.p(eligible[0].features) < model.threshold:
         code, text = reason_for(q, scored)
         return Choice((), code, text)
     best = eligible[0]
     floor = model.keep * best.p
-    if audience is Audience.FAMILY and not readable(best, ceiling):
-        plain = [s for s in eligible if s.p >= floor and readable(s, ceiling)]
+    if audience is Audience.FAMILY and not readable([best], policy):
+        plain = [s for s in eligible if s.p >= floor and readable([s], policy)]
         if not plain:  # never show a family an answer above its reading grade
-            return Choice((), "too-hard", "the passages that answer use hard medical words")
+            return Choice((), "too-hard", HARD_WORDS)
         best = plain[0]
     chosen = [best]
     for s in eligible:
         if len(chosen) >= policy.max_units or s.p < floor:
             break
         if s is best or any(
-            duplicate(s.unit.full, c.unit.full, policy.duplicate_overlap) for c in chosen
+            overlapping(s.unit, c.unit)
+            or duplicate(s.unit.full, c.unit.full, policy.duplicate_overlap)
+            for c in chosen
         ):
             continue
-        if audience is Audience.FAMILY and not readable(s, ceiling):
+        if audience is Audience.FAMILY and not readable([*chosen, s], policy):
             continue
         chosen.append(s)
     missing: list[str] = []
@@ -259,3 +280,43 @@ def own_words(q: Query, stems: Iterable[str]) -> list[str]:
         if stem(w) in wanted and w not in out and not any(w in x.split("-") for x in out):
             out.append(w)
     return out
+
+
+def draft_of(choice: Choice) -> Draft:
+    """The cited units (citations numbered by first use) of the chosen units."""
+    numbers: dict[str, int] = {}
+    quotes: dict[str, list[Scored]] = {}
+    units: list[AnswerSentence] = []
+    for i, s in enumerate(choice.units):
+        cid = s.unit.chunk.chunk_id
+        n = numbers.setdefault(cid, len(numbers) + 1)
+        quotes.setdefault(cid, []).append(s)
+        kind: UnitKind = "list" if s.unit.items else "sentence"
+        if choice.urgent and i < choice.lead:
+            kind = "urgent"
+        units.append(AnswerSentence(s.unit.text, (n,), kind, s.unit.items))
+    cites = tuple(
+        Citation.from_chunk(
+            n,
+            quotes[cid][0].unit.passage,
+            " ".join(x.unit.full for x in quotes[cid]),
+            tuple(x.unit.span for x in quotes[cid]),
+        )
+        for cid, n in numbers.items()
+    )
+    return Draft(tuple(units), cites, False)
+
+
+def nearest_sources(scored: Sequence[Scored], k: int = 3) -> tuple[Citation, ...]:
+    """The best unit of each of the ``k`` most probable passages (shown when abstaining)."""
+    out: list[Citation] = []
+    seen: set[str] = set()
+    for s in scored:
+        cid = s.unit.chunk.chunk_id
+        if cid in seen:
+            continue
+        seen.add(cid)
+        out.append(Citation.from_chunk(len(out) + 1, s.unit.passage, s.unit.full, (s.unit.span,)))
+        if len(out) >= k:
+            break
+    return tuple(out)

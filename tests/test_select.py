@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 
-from citeqa.answer import Audience
+from citeqa.answer import AnswerSentence, Audience, Citation
 from citeqa.settings import Settings
 from rag.candidates import units_from
+from rag.compose import Draft, without_last_unit
 from rag.query import parse_query
 from rag.ranker import DEFAULT, FEATURES, features, load_ranker
-from rag.select import Policy, choose, score_units
+from rag.select import (
+    Policy,
+    Scored,
+    choose,
+    guidance_scored,
+    overlapping,
+    readable,
+    score_units,
+)
 from tests.core_support import TRIALS, OverlapReranker, chunk, scored, understanding
 
 U = understanding(TRIALS)
@@ -83,3 +92,50 @@ def test_duplicate_units_are_not_quoted_twice() -> None:
     ss = score_units(q, units, OverlapReranker(), policy, (U.entities, U.lexicon))
     ch = choose(q, ss, policy, U.entities)
     assert sum("94.8%" in s.unit.full for s in ch.units) == 1
+
+
+def _scored_unit(text: str, doc: str = "fam") -> Scored:
+    [u] = units_from(scored([chunk(doc, text, section="What B-ALL is")]))
+    return guidance_scored(u)
+
+
+def test_the_family_grade_is_read_over_the_units_with_the_note_that_follows_them() -> None:
+    one = _scored_unit("B-ALL is the most common type of leukemia in children.")
+    bare = Policy.of(Settings().answer, MODEL, Audience.FAMILY)
+    noted = Policy.of(
+        Settings().answer,
+        MODEL,
+        Audience.FAMILY,
+        "This is general information. Your child's care team knows your child best: ask them.",
+    )
+    assert not readable([one], bare)  # one short sentence alone grades 9.6
+    assert readable([one], noted)
+
+
+def test_a_sentence_and_the_sentence_leaning_on_it_overlap() -> None:
+    c = chunk("d", "Standard risk meant ages 1 to 9. It also meant a low white cell count.")
+    first, pair = units_from(scored([c]))
+    assert overlapping(first, pair)
+    other = units_from(scored([chunk("e", "Standard risk meant ages 1 to 9.")]))[0]
+    assert not overlapping(first, other)
+
+
+def _draft(*kinds: str) -> Draft:
+    cites = tuple(
+        Citation.from_chunk(n, scored([chunk(f"d{n}", f"Text {n}.")])[0], f"Text {n}.")
+        for n in range(1, len(kinds) + 1)
+    )
+    units = tuple(
+        AnswerSentence(f"Text {n}.", (n,), kind)  # type: ignore[arg-type]
+        for n, kind in enumerate(kinds, start=1)
+    )
+    return Draft(units, cites, False)
+
+
+def test_without_last_unit_drops_the_unit_and_the_citation_only_it_used() -> None:
+    shorter = without_last_unit(_draft("sentence", "sentence", "list"))
+    assert shorter is not None
+    assert [u.citations for u in shorter.units] == [(1,), (2,)]
+    assert [c.n for c in shorter.citations] == [1, 2]
+    assert without_last_unit(_draft("sentence")) is None  # one unit: decline instead
+    assert without_last_unit(_draft("urgent", "urgent")) is None  # guidance stays whole
