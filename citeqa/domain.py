@@ -41,6 +41,10 @@ class Texts(Strict):
     family_note: str = Field(description="Shown with family answers.")
     injection_note: str = Field(description="Shown when instructions in a question were ignored.")
     not_advice: str = Field(description="The chat's not-medical-advice line (Markdown).")
+    family_offer: str = Field(
+        description="The chat's offer of family mode under a caregiver's message answered "
+        "for clinicians."
+    )
     ui_title: str
     intro: PerAudience
     examples: Examples
@@ -104,6 +108,10 @@ class Safety(Strict):
     dose_request: str = Field(description="Regex: a request for an amount of a medicine.")
     pump_change: str = Field(description="Regex: a request to change how an infusion runs.")
     first_person: str = Field(description="Regex: the asker speaks for themselves or their child.")
+    caregiver: str = Field(
+        description="Regex: the message reads as a parent's or carer's (about 'my son', 'our "
+        "daughter'): the chat offers family mode (flag 'caregiver')."
+    )
     worry: str = Field(description="Regex: words of worry about one's own child.")
 
 

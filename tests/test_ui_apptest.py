@@ -148,6 +148,29 @@ def test_family_audience_examples_notice_glossary_and_grade(app_env: Path) -> No
     assert any(c.value.startswith("Reading level: about school grade") for c in at.caption)
 
 
+def test_a_caregivers_message_is_offered_family_mode(app_env: Path) -> None:
+    at = ask(new_app(), "my son is 6, what does MRD mean?")
+    [turn] = turns(at)
+    assert turn.audience == "clinician" and "caregiver" in turn.answer.query.flags
+    offer = [i.value for i in at.info if "family mode" in i.value.lower()]
+    assert offer, [i.value for i in at.info]
+    at.button(key=f"as-family-{turn.id}").click()
+    at.run()
+    assert not at.exception, at.exception
+    first, second = turns(at)
+    assert (first.audience, second.audience) == ("clinician", "family")
+    assert second.question == first.question and at.session_state["audience"] == "family"
+    # no offer under the family answer, nor under a clinician's own question
+    assert [b.key for b in at.button if str(b.key).startswith("as-family-")] == [
+        f"as-family-{first.id}"
+    ]
+    at.segmented_control(key="audience").set_value("clinician")
+    ask(at, "What was the 4-year DFS in AALL1731?")
+    assert [b.key for b in at.button if str(b.key).startswith("as-family-")] == [
+        f"as-family-{first.id}"
+    ]
+
+
 def test_filters_restrict_the_sources(app_env: Path) -> None:
     at = new_app()
     at.multiselect(key="f_types").set_value(["drug-label"])

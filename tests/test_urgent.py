@@ -12,6 +12,7 @@ from rag.urgent import (
     build_guidance,
     match_signs,
     plain_signs,
+    safety_flags,
     urgent_units,
 )
 from tests.core_support import PROFILE, OverlapReranker, chunk
@@ -130,3 +131,18 @@ def test_a_sign_known_only_from_a_list_to_watch_for_gets_the_call_list_then_that
     fever = "my son has been burning up since lunch"
     units = urgent_units(match_signs(fever, G3, SAFETY, OverlapReranker(), 99.0), G3, fever, SAFETY)
     assert units[0].chunk.doc_id == "fam-se" and CRS.doc_id not in {u.chunk.doc_id for u in units}
+
+
+@pytest.mark.parametrize(
+    ("message", "caregiver"),
+    [
+        ("my son is 6, what does MRD mean?", True),
+        ("our 10-year-old starts blina on monday", True),
+        ("I'm her mum. Is blina chemo?", True),
+        ("My patient is 6: what dose would the label give?", False),
+        ("my 2 cents: was AALL1731 stopped early?", False),
+        ("What was the 4-year DFS in AALL1731?", False),
+    ],
+)
+def test_a_parents_message_is_flagged_caregiver(message: str, caregiver: bool) -> None:
+    assert ("caregiver" in safety_flags(message, SAFETY)) is caregiver

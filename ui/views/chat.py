@@ -22,6 +22,7 @@ from ui.chat_sidebar import (
     audience,
     clear_filters,
     current_filters,
+    keep,
     sidebar,
     texts,
 )
@@ -123,8 +124,36 @@ def filters_note(turn: Turn) -> None:
         )
 
 
+def ask_as_family(question: str) -> None:
+    """Switch the chat to family mode (kept in the URL) and ask ``question`` again."""
+    st.session_state["audience"] = "family"
+    keep("audience")
+    submit(question)
+
+
+def family_offer(turn: Turn) -> None:
+    """Under a caregiver's message answered for clinicians: offer family mode. (Safety never
+    depends on it: urgent and dosing guidance follow the message in either mode.)"""
+    q = turn.answer.query
+    if turn.audience != "clinician" or q is None or "caregiver" not in q.flags:
+        return
+    with st.container(key=f"family-offer-{turn.id}"):
+        st.info(texts(current_settings()).family_offer, icon=":material/family_restroom:")
+        st.button(
+            "Answer in family mode",
+            key=f"as-family-{turn.id}",
+            icon=":material/family_restroom:",
+            on_click=ask_as_family,
+            args=(turn.question,),
+        )
+
+
 def note(turn: Turn) -> Callable[[], None]:
-    return lambda: filters_note(turn)
+    def render() -> None:
+        filters_note(turn)
+        family_offer(turn)
+
+    return render
 
 
 def extras(turn: Turn) -> Callable[[], None]:
