@@ -155,6 +155,17 @@ def duplicate(a: str, b: str, overlap: float) -> bool:
     return bool(sa and sb) and len(sa & sb) / min(len(sa), len(sb)) >= overlap
 
 
+def fits(s: Scored, chosen: Sequence[Scored], policy: Policy) -> bool:
+    """Whether ``s`` adds to ``chosen``: not the same text or point again, and (for a family)
+    the units still read at or under the grade ceiling together."""
+    if any(
+        overlapping(s.unit, c.unit) or duplicate(s.unit.full, c.unit.full, policy.duplicate_overlap)
+        for c in chosen
+    ):
+        return False
+    return policy.audience is not Audience.FAMILY or readable([*chosen, s], policy)
+
+
 def overlapping(a: Unit, b: Unit) -> bool:
     """Two units quoting the same text of one passage (a sentence, and the sentence leaning
     on it quoted with it)."""
@@ -172,31 +183,29 @@ def readable(units: Sequence[Scored], policy: Policy) -> bool:
 
 def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex) -> Choice:
     """See the module docstring."""
-    model, audience = policy.model, policy.audience
+    model = policy.model
     eligible = [s for s in scored if s.eligible]
     if not eligible or model.answer.p(eligible[0].features) < model.threshold:
         code, text = reason_for(q, scored)
         return Choice((), code, text)
-    best = eligible[0]
-    floor = model.keep * best.p
-    if audience is Audience.FAMILY and not readable([best], policy):
-        plain = [s for s in eligible if s.p >= floor and readable([s], policy)]
-        if not plain:  # never show a family an answer above its reading grade
-            return Choice((), "too-hard", HARD_WORDS)
-        best = plain[0]
-    chosen = [best]
-    for s in eligible:
-        if len(chosen) >= policy.max_units or s.p < floor:
-            break
-        if s is best or any(
-            overlapping(s.unit, c.unit)
-            or duplicate(s.unit.full, c.unit.full, policy.duplicate_overlap)
-            for c in chosen
-        ):
-            continue
-        if audience is Audience.FAMILY and not readable([*chosen, s], policy):
+    floor = model.keep * eligible[0].p
+    pool = [s for s in eligible if s.p >= floor]
+    chosen: list[Scored] = []
+    waiting: list[Scored] = []  # too hard alone for a family: may fit beside plain units
+    for s in pool:
+        if not fits(s, chosen, policy):
+            waiting.append(s)
             continue
         chosen.append(s)
+        for w in [w for w in waiting if fits(w, chosen, policy)][:1]:
+            chosen.append(w)
+            waiting.remove(w)
+        if len(chosen) >= policy.max_units:
+            break
+    chosen = chosen[: policy.max_units]
+    if not chosen:  # never show a family an answer above its reading grade
+        return Choice((), "too-hard", HARD_WORDS)
+    chosen.sort(key=lambda s: -s.p)
     missing: list[str] = []
     if q.has("comparison") and len(q.slots.studies) > 1:
         chosen, missing = both_sides(q, eligible, chosen, floor / 2, ents)
