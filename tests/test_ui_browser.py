@@ -163,7 +163,7 @@ def test_family_urgent_messages_lead_with_the_guidance_and_a_decline_is_plain(
     page.wait_for_timeout(800)
     shots = [
         (FEVER_MSG, "Call your child's care team right away", "ui-family-fever.png"),
-        (PUMP_MSG, "If the pump alarm goes off", "ui-family-pump.png"),
+        (PUMP_MSG, "Call your child's care team right away", "ui-family-pump.png"),
         (DECLINE_Q, "We did not find the answer in our library", "ui-family-decline.png"),
     ]
     for i, (message, lead, shot) in enumerate(shots):

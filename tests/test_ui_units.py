@@ -66,6 +66,14 @@ def test_answer_markdown_bolds_markers_and_escapes_the_rest() -> None:
     assert "94\\.8\\%" in out and "\\<b\\>" in out
 
 
+def test_a_quoted_list_is_shown_as_a_list_apart_from_the_next_sentence() -> None:
+    text = "Call right away if your child has: [1]\n- A fever [1]\n- Chills [1]\nIf a seizure, call. [1]"
+    lines = answer_markdown(text).split("\n")
+    assert lines[1:5] == ["", "- A fever **\\[1\\]**", "- Chills **\\[1\\]**", ""]
+    assert lines[5].startswith("If a seizure")
+    assert "\\-" in answer_markdown("5 - 3 is 2.")  # a dash inside a line stays text
+
+
 def test_stream_words_reassemble_to_the_answer_markdown() -> None:
     text = "In AALL1731, 4-year DFS was 94.8% [1] versus [click](javascript:x) [2]"
     words = list(stream_words(text))

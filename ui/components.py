@@ -60,11 +60,26 @@ def _marker_links(marker: str, prefix: str) -> str:
 
 def answer_markdown(text: str, prefix: str = "") -> str:
     """Escaped answer text with its citation markers ``[n]`` in bold; with ``prefix`` (the
-    turn id) each number links to its place in the source cards."""
-    escaped = escape_markdown(text)
+    turn id) each number links to its place in the source cards. A quoted list ("- " lines
+    after its lead-in) is shown as a list, set apart from the sentences around it."""
+    escaped = _as_lists(escape_markdown(text))
     if not prefix:
         return _MARKER_MD.sub(lambda m: f"**{m.group(0)}**", escaped)
     return _MARKER_MD.sub(lambda m: _marker_links(m.group(0), prefix), escaped)
+
+
+def _as_lists(escaped: str) -> str:
+    """Lines of escaped text that start "\\- " become Markdown list items, with a blank line
+    before and after each run of them (so a following sentence is not read into the list)."""
+    out: list[str] = []
+    was_item = False
+    for line in escaped.split("\n"):
+        item = line.startswith("\\- ")
+        if out and item != was_item:
+            out.append("")
+        out.append("- " + line[3:] if item else line)
+        was_item = item
+    return "\n".join(out)
 
 
 def stream_words(text: str, prefix: str = "") -> Iterator[str]:
