@@ -129,7 +129,11 @@ def match_signs(
         if words & set(plain_signs(sign, safety))
     ]
     if found:  # urgent lists first ("call right away if your child has:"), then a section
-        # whose heading names the sign, the unit listing most signs told, the fullest one
+        # whose heading names the sign, the unit listing most signs told, the fullest unit,
+        # the fullest section
+        def size(u: Unit) -> int:
+            return sum(len(x.full) for x in g.urgent if x.chunk.chunk_id == u.chunk.chunk_id)
+
         return sorted(
             found,
             key=lambda m: (
@@ -138,6 +142,7 @@ def match_signs(
                 not words & set(plain_signs(m.unit.chunk.section, safety)),
                 -len(words & set(plain_signs(m.unit.full, safety))),
                 -len(m.unit.full),
+                -size(m.unit),
             ),
         )
     signs = g.signs()

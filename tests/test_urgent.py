@@ -146,3 +146,18 @@ def test_a_sign_known_only_from_a_list_to_watch_for_gets_the_call_list_then_that
 )
 def test_a_parents_message_is_flagged_caregiver(message: str, caregiver: bool) -> None:
     assert ("caregiver" in safety_flags(message, SAFETY)) is caregiver
+
+
+def test_a_sign_two_explainers_name_alike_leads_with_the_fuller_section() -> None:
+    diary = chunk(
+        "fam-diary",
+        "Your child has a fever or chills.\nThe pump alarm will not stop.\n\n"
+        "If your child has a seizure or cannot breathe well, call emergency services first.",
+        section="Call the care team right away if",
+        doc_type="plain-language",
+    )
+    g = build_guidance([diary, SIDE], SAFETY)
+    msg = "she went stiff and her arms were jerking a minute ago"
+    units = urgent_units(match_signs(msg, g, SAFETY, OverlapReranker(), 99.0), g, msg, SAFETY)
+    assert units[0].text.startswith("If your child has a seizure")
+    assert {u.chunk.doc_id for u in units} == {"fam-se"}
