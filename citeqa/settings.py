@@ -114,7 +114,7 @@ class AnswerSettings(Group):
         description="Fused passages whose sentences and lists are candidates for an answer.",
     )
     units: int = Field(
-        40,
+        30,
         ge=1,
         le=400,
         description="Candidate units (the best by topic words and slots) read by the "
