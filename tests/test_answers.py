@@ -245,3 +245,26 @@ def test_an_unknown_drug_name_never_silences_the_urgent_guidance(
     ans = answer(msg, audience=audience, settings=corpus_settings)
     assert not ans.abstained, ans.answer
     assert ans.sentences[0].kind == "urgent", ans.answer[:300]
+
+
+URGENT_MESSAGES = [
+    "my son (6) is burning up tonight, 38.9, and his teeth are chattering",
+    "the pump keeps beeping and won't stop even after I checked the tube",
+    "my daughter says she feels dizzy and faint when she stands up and her heart is racing",
+    "he went stiff on the sofa a minute ago and his arms were jerking",
+]
+
+
+@pytest.mark.parametrize("audience", ["family", "clinician"])
+@pytest.mark.parametrize("message", URGENT_MESSAGES)
+def test_a_warning_sign_leads_with_the_call_right_away_guidance_in_either_audience(
+    corpus_settings: Any, audience: str, message: str
+) -> None:
+    """Safety follows the message, not the audience switch: the first cited unit is the
+    explainers' urgent guidance (the call list, or emergency services first for a seizure),
+    and a sign known only from a list of signs to watch for gets the call list too."""
+    ans = answer(message, audience=audience, settings=corpus_settings)
+    first = ans.sentences[0]
+    assert first.kind == "urgent", ans.answer[:300]
+    assert re.search(r"right away|emergency services", first.text), first.text
+    assert not any(dose_figures(s.text) for s in ans.sentences)
