@@ -142,7 +142,10 @@ class Answerer:
             shorter = without_last_unit(draft)  # never show a family a hard answer
             if shorter is None and ans.sentences and ans.sentences[0].kind == "urgent":
                 break  # urgent guidance is quoted whatever its grade
-            draft = shorter or self._abstain("too-hard", HARD_WORDS, [])
+            # the passages that answer, too hard to quote, are offered to read with the team
+            draft = shorter or dataclasses.replace(
+                self._abstain("too-hard", HARD_WORDS, []), nearest=draft.citations[:3]
+            )
             ans = self._compose(q, audience, draft, (passages, timings, t0), flags)
         if on_token is not None and ans.mode == "extractive":
             for s in ans.answer.split(" "):
@@ -207,7 +210,8 @@ class Answerer:
             scored = self.score(q, audience, passages, u)
             choice = self.decide(q, audience, scored, u, lead=lead)
         if not choice.units:
-            return self._abstain(choice.reason_code, choice.reason, scored)
+            plain = PLAIN if audience is Audience.FAMILY else ""
+            return self._abstain(choice.reason_code, choice.reason, scored, plain)
         return draft_of(choice)
 
     def safety(self, q: Query, u: Understanding, audience: Audience) -> SafetyLead:
@@ -317,8 +321,12 @@ class Answerer:
         guided = with_guidance(Choice((), code, text), self.safety(q, u, audience))
         return draft_of(guided) if guided.units else self._abstain(code, text, [])
 
-    def _abstain(self, code: str, reason: str, scored: Sequence[Scored]) -> Draft:
-        return Draft((), (), True, AbstainReason(code, reason), nearest_sources(scored))
+    def _abstain(
+        self, code: str, reason: str, scored: Sequence[Scored], first_type: str = ""
+    ) -> Draft:
+        """A decline with its reason and the nearest sources (``first_type``'s first)."""
+        nearest = nearest_sources(scored, first_type=first_type)
+        return Draft((), (), True, AbstainReason(code, reason), nearest)
 
     def _generate(
         self,

@@ -316,11 +316,15 @@ def draft_of(choice: Choice) -> Draft:
     return Draft(tuple(units), cites, False)
 
 
-def nearest_sources(scored: Sequence[Scored], k: int = 3) -> tuple[Citation, ...]:
-    """The best unit of each of the ``k`` most probable passages (shown when abstaining)."""
+def nearest_sources(
+    scored: Sequence[Scored], k: int = 3, first_type: str = ""
+) -> tuple[Citation, ...]:
+    """The best unit of each of the ``k`` most probable passages (shown when abstaining);
+    passages of document type ``first_type`` first (a family's plain-language explainers)."""
     out: list[Citation] = []
     seen: set[str] = set()
-    for s in scored:
+    ranked = sorted(scored, key=lambda s: s.unit.chunk.meta.doc_type != first_type)
+    for s in ranked if first_type else scored:
         cid = s.unit.chunk.chunk_id
         if cid in seen:
             continue

@@ -14,6 +14,7 @@ from citeqa.answer import Answer
 from citeqa.domain import load_profile
 from ingest.numbers import dose_figures, extract_numbers
 from rag.answer import answer
+from rag.readability import fk_grade
 from tests.helpers import ABSTAIN_TEXT, citeqa
 
 
@@ -268,3 +269,17 @@ def test_a_warning_sign_leads_with_the_call_right_away_guidance_in_either_audien
     assert first.kind == "urgent", ans.answer[:300]
     assert re.search(r"right away|emergency services", first.text), first.text
     assert not any(dose_figures(s.text) for s in ans.sentences)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "will my son be able to play football next year after treatment",
+        "what is the 5 year survival with blina for kids",  # a journal article read too
+    ],
+)
+def test_a_family_decline_offers_the_explainers_first(corpus_settings: Any, question: str) -> None:
+    ans = answer(question, audience="family", settings=corpus_settings)
+    assert ans.abstained and ans.nearest
+    assert {c.doc_type for c in ans.nearest} == {"plain-language"}
+    assert fk_grade(ans.answer) <= 6
