@@ -138,7 +138,7 @@ class Answerer:
             timings["answer"] = (time.perf_counter() - t1) * 1000
         flags = (f"language:{language}",) if language else ()
         ans = self._compose(q, audience, draft, (passages, timings, t0), flags)
-        while audience is Audience.FAMILY and not self._readable(ans):
+        while audience is Audience.FAMILY and not ans.abstained and not self._readable(ans):
             shorter = without_last_unit(draft)  # never show a family a hard answer
             if shorter is None and ans.sentences and ans.sentences[0].kind == "urgent":
                 break  # urgent guidance is quoted whatever its grade
