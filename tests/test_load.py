@@ -88,3 +88,15 @@ def test_summarize_runs_gives_median_min_max_and_the_queue() -> None:
     assert s["wait_ms"] == {"median": 750.0, "min": 700.0, "max": 850.0}
     assert s["p95_over_p50"]["median"] == 1.18
     assert "wait_ms" not in summarize_runs(runs, alone_p50_ms=None)
+
+
+def test_citeqa_eval_load_runs_hands_its_options_to_evals_load_runs() -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    res = CliRunner().invoke(app, ["eval", "load-runs", "--help"])
+    assert res.exit_code == 0, res.output
+    assert "usage: citeqa eval load-runs" in res.output and "--alone" in res.output
+    res = CliRunner().invoke(app, ["eval", "load-runs", "corpus", "--replicas"])
+    assert res.exit_code == 2  # argparse: --replicas needs a value
