@@ -28,6 +28,11 @@ feedback_app = typer.Typer(
 app.add_typer(eval_app, name="eval")
 eval_app.command("startup")(speed.eval_startup)
 eval_app.command("scale")(speed.eval_scale)
+eval_app.command(
+    "load-runs",
+    add_help_option=False,  # --help reaches evals.load_runs, which owns the options
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)(speed.eval_load_runs)
 app.add_typer(feedback_app, name="feedback")
 
 IndexOpt = Annotated[

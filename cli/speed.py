@@ -1,5 +1,5 @@
-"""`citeqa eval startup` and `citeqa eval scale` (registered on the eval app in cli/main.py;
-heavy imports happen inside the commands)."""
+"""`citeqa eval startup`, `citeqa eval scale` and `citeqa eval load-runs` (registered on the
+eval app in cli/main.py; heavy imports happen inside the commands)."""
 
 from __future__ import annotations
 
@@ -52,3 +52,11 @@ def eval_scale(
 
     res = run_scale(directory, chunks, settings_for(None), work)
     typer.echo(json.dumps(res, indent=None if as_json else 2))
+
+
+def eval_load_runs(ctx: typer.Context) -> None:
+    """Load runs: one and two `citeqa serve` replicas over one `chroma run` (32 clients, 60 s,
+    3 runs each). Options as `python -m evals.load_runs` (see --help)."""
+    from evals.load_runs import main
+
+    raise typer.Exit(main(ctx.args, prog="citeqa eval load-runs"))

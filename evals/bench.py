@@ -14,14 +14,15 @@ per job), on a new index:
 * **startup**: a new process over the run's index: the first question after start-up
   (``evals.startup``; the host index is loaded from disk, not built).
 
-Memory is the peak resident set size of the job's process (``resource.getrusage(RUSAGE_SELF)
-.ru_maxrss``), models included. Every figure is summarised as the median of the runs with min
+Memory is the peak resident set size of the job's process (VmHWM of ``/proc/self/status``; see
+``peak_rss_mb``), models included. Every figure is summarised as the median of the runs with min
 and max, ratios computed within each run (``evals.bench_report``). Results go to
 ``<out>/bench.md``, ``bench.json`` and ``bench.png``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import shutil
@@ -55,8 +56,15 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident set size in MB: VmHWM of /proc/self/status (Linux). Not
+    ru_maxrss: Linux carries it across exec, so a spawned job process (in_fresh_process)
+    would report at least its parent's peak at the time it was started."""
     import resource
 
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
@@ -285,7 +293,7 @@ def run_bench(
             "questions": n_questions,
             "measured": first_q["measured"],
             "cpus": os.cpu_count(),
-            "memory": "peak RSS (ru_maxrss) of each job's process",
+            "memory": "peak RSS (VmHWM) of each job's process",
         },
         "sizes": results,
     }

@@ -134,6 +134,13 @@ class LoadPlan:
             raise ValueError("at least one non-empty question is needed")
 
 
+def client_targets(plan: LoadPlan) -> list[str]:
+    """The server each client asks, by client number: client k asks server k mod n of
+    ``(plan.url, *plan.replicas)``, so the clients spread evenly over the replicas."""
+    urls = (plan.url, *plan.replicas)
+    return [urls[k % len(urls)] for k in range(plan.clients)]
+
+
 async def _run(plan: LoadPlan) -> dict[str, Any]:
     import httpx
 
@@ -157,10 +164,11 @@ async def _run(plan: LoadPlan) -> dict[str, Any]:
         budget = [plan.max_requests]
         t0 = time.monotonic()
         deadline = t0 + plan.seconds
+        by_url = dict(zip(urls, https, strict=True))
         await asyncio.gather(
             *(
-                _client(https[k % len(https)], deadline, bodies, budget, out, k)
-                for k in range(plan.clients)
+                _client(by_url[u], deadline, bodies, budget, out, k)
+                for k, u in enumerate(client_targets(plan))
             )
         )
         elapsed = time.monotonic() - t0

@@ -1,8 +1,10 @@
 """Load runs: one and two replicas of `citeqa serve` over one `chroma run`, under
 ``citeqa eval load`` (32 clients, 60 s, 3 runs each), on this machine.
 
-    python -m evals.load_runs corpus [--replicas 1,2] [--clients 32] [--seconds 60] \\
-        [--runs 3] [--no-cache] [--json]
+    citeqa eval load-runs corpus [--replicas 1,2] [--clients 32] [--seconds 60] \\
+        [--runs 3] [--warmup 15] [--alone 10] [--no-cache] [--json]
+
+(or ``python -m evals.load_runs``, the same options).
 
 A Chroma server is started on a free port with its data in a temporary folder, ``corpus`` is
 ingested into it (``citeqa ingest`` with CITEQA_CHROMA_URL), then for each replica count that
@@ -99,10 +101,59 @@ def spread(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+def replica_plan(urls: list[str], seconds: float, clients: int) -> LoadPlan:
+    """One load run over every replica in ``urls`` (clients take turns: k mod n)."""
+    return LoadPlan(urls[0], clients, seconds, replicas=tuple(urls[1:]))
+
+
+def summarize_runs(runs: list[dict[str, Any]], alone_p50_ms: float | None) -> dict[str, Any]:
+    """Median, min and max over ``runs`` (``run_load`` results) of requests/s, p50, p95 and
+    p99; the errors summed. Queueing: ``in_flight`` = requests/s x mean latency (Little's law:
+    about the client count when every client always waits for an answer), ``p95_over_p50``,
+    and ``wait_ms`` = p50 - ``alone_p50_ms`` (the p50 of one client alone: the time a
+    request spends waiting for a free slot rather than being answered)."""
+    lat = [r["latency_ms"] for r in runs]
+    out: dict[str, Any] = {
+        "runs": runs,
+        "requests_per_s": spread([r["requests_per_s"] for r in runs]),
+        "p50_ms": spread([x["p50"] for x in lat]),
+        "p95_ms": spread([x["p95"] for x in lat]),
+        "p99_ms": spread([x["p99"] for x in lat]),
+        "errors": sum(r["errors"] for r in runs),
+        "in_flight": spread(
+            [
+                round(r["requests_per_s"] * x["mean"] / 1000, 1)
+                for r, x in zip(runs, lat, strict=True)
+            ]
+        ),
+        "p95_over_p50": spread([round(x["p95"] / x["p50"], 2) for x in lat]),
+        "alone_p50_ms": alone_p50_ms,
+    }
+    if alone_p50_ms is not None:
+        out["wait_ms"] = spread([round(x["p50"] - alone_p50_ms, 1) for x in lat])
+    return out
+
+
+def measure(urls: list[str], plan: dict[str, Any]) -> dict[str, Any]:
+    """Warm-up (not measured), one client alone for ``plan['alone']`` seconds, then the
+    measured runs against the replicas at ``urls``."""
+    if plan["warmup"] > 0:  # first answers, caches
+        run_load(replica_plan(urls, plan["warmup"], plan["clients"]), as_json=True)
+    alone = None
+    if plan["alone"] > 0:
+        one = run_load(replica_plan(urls, plan["alone"], 1), as_json=True)
+        alone = one["latency_ms"]["p50"]
+    runs = [
+        run_load(replica_plan(urls, plan["seconds"], plan["clients"]), as_json=True)
+        for _ in range(plan["runs"])
+    ]
+    return summarize_runs(runs, alone)
+
+
 def load_runs(
     corpus: Path, replicas: list[int], plan: dict[str, Any], work: Path
 ) -> dict[str, Any]:
-    """See the module docstring; ``plan``: clients, seconds, runs, cache."""
+    """See the module docstring; ``plan``: clients, seconds, runs, cache, warmup, alone."""
     port = free_port()
     chroma_url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "CITEQA_CHROMA_URL": chroma_url, "PYTHONPATH": str(REPO)}
@@ -111,11 +162,7 @@ def load_runs(
         env["CITEQA_RETRIEVAL__RERANK_CACHE"] = "0"
     chroma = [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(work / "chroma")]
     chroma += ["--host", "127.0.0.1", "--port", str(port)]
-    out: dict[str, Any] = {
-        "clients": plan["clients"],
-        "seconds": plan["seconds"],
-        "cache": plan["cache"],
-    }
+    out: dict[str, Any] = {k: plan[k] for k in ("clients", "seconds", "cache", "warmup", "alone")}
     with started(chroma, env, f"{chroma_url}/api/v2/heartbeat", work / "chroma.log"):
         ing = env | {"CITEQA_DATA_DIR": str(work / "ingest")}
         subprocess.run(
@@ -123,54 +170,54 @@ def load_runs(
         )
         for n in replicas:
             with servers(n, env, work) as stack:
-                urls = stack.urls  # type: ignore[attr-defined]
-                if plan["warmup"] > 0:  # not measured: first answers, caches
-                    warm = LoadPlan(
-                        urls[0], plan["clients"], plan["warmup"], replicas=tuple(urls[1:])
-                    )
-                    run_load(warm, as_json=True)
-                runs = []
-                for _ in range(plan["runs"]):
-                    lp = LoadPlan(
-                        urls[0], plan["clients"], plan["seconds"], replicas=tuple(urls[1:])
-                    )
-                    runs.append(run_load(lp, as_json=True))
-                out[f"replicas_{n}"] = {
-                    "runs": runs,
-                    "requests_per_s": spread([r["requests_per_s"] for r in runs]),
-                    "p50_ms": spread([r["latency_ms"]["p50"] for r in runs]),
-                    "p95_ms": spread([r["latency_ms"]["p95"] for r in runs]),
-                    "errors": sum(r["errors"] for r in runs),
-                }
+                out[f"replicas_{n}"] = measure(stack.urls, plan)  # type: ignore[attr-defined]
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("corpus", type=Path)
-    p.add_argument("--replicas", default="1,2")
-    p.add_argument("--clients", type=int, default=32)
-    p.add_argument("--seconds", type=float, default=60)
-    p.add_argument("--runs", type=int, default=3)
+def summary_lines(res: dict[str, Any]) -> list[str]:
+    """One line per replica count: medians (min-max) of the runs."""
+
+    def f(v: dict[str, float], unit: str = "") -> str:
+        return f"{v['median']:.1f}{unit} ({v['min']:.1f}-{v['max']:.1f})"
+
+    lines = []
+    for key, v in res.items():
+        if key.startswith("replicas_"):
+            wait = f", wait {f(v['wait_ms'], ' ms')}" if "wait_ms" in v else ""
+            lines.append(
+                f"{key}: {f(v['requests_per_s'], ' req/s')}, p50 {f(v['p50_ms'], ' ms')}, "
+                f"p95 {f(v['p95_ms'], ' ms')}, {v['errors']} errors; alone p50 "
+                f"{v['alone_p50_ms']} ms{wait}, in flight {f(v['in_flight'])}"
+            )
+    return lines
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m evals.load_runs") -> int:
+    p = argparse.ArgumentParser(prog=prog, description=" ".join(__doc__.split("\n\n")[0].split()))
+    p.add_argument("corpus", type=Path, help="Files or folder to ingest (e.g. corpus).")
+    p.add_argument("--replicas", default="1,2", help="Replica counts, comma-separated.")
+    p.add_argument("--clients", type=int, default=32, help="Concurrent clients.")
+    p.add_argument("--seconds", type=float, default=60, help="Length of each measured run.")
+    p.add_argument("--runs", type=int, default=3, help="Measured runs per replica count.")
     p.add_argument("--warmup", type=float, default=15, help="Unmeasured load first (seconds).")
-    p.add_argument("--no-cache", dest="cache", action="store_false")
-    p.add_argument("--json", dest="as_json", action="store_true")
+    p.add_argument(
+        "--alone", type=float, default=10, help="One client alone first (seconds; 0: skip)."
+    )
+    p.add_argument(
+        "--no-cache", dest="cache", action="store_false", help="Cross-encoder cache off."
+    )
+    p.add_argument("--json", dest="as_json", action="store_true", help="Compact JSON last.")
     a = p.parse_args(argv)
     plan = {"clients": a.clients, "seconds": a.seconds, "runs": a.runs, "cache": a.cache}
-    plan["warmup"] = a.warmup
+    plan["warmup"], plan["alone"] = a.warmup, a.alone
     with tempfile.TemporaryDirectory(prefix="citeqa-load-") as tmp:
         res = load_runs(
             a.corpus.resolve(), [int(x) for x in a.replicas.split(",")], plan, Path(tmp)
         )
-    for key, v in res.items():
-        if key.startswith("replicas_"):
-            print(
-                f"{key}: {v['requests_per_s']['median']:.2f} req/s, p50 {v['p50_ms']['median']:.0f} ms, "
-                f"p95 {v['p95_ms']['median']:.0f} ms, {v['errors']} errors",
-                file=sys.stderr,
-            )
+    for line in summary_lines(res):
+        print(line, file=sys.stderr)
     print(json.dumps(res, indent=None if a.as_json else 2))
-    return 0
+    return 1 if any(v["errors"] for k, v in res.items() if k.startswith("replicas_")) else 0
 
 
 if __name__ == "__main__":
