@@ -80,19 +80,24 @@ def quotable(text: str, boilerplate: re.Pattern[str] | None) -> bool:
     return not is_injection(stripped)
 
 
+def _items_from(text: str, start: int) -> tuple[tuple[str, ...], int]:
+    """The items of the list block starting at ``start`` (one a line, bullets dropped, up to
+    the next blank line) and where it ends; no items when the block has fewer than two."""
+    end = text.find("\n\n", start)
+    end = len(text) if end < 0 else end
+    lines = [_BULLET.sub("", ln).strip() for ln in text[start:end].split("\n")]
+    items = tuple(ln for ln in lines if ln)
+    return (items, end) if len(items) >= 2 else ((), start)
+
+
 def list_items(chunk: Chunk, lead_end: int) -> tuple[tuple[str, ...], int]:
     """The list after a lead-in ending at ``lead_end``: its items (one a line, up to the next
     blank line) and the offset where the list ends."""
-    rest = chunk.text[lead_end:]
-    m = re.match(r"\s*\n", rest)
+    m = re.match(r"\s*\n", chunk.text[lead_end:])
     if not m:
         return (), lead_end
-    block_start = lead_end + m.end()
-    block_end = chunk.text.find("\n\n", block_start)
-    block_end = len(chunk.text) if block_end < 0 else block_end
-    lines = [_BULLET.sub("", ln).strip() for ln in chunk.text[block_start:block_end].split("\n")]
-    items = tuple(ln for ln in lines if ln)
-    return (items, block_end) if len(items) >= 2 else ((), lead_end)
+    items, end = _items_from(chunk.text, lead_end + m.end())
+    return (items, end) if items else ((), lead_end)
 
 
 def opening_list(chunk: Chunk) -> tuple[tuple[str, ...], int]:
@@ -101,11 +106,7 @@ def opening_list(chunk: Chunk) -> tuple[tuple[str, ...], int]:
     the offset where it ends. Table rows and passages without a heading have none."""
     if chunk.kind != "text" or not chunk.section.strip():
         return (), 0
-    end = chunk.text.find("\n\n")
-    end = len(chunk.text) if end < 0 else end
-    lines = [_BULLET.sub("", ln).strip() for ln in chunk.text[:end].split("\n")]
-    items = tuple(ln for ln in lines if ln)
-    return (items, end) if len(items) >= 2 else ((), 0)
+    return _items_from(chunk.text, 0)
 
 
 def units_of(sc: ScoredChunk, rank: int, boilerplate: re.Pattern[str] | None = None) -> list[Unit]:
