@@ -110,18 +110,13 @@ def filters_note(turn: Turn) -> None:
         return
     word = "source" if n == 1 else "sources"
     verb = "answers" if n == 1 else "answer"
-    with st.container(key=f"filters-note-{turn.id}"):
-        st.info(
-            f"{n} {word} outside your filters {verb} this question.",
-            icon=":material/filter_alt_off:",
-        )
-        st.button(
-            "Ask again without filters",
-            key=f"unfiltered-{turn.id}",
-            icon=":material/refresh:",
-            on_click=ask_without_filters,
-            args=(turn.question,),
-        )
+    offer(
+        f"filters-note-{turn.id}",
+        f"{n} {word} outside your filters {verb} this question.",
+        ":material/filter_alt_off:",
+        ("Ask again without filters", f"unfiltered-{turn.id}", ":material/refresh:"),
+        lambda: ask_without_filters(turn.question),
+    )
 
 
 def ask_as_family(question: str) -> None:
@@ -137,15 +132,23 @@ def family_offer(turn: Turn) -> None:
     q = turn.answer.query
     if turn.audience != "clinician" or q is None or "caregiver" not in q.flags:
         return
-    with st.container(key=f"family-offer-{turn.id}"):
-        st.info(texts(current_settings()).family_offer, icon=":material/family_restroom:")
-        st.button(
-            "Answer in family mode",
-            key=f"as-family-{turn.id}",
-            icon=":material/family_restroom:",
-            on_click=ask_as_family,
-            args=(turn.question,),
-        )
+    offer(
+        f"family-offer-{turn.id}",
+        texts(current_settings()).family_offer,
+        ":material/family_restroom:",
+        ("Answer in family mode", f"as-family-{turn.id}", ":material/family_restroom:"),
+        lambda: ask_as_family(turn.question),
+    )
+
+
+def offer(
+    key: str, text: str, icon: str, button: tuple[str, str, str], on_click: Callable[[], None]
+) -> None:
+    """An info line under an answer with one button: ``button`` is (label, key, icon)."""
+    label, button_key, button_icon = button
+    with st.container(key=key):
+        st.info(text, icon=icon)
+        st.button(label, key=button_key, icon=button_icon, on_click=on_click)
 
 
 def note(turn: Turn) -> Callable[[], None]:
