@@ -90,6 +90,11 @@ class Vocabulary(Strict):
     generic_words: tuple[str, ...] = Field(
         description="Words that carry no topic of their own in a question."
     )
+    study_attributes: tuple[str, ...] = Field(
+        description="Words that ask for an attribute any study has (patients, follow-up, "
+        "ratio, arms): a question made only of them, naming no study, asks about the study "
+        "of the chat's previous question ('how many pts, what ratio' after 'TOWER CR rate?')."
+    )
 
 
 class Safety(Strict):
@@ -108,6 +113,11 @@ class Safety(Strict):
     dose_request: str = Field(description="Regex: a request for an amount of a medicine.")
     pump_change: str = Field(description="Regex: a request to change how an infusion runs.")
     first_person: str = Field(description="Regex: the asker speaks for themselves or their child.")
+    decision: str = Field(
+        description="Regex: a request for a personal treatment decision: the asker ('should "
+        "we', 'can I') acting on a treatment ('stop the blina', 'skip my son's chemo', 'lower "
+        "it'), or asking how much to give (flag 'personal')."
+    )
     caregiver: str = Field(
         description="Regex: the message reads as a parent's or carer's (about 'my son', 'our "
         "daughter'): the chat offers family mode (flag 'caregiver')."

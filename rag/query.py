@@ -322,22 +322,57 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     before = parse_query(prev, u, history[:-1], _depth + 1)
     if is_followup(text, True, studies):
         return carry_over(q, before)
-    if not studies and before.slots.studies:
-        return replace(q, soft_studies=before.slots.studies)
+    if asks_attribute_only(q, before, u):
+        return carry_study(q, before, u)
+    if not studies and before.slots.studies:  # the chat's study is searched for too
+        names = " ".join(u.entities.name(s) for s in before.slots.studies)
+        return replace(q, soft_studies=before.slots.studies, retrieval=f"{q.retrieval} {names}")
     return q
 
 
+def asks_attribute_only(q: Query, before: Query, u: Understanding) -> bool:
+    """After a question about a study, one naming no study that asks only for an attribute
+    any study has ("how many pts, what ratio", "how long was f/u") asks about that study."""
+    if q.slots.studies or q.slots.reports or not before.slots.studies:
+        return False
+    attributes = {stem(w) for w in u.vocab.study_attributes}
+    terms = q.slots.terms
+    return bool(terms) and not q.slots.outcomes and all(t in attributes for t in terms)
+
+
+def carry_study(q: Query, before: Query, u: Understanding) -> Query:
+    """A follow-up asking an attribute of the previous question's study: it takes the study
+    (and report) alone; what the previous question asked is not carried."""
+    b = before.slots
+    slots = replace(q.slots, studies=b.studies, reports=b.reports)
+    names = " ".join(u.entities.name(s) for s in b.studies)
+    return replace(
+        q,
+        slots=slots,
+        carried=tuple(n for n in ("studies", "reports") if getattr(b, n)),
+        flags=q.flags | {"followup"},
+        resolved=f"{q.text.strip()} (in {names})",
+        retrieval=f"{q.retrieval} {names}",
+        focus=f"{q.focus} ({names})",
+    )
+
+
 def carry_over(q: Query, before: Query) -> Query:
-    """A follow-up takes from the previous question every slot it does not fill itself."""
+    """A follow-up takes from the previous question every slot it does not fill itself. One
+    that names its own outcome ("and OS?" after a response rate) asks a new thing of the same
+    study: the previous question's statistic and topic words described the old outcome and are
+    not carried."""
     s, b = q.slots, before.slots
+    keeps_what = not s.outcomes or not (b.outcomes or b.statistics or b.terms)
+    lean = len(s.terms) < 3 and keeps_what
     slots = Slots(
         studies=s.studies or b.studies,
         reports=s.reports or b.reports,
         time_points=s.time_points or b.time_points,
-        statistics=s.statistics or b.statistics,
+        statistics=s.statistics or (b.statistics if keeps_what else ()),
         outcomes=s.outcomes or b.outcomes,
-        terms=tuple(dict.fromkeys(s.terms + b.terms)) if len(s.terms) < 3 else s.terms,
-        alternatives=s.alternatives + b.alternatives if len(s.terms) < 3 else s.alternatives,
+        terms=tuple(dict.fromkeys(s.terms + b.terms)) if lean else s.terms,
+        alternatives=s.alternatives + b.alternatives if lean else s.alternatives,
     )
     resolved = f"{q.text.strip()} (after: {before.text.strip()})"
     carried = tuple(n for n in ("studies", "reports") if not getattr(s, n) and getattr(b, n))

@@ -25,7 +25,6 @@ from citeqa.models import Chunk, ScoredChunk
 from citeqa.protocols import Reranker
 from ingest.sentences import split_sentences
 from rag.candidates import Unit, units_of
-from rag.question import asks_individual_decision
 from rag.rerank import score_pairs
 
 PLAIN = "plain-language"
@@ -212,7 +211,7 @@ def safety_flags(text: str, s: Safety | None) -> set[str]:
     mine = s is not None and bool(
         re.search(s.own_child, text, re.I) or re.search(s.first_person, text, re.I)
     )
-    if asks_individual_decision(text) or (asks and mine):
+    if (s is not None and re.search(s.decision, text, re.I)) or (asks and mine):
         flags.add("personal")
     if s is not None and re.search(s.caregiver, text, re.I):
         flags.add("caregiver")

@@ -1,34 +1,8 @@
-"""Intent of a message: personal decisions, injected instructions, premises (rag/question.py)."""
+"""Intent of a message: injected instructions, premises (rag/question.py)."""
 
 import pytest
 
 from rag import question as qa
-
-
-@pytest.mark.parametrize(
-    "q",
-    [
-        "How much blinatumomab should I give my son?",
-        "What dose should my daughter get? She weighs 30 kg.",
-        "Should we stop the infusion tonight?",
-        "Can I skip the next bag change?",
-        "My child feels sick, should I lower the dose?",
-    ],
-)
-def test_individual_decisions_detected(q: str) -> None:
-    assert qa.asks_individual_decision(q)
-
-
-@pytest.mark.parametrize(
-    "q",
-    [
-        "What dose of blinatumomab does the label describe?",
-        "What is the 4-year DFS in AALL1731?",
-        "How is blinatumomab given?",
-    ],
-)
-def test_general_questions_are_not_decisions(q: str) -> None:
-    assert not qa.asks_individual_decision(q)
 
 
 def test_strip_injection() -> None:

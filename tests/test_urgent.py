@@ -161,3 +161,39 @@ def test_a_sign_two_explainers_name_alike_leads_with_the_fuller_section() -> Non
     units = urgent_units(match_signs(msg, g, SAFETY, OverlapReranker(), 99.0), g, msg, SAFETY)
     assert units[0].text.startswith("If your child has a seizure")
     assert {u.chunk.doc_id for u in units} == {"fam-se"}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "How much blinatumomab should I give my son?",
+        "What dose should my daughter get? She weighs 30 kg.",
+        "Should we stop the infusion tonight?",
+        "Can I skip the next bag change?",
+        "My child feels sick, should I lower the dose?",
+        "my 9yo got 28 mcg a day, should i ask them to lower it",
+        "its her birthday on saturday, can we stop the blina for 2 days?",
+        "Should I skip my son's chemo while he is getting blinatumomab?",
+        "Should we give blinatumomab to my patient, a 4-year-old with detectable MRD?",
+        "My patient weighs 40 kg. How much blinatumomab should I infuse per day?",
+    ],
+)
+def test_a_personal_treatment_decision_is_flagged_personal(message: str) -> None:
+    assert "personal" in safety_flags(message, SAFETY)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "What dose of blinatumomab does the label describe?",
+        "What is the 4-year DFS in AALL1731?",
+        "How is blinatumomab given?",
+        "so MRD negative means the cancer is totally gone right? can we stop worrying now",
+        "what should i ask the nurses about side effects before we get sent home",
+        "My son just started blina. I read about TOWER. Is that what will happen to him?? I "
+        "can't stop crying",
+        "How many children in AALL1731 could get blinatumomab?",
+    ],
+)
+def test_an_action_on_no_treatment_is_not_a_personal_decision(message: str) -> None:
+    assert "personal" not in safety_flags(message, SAFETY)
