@@ -39,7 +39,7 @@ SPANS: dict[str, re.Pattern[str]] = {
     "hr": re.compile(rf"\b(?:HR|hazard ratio)[^0-9]{{0,25}}{_NUM}", re.I),
     "ci": re.compile(rf"\b(?:CI|confidence interval)\b|{_NUM}\s?(?:[-–]|to)\s?{_NUM}", re.I),
     "p": re.compile(rf"{_P_VALUE}|\bP\s?=\s?{_NUM}", re.I),
-    "median": re.compile(rf"\bmedian\b[^.]{{0,60}}?{_NUM}", re.I),
+    "median": re.compile(rf"\bmedian\b[^.]{{0,150}}?{_NUM}", re.I),  # within the sentence
     "count": re.compile(r"\b\d{1,3}(?:,\d{3})+\b|\b\d+\b(?!\s?%)(?!\.\d)", re.I),
     "duration": re.compile(
         rf"\b{_NUM}\s?-?\s?(?:years?|months?|weeks?|days?|hours?)\b|\ball day and all night\b", re.I

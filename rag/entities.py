@@ -149,8 +149,11 @@ class EntityIndex:
         return self.shown.get(key, key.upper())
 
 
+_POSSESSIVE = re.compile(r"['’]s$", re.I)
+
+
 def _keys(text: str) -> list[str]:
-    toks = tokens(text)
+    toks = [_POSSESSIVE.sub("", t) for t in tokens(text)]  # "TOWER's" names TOWER
     keys = [norm(t) for t in toks]
     keys += [norm(a + b) for a, b in itertools.pairwise(toks)]
     return list(dict.fromkeys(k for k in keys if k))

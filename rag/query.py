@@ -273,11 +273,12 @@ def parse_slots(
     exclude |= {stem(w) for short, long in outcomes for w in words(f"{short} {long}")}
     said = " ".join([with_long_forms(asking, u), *synonyms_of(groups), *variants])
     terms = tuple(topic_terms(said, u, exclude))
+    claim = legacy.is_claim(asking)  # a claim's figures are checked, not matched
     return Slots(
         studies=tuple(studies),
         reports=tuple(reports),
-        time_points=tuple(time_points(legacy.main_clause(asking))),
-        statistics=tuple(statistics_asked(asking, u)),
+        time_points=() if claim else tuple(time_points(legacy.main_clause(asking))),
+        statistics=() if claim else tuple(statistics_asked(asking, u)),
         outcomes=tuple(outcomes),
         terms=terms,
         alternatives=alternatives_of(groups, terms),

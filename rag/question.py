@@ -9,6 +9,21 @@ import re
 _PREMISE = re.compile(r"^\s*(since|given that|because|as|now that|considering)\b[^,?]*,", re.I)
 
 
+_TAG = re.compile(
+    r"(?:(?:,|\s-|\bor)\s*(?:right|correct|true|yes|no|am i right|is that (?:right|true|correct))|"
+    r"\b(?:is|was|are|were|did|does|do|has|have|had)n'?t (?:it|that|they|he|she|there|we))"
+    r"(?:\s*,[^?.!]{0,40})?\s*[?!.]*\s*$",  # "wasn't it, vs 4 mo for chemo?"
+    re.I,
+)
+
+
+def is_claim(question: str) -> bool:
+    """A tag question ("median OS was over a year, wasn't it?", "... not significant,
+    correct?"): the asker states a claim to check; its figures, time points and statistic
+    words are the claim's, not what the answer must match."""
+    return bool(_TAG.search(question.strip()))
+
+
 def main_clause(question: str) -> str:
     """The question without a leading premise ("Since X did Y, ..."): a premise's figures are
     claims to check, not figures the answer must contain."""

@@ -83,6 +83,21 @@ def test_statistic_spans() -> None:
     assert stat_binding(count, "1,440 children were randomized.") == MATCHED
 
 
+def test_a_median_is_found_anywhere_in_its_sentence() -> None:
+    median = parse_query("what was the median OS", U)
+    long_subject = (
+        "In TOWER, median overall survival among adults with relapsed or refractory "
+        "Ph-negative ALL was 7.7 months with blinatumomab."
+    )
+    assert stat_binding(median, long_subject) == MATCHED
+    assert stat_binding(median, "The median age was high. Survival was 7.7 months.") == CONFLICT
+
+
+def test_a_study_named_in_the_possessive_is_named() -> None:
+    assert parse_query("what was AALL1731's 4-year DFS?", U).slots.studies == ("aall1731",)
+    assert parse_query("AALL1731’s DFS", U).slots.studies == ("aall1731",)
+
+
 def test_report_binding() -> None:
     q = parse_query("4-year DFS in the ASH abstract of AALL1731", U)
     assert bind(q, unit("In AALL1731, 4-year"), U.entities, U.lexicon).report == MATCHED

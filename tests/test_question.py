@@ -32,3 +32,29 @@ def test_injection_text_is_recognised(text: str) -> None:
 def test_ordinary_imperatives_are_not_injection() -> None:
     assert not qa.is_injection("Call your child's care team right away if your child has a fever.")
     assert not qa.is_injection("Ask your team what temperature counts as a fever.")
+
+
+@pytest.mark.parametrize(
+    ("question", "claim"),
+    [
+        ("median OS in TOWER was over a year wasn't it, vs 4 mo for chemo?", True),
+        ("e1910 improved RFS but OS was not significant, correct?", True),
+        ("blina lowered infections since it spares chemo, right?", True),
+        ("the 4-year figures are final - is that right?", True),
+        ("What was the 4-year DFS in AALL1731?", False),
+        ("is it right to call the team at night?", False),
+    ],
+)
+def test_a_tag_question_states_a_claim(question: str, claim: bool) -> None:
+    assert qa.is_claim(question) is claim
+
+
+def test_a_claims_time_points_and_statistic_words_are_not_slots() -> None:
+    from rag.query import parse_query
+    from tests.core_support import TRIALS, understanding
+
+    u = understanding(TRIALS)
+    q = parse_query("AALL1731 3-year DFS was not significant, correct?", u)
+    assert q.slots.time_points == () and q.slots.statistics == ()
+    asked = parse_query("AALL1731 3-year DFS, was it significant?", u)
+    assert asked.slots.time_points and asked.slots.statistics
