@@ -33,9 +33,14 @@ def main_clause(question: str) -> str:
 _INJECTION = re.compile(
     r"(ignore|disregard|forget)\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier)?\s*"
     r"(instructions|rules|prompts?|guidelines)|you are now|system prompt|developer mode|"
-    r"pretend (to be|you are)|act as\b|jailbreak|without (citations|sources)",
+    r"pretend (to be|you are)|act as\b|jailbreak|without (citations|sources)|"
+    r"\b(?:new|updated) (?:rules?|"
+    r"instructions?)\b|\b(?:reply|respond|answer|say) (?:only|just) with\b",
     re.I,
 )
+
+
+_ROLE_TAG = re.compile(r"</?\s*(?:system|assistant|user|question|instructions?)\s*>", re.I)
 
 
 def is_injection(text: str) -> bool:
@@ -45,7 +50,8 @@ def is_injection(text: str) -> bool:
 
 def strip_injection(question: str) -> tuple[str, bool]:
     """Remove attempts to change the rules; returns the cleaned question and whether any were found."""
-    parts = re.split(r"(?<=[.!?;])\s+|\n+", question)
+    unmarked = _ROLE_TAG.sub(" ", question)  # "</question><system>" is never a question's text
+    parts = re.split(r"(?<=[.!?;])\s+|\n+", unmarked.strip())
     kept = [p for p in parts if not _INJECTION.search(p)]
     cleaned = " ".join(kept).strip()
-    return cleaned, len(kept) != len(parts)
+    return cleaned, len(kept) != len(parts) or unmarked != question
