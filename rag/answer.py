@@ -40,7 +40,8 @@ from rag.compose import (
 )
 from rag.entities import EntityIndex
 from rag.evidence import Sources, annotate, leaves_carried_study
-from rag.query import Query, Understanding, parse_query, without_carried_names
+from rag.followup import without_carried_names
+from rag.query import Query, Understanding, parse_query
 from rag.ranker import RankerModel, load_ranker
 from rag.readability import fk_grade
 from rag.select import (

@@ -320,6 +320,8 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     prev = next((h for h in reversed(history) if h.strip()), "")
     if not prev or _depth:
         return q
+    from rag.followup import asks_attribute_only, carry_over, carry_study  # (they use Query)
+
     before = parse_query(prev, u, history[:-1], _depth + 1)
     if is_followup(text, True, studies):
         return carry_over(q, before)
@@ -329,86 +331,6 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
         names = " ".join(u.entities.name(s) for s in before.slots.studies)
         return replace(q, soft_studies=before.slots.studies, retrieval=f"{q.retrieval} {names}")
     return q
-
-
-def asks_attribute_only(q: Query, before: Query, u: Understanding) -> bool:
-    """After a question about a study, one naming no study that asks only for an attribute
-    any study has ("how many pts, what ratio", "how long was f/u") asks about that study."""
-    if q.slots.studies or q.slots.reports or not before.slots.studies:
-        return False
-    attributes = {stem(w) for w in u.vocab.study_attributes}
-    terms = q.slots.terms
-    return bool(terms) and not q.slots.outcomes and all(t in attributes for t in terms)
-
-
-def carry_study(q: Query, before: Query, u: Understanding) -> Query:
-    """A follow-up asking an attribute of the previous question's study: it takes the study
-    (and report) alone; what the previous question asked is not carried."""
-    b = before.slots
-    slots = replace(q.slots, studies=b.studies, reports=b.reports)
-    names = " ".join(u.entities.name(s) for s in b.studies)
-    return replace(
-        q,
-        slots=slots,
-        carried=tuple(n for n in ("studies", "reports") if getattr(b, n)),
-        flags=q.flags | {"followup"},
-        resolved=f"{q.text.strip()} (in {names})",
-        retrieval=f"{q.retrieval} {names}",
-        focus=f"{q.focus} ({names})",
-    )
-
-
-def carry_over(q: Query, before: Query) -> Query:
-    """A follow-up takes from the previous question every slot it does not fill itself. One
-    that names its own outcome ("and OS?" after a response rate) asks a new thing of the same
-    study: the previous question's statistic and topic words described the old outcome and are
-    not carried."""
-    s, b = q.slots, before.slots
-    keeps_what = not s.outcomes or not (b.outcomes or b.statistics or b.terms)
-    lean = len(s.terms) < 3 and keeps_what
-    slots = Slots(
-        studies=s.studies or b.studies,
-        reports=s.reports or b.reports,
-        time_points=s.time_points or b.time_points,
-        statistics=s.statistics or (b.statistics if keeps_what else ()),
-        outcomes=s.outcomes or b.outcomes,
-        terms=tuple(dict.fromkeys(s.terms + b.terms)) if lean else s.terms,
-        alternatives=s.alternatives + b.alternatives if lean else s.alternatives,
-    )
-    resolved = f"{q.text.strip()} (after: {before.text.strip()})"
-    carried = tuple(n for n in ("studies", "reports") if not getattr(s, n) and getattr(b, n))
-    return replace(
-        q,
-        slots=slots,
-        carried=carried,
-        flags=q.flags | {"followup"},
-        resolved=resolved,
-        retrieval=f"{q.retrieval} {before.retrieval}",
-        focus=f"{before.focus} {q.focus}",
-    )
-
-
-def without_carried_names(q: Query, drop: Sequence[str] = ()) -> Query:
-    """The follow-up without the study and report it carried: for a follow-up that moves on
-    ("and in relapsed patients?"). Without ``drop`` they stay soft preferences; with it (the
-    carried studies' names) they are dropped, from the searched text as well: the follow-up
-    asks about another population than they enrolled."""
-    slots = replace(
-        q.slots,
-        studies=() if "studies" in q.carried else q.slots.studies,
-        reports=() if "reports" in q.carried else q.slots.reports,
-    )
-    if not drop:
-        return replace(q, slots=slots, carried=(), soft_studies=q.slots.studies)
-    names = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in drop), re.I)
-    return replace(
-        q,
-        slots=slots,
-        carried=(),
-        soft_studies=(),
-        retrieval=names.sub(" ", q.retrieval),
-        focus=names.sub(" ", q.focus),
-    )
 
 
 def _with_journal_names(text: str, u: Understanding) -> str:

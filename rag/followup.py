@@ -1,0 +1,91 @@
+"""Follow-ups: what a message that continues the chat takes from the previous question
+(rag/query.py ``parse_query`` decides that it is one)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from rag.lexicon import stem
+from rag.query import Query, Slots, Understanding
+
+
+def asks_attribute_only(q: Query, before: Query, u: Understanding) -> bool:
+    """After a question about a study, one naming no study that asks only for an attribute
+    any study has ("how many pts, what ratio", "how long was f/u") asks about that study."""
+    if q.slots.studies or q.slots.reports or not before.slots.studies:
+        return False
+    attributes = {stem(w) for w in u.vocab.study_attributes}
+    terms = q.slots.terms
+    return bool(terms) and not q.slots.outcomes and all(t in attributes for t in terms)
+
+
+def carry_study(q: Query, before: Query, u: Understanding) -> Query:
+    """A follow-up asking an attribute of the previous question's study: it takes the study
+    (and report) alone; what the previous question asked is not carried."""
+    b = before.slots
+    slots = replace(q.slots, studies=b.studies, reports=b.reports)
+    names = " ".join(u.entities.name(s) for s in b.studies)
+    return replace(
+        q,
+        slots=slots,
+        carried=tuple(n for n in ("studies", "reports") if getattr(b, n)),
+        flags=q.flags | {"followup"},
+        resolved=f"{q.text.strip()} (in {names})",
+        retrieval=f"{q.retrieval} {names}",
+        focus=f"{q.focus} ({names})",
+    )
+
+
+def carry_over(q: Query, before: Query) -> Query:
+    """A follow-up takes from the previous question every slot it does not fill itself. One
+    that names its own outcome ("and OS?" after a response rate) asks a new thing of the same
+    study: the previous question's statistic and topic words described the old outcome and are
+    not carried."""
+    s, b = q.slots, before.slots
+    keeps_what = not s.outcomes or not (b.outcomes or b.statistics or b.terms)
+    lean = len(s.terms) < 3 and keeps_what
+    slots = Slots(
+        studies=s.studies or b.studies,
+        reports=s.reports or b.reports,
+        time_points=s.time_points or b.time_points,
+        statistics=s.statistics or (b.statistics if keeps_what else ()),
+        outcomes=s.outcomes or b.outcomes,
+        terms=tuple(dict.fromkeys(s.terms + b.terms)) if lean else s.terms,
+        alternatives=s.alternatives + b.alternatives if lean else s.alternatives,
+    )
+    resolved = f"{q.text.strip()} (after: {before.text.strip()})"
+    carried = tuple(n for n in ("studies", "reports") if not getattr(s, n) and getattr(b, n))
+    return replace(
+        q,
+        slots=slots,
+        carried=carried,
+        flags=q.flags | {"followup"},
+        resolved=resolved,
+        retrieval=f"{q.retrieval} {before.retrieval}",
+        focus=f"{before.focus} {q.focus}",
+    )
+
+
+def without_carried_names(q: Query, drop: Sequence[str] = ()) -> Query:
+    """The follow-up without the study and report it carried: for a follow-up that moves on
+    ("and in relapsed patients?"). Without ``drop`` they stay soft preferences; with it (the
+    carried studies' names) they are dropped, from the searched text as well: the follow-up
+    asks about another population than they enrolled."""
+    slots = replace(
+        q.slots,
+        studies=() if "studies" in q.carried else q.slots.studies,
+        reports=() if "reports" in q.carried else q.slots.reports,
+    )
+    if not drop:
+        return replace(q, slots=slots, carried=(), soft_studies=q.slots.studies)
+    names = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in drop), re.I)
+    return replace(
+        q,
+        slots=slots,
+        carried=(),
+        soft_studies=(),
+        retrieval=names.sub(" ", q.retrieval),
+        focus=names.sub(" ", q.focus),
+    )
