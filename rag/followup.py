@@ -11,6 +11,18 @@ from rag.lexicon import stem
 from rag.query import Query, Slots, Understanding
 
 
+def study_names(studies: Sequence[str], u: Understanding) -> str:
+    """The studies' names as the documents write them, to be searched for."""
+    return " ".join(u.entities.name(s) for s in studies)
+
+
+def with_chat_study(q: Query, before: Query, u: Understanding) -> Query:
+    """A question naming no study after one that did: the chat's study is a soft preference,
+    and its name is searched for too."""
+    names = study_names(before.slots.studies, u)
+    return replace(q, soft_studies=before.slots.studies, retrieval=f"{q.retrieval} {names}")
+
+
 def asks_attribute_only(q: Query, before: Query, u: Understanding) -> bool:
     """After a question about a study, one naming no study that asks only for an attribute
     any study has ("how many pts, what ratio", "how long was f/u") asks about that study."""
@@ -26,7 +38,7 @@ def carry_study(q: Query, before: Query, u: Understanding) -> Query:
     (and report) alone; what the previous question asked is not carried."""
     b = before.slots
     slots = replace(q.slots, studies=b.studies, reports=b.reports)
-    names = " ".join(u.entities.name(s) for s in b.studies)
+    names = study_names(b.studies, u)
     return replace(
         q,
         slots=slots,
@@ -44,7 +56,7 @@ def carry_over(q: Query, before: Query) -> Query:
     study: the previous question's statistic and topic words described the old outcome and are
     not carried."""
     s, b = q.slots, before.slots
-    keeps_what = not s.outcomes or not (b.outcomes or b.statistics or b.terms)
+    keeps_what = not s.outcomes
     lean = len(s.terms) < 3 and keeps_what
     slots = Slots(
         studies=s.studies or b.studies,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from citeqa.domain import Safety, Vocabulary
@@ -320,16 +320,20 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     prev = next((h for h in reversed(history) if h.strip()), "")
     if not prev or _depth:
         return q
-    from rag.followup import asks_attribute_only, carry_over, carry_study  # (they use Query)
+    from rag.followup import (  # (they use Query)
+        asks_attribute_only,
+        carry_over,
+        carry_study,
+        with_chat_study,
+    )
 
     before = parse_query(prev, u, history[:-1], _depth + 1)
     if is_followup(text, True, studies):
         return carry_over(q, before)
     if asks_attribute_only(q, before, u):
         return carry_study(q, before, u)
-    if not studies and before.slots.studies:  # the chat's study is searched for too
-        names = " ".join(u.entities.name(s) for s in before.slots.studies)
-        return replace(q, soft_studies=before.slots.studies, retrieval=f"{q.retrieval} {names}")
+    if not studies and before.slots.studies:
+        return with_chat_study(q, before, u)
     return q
 
 

@@ -34,8 +34,7 @@ _INJECTION = re.compile(
     r"(ignore|disregard|forget)\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier)?\s*"
     r"(instructions|rules|prompts?|guidelines)|you are now|system prompt|developer mode|"
     r"pretend (to be|you are)|act as\b|jailbreak|without (citations|sources)|"
-    r"\b(?:new|updated) (?:rules?|"
-    r"instructions?)\b|\b(?:reply|respond|answer|say) (?:only|just) with\b",
+    r"\b(?:reply|respond|answer|say) (?:only|just) with\b",
     re.I,
 )
 
