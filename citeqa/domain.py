@@ -95,6 +95,12 @@ class Vocabulary(Strict):
         "ratio, arms): a question made only of them, naming no study, asks about the study "
         "of the chat's previous question ('how many pts, what ratio' after 'TOWER CR rate?')."
     )
+    marker_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="Lower-case names of a marker whose status is written positive or negative "
+        "-> its short form ('philadelphia chromosome' -> 'Ph'): 'Philadelphia positive' is "
+        "read as 'Ph+' (rag/status.py).",
+    )
 
 
 class Safety(Strict):

@@ -11,9 +11,13 @@
   long form ("OS", "overall survival"), is named by the unit or its context.
 - statistic: the unit contains a span of the asked type (a percentage for a rate, "HR 0.39" for
   a hazard ratio, a range for a CI...).
+- status: a marker's asked status ("Ph+"); *conflicting* when the unit or its context states
+  that marker only with the other status ("the Ph-negative subgroup"; rag/status.py), unless
+  the document's whole population has the other status (then the question's premise is wrong,
+  and the unit may correct it).
 - topic: the share of the question's topic terms (IDF-weighted) the unit and its context use.
 
-A unit with a conflicting hard slot (study, report, outcome, time point) or without a span of an asked
+A unit with a conflicting hard slot (study, report, outcome, status, time point) or without a span of an asked
 statistic is never quoted; the answer abstains naming the first unbound slot.
 """
 
@@ -26,6 +30,7 @@ from rag.candidates import Unit
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems
 from rag.query import Query
+from rag.status import conflicts, statuses
 from rag.timepoint import TimePoint, time_points
 
 MATCHED, ABSENT, CONFLICT, NA = "matched", "absent", "conflicting", "n/a"
@@ -73,11 +78,12 @@ class Binding:
     topic: float  # 0..1, IDF-weighted share of topic terms used by the unit and its context
     missing_terms: tuple[str, ...]  # topic stems the unit does not use
     soft_statistic: bool = False  # only a rate was asked: its absence is a feature, not a veto
+    status: str = NA  # the asked marker status (Ph+): conflicting when only the other is stated
 
     def conflicting(self) -> str:
         """The first conflicting hard slot ("" when none). A missing rate is soft (a
         question's "how often" may want a frequency, not a percentage): ``soft_statistic``."""
-        for name in ("study", "report", "outcome", "time"):
+        for name in ("study", "report", "outcome", "status", "time"):
             if getattr(self, name) == CONFLICT:
                 return name
         if self.statistic == CONFLICT and not self.soft_statistic:
@@ -181,6 +187,23 @@ def outcome_binding(outcomes: tuple[tuple[str, str], ...], u: Unit) -> str:
     return CONFLICT
 
 
+def status_binding(q: Query, u: Unit) -> str:
+    """See the module docstring (status). When the document's own population (its title, Ph
+    status, setting) has the other status, the question's premise is wrong ("E1910 in
+    MRD-positive adults"): no unit of it conflicts, so the sentences saying who was studied
+    can correct it."""
+    if not q.slots.statuses:
+        return NA
+    asked = [s for s, _ in q.slots.statuses]
+    names, markers = dict(q.slots.marker_names), {m for m, _ in asked}
+    meta = u.chunk.meta
+    population = statuses(f"{meta.title}. {meta.ph_status}. {meta.setting}.", markers, names)
+    if conflicts(asked, population):
+        return MATCHED
+    stated = statuses(f"{u.context} {u.match}", markers, names)
+    return CONFLICT if conflicts(asked, stated) else MATCHED
+
+
 def bind(
     q: Query, u: Unit, ents: EntityIndex, lex: IndexLexicon, topic_floor: float = 1.0
 ) -> Binding:
@@ -194,6 +217,7 @@ def bind(
         statistic=stat_binding(q, text, " ".join(c.header for c in u.chunk.cells)),
         soft_statistic=set(q.slots.statistics) <= {"rate"},
         outcome=outcome_binding(q.slots.outcomes, u),
+        status=status_binding(q, u),
         topic=share,
         missing_terms=missing,
     )

@@ -53,6 +53,7 @@ def explain(ans: Answer, scored: Sequence[Scored], top: int = 8) -> str:
     for s in scored[:top]:
         b = s.binding
         slots = "/".join(x[:4] for x in (b.study, b.report, b.outcome, b.time, b.statistic))
+        slots += "" if b.status == "n/a" else f" status {b.status[:4]}"
         feats = " ".join(f"{s.features[f]:+.2f}" for f in FEATURES[2:])
         mark = " " if s.eligible else "x"
         lines.append(f"{s.p:5.2f} {s.ce:6.2f}{mark} {slots:<24} {b.topic:4.2f}  {feats}")

@@ -22,6 +22,7 @@ from ingest.textnorm import match_text
 from rag import question as legacy
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems, stem, stopwords, tokens, words
+from rag.status import status_spans
 from rag.timepoint import TIME_PHRASE, TimePoint, time_points
 from rag.unknown_names import unknown_entities
 from rag.urgent import safety_flags
@@ -55,6 +56,9 @@ class Slots:
     # (stems per phrase: ("heart",), ("cardiac",)), so a synonym adds no weight of its own
     alternatives: tuple[tuple[tuple[str, ...], ...], ...] = ()
     unseen: tuple[str, ...] = ()  # topic stems no indexed document uses ("tungsten")
+    # a marker's status asked for, as (marker, sign) ("ph", "+"), with the words as written
+    statuses: tuple[tuple[tuple[str, str], str], ...] = ()
+    marker_names: tuple[tuple[str, str], ...] = ()  # (long name, marker) of the asked markers
 
 
 @dataclass(frozen=True)
@@ -274,15 +278,22 @@ def parse_slots(
     said = " ".join([with_long_forms(asking, u), *synonyms_of(groups), *variants])
     terms = tuple(topic_terms(said, u, exclude))
     claim = legacy.is_claim(asking)  # a claim's figures are checked, not matched
+    known = {a.lower().rstrip("+-") for a in u.lexicon.abbreviations}
+    aliases = {k.lower(): v.lower() for k, v in u.vocab.marker_names.items()}
+    statistics = () if claim else tuple(statistics_asked(asking, u))
+    asked = () if claim else tuple(status_spans(asking, known, aliases))
+    markers = {m for (m, _), _ in asked}
     return Slots(
         studies=tuple(studies),
         reports=tuple(reports),
         time_points=() if claim else tuple(time_points(legacy.main_clause(asking))),
-        statistics=() if claim else tuple(statistics_asked(asking, u)),
+        statistics=statistics,
         outcomes=tuple(outcomes),
         terms=terms,
         alternatives=alternatives_of(groups, terms),
         unseen=tuple(t for t in terms if not u.lexicon.df.get(t)),
+        statuses=asked,
+        marker_names=tuple((k, v) for k, v in aliases.items() if v in markers),
     )
 
 

@@ -248,7 +248,7 @@ def order(chosen: list[Scored]) -> list[Scored]:
 
 def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
     """The first unbound slot, in words: why the sources do not answer. Slots are checked in
-    order (study, outcome, time point, statistic, topic) over the units about the named study."""
+    order (study, outcome, marker status, time point, statistic, topic) over the units about the named study."""
     if not scored:
         return "no-passage", "nothing in the indexed documents is about this question"
     studies = ", ".join(s.upper() for s in q.slots.studies)
@@ -260,6 +260,10 @@ def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
     if q.slots.outcomes and all(s.binding.outcome == CONFLICT for s in top):
         names = " or ".join(short for short, _ in q.slots.outcomes)
         return "unbound-outcome", f"no indexed passage reports {names}{where}"
+    if q.slots.statuses and all(s.binding.status == CONFLICT for s in top):
+        asked = " or ".join(w for _, w in q.slots.statuses)
+        about_study = f" about {studies}" if studies else ""
+        return "unbound-status", f"no indexed passage{about_study} reports results for {asked}"
     if q.slots.time_points and all(s.binding.time != MATCHED for s in top):
         asked = ", ".join(str(t) for t in q.slots.time_points)
         return "unbound-time", f"no indexed source reports a {asked} figure{where}"
