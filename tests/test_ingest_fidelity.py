@@ -173,6 +173,35 @@ def test_scanned_page_is_indexed_by_ocr_and_cited_as_ocr(ocr_pipeline: Any) -> N
     assert cited and all(c.ocr and "p. 2 (OCR)" in c.locator for c in cited)
 
 
+def test_without_tesseract_the_scanned_page_is_reported_once_and_the_rest_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The Tesseract binary missing at run time (hidden from PATH here): each file's scanned
+    page is named "needs OCR" with the install hint, the file's text pages are still read,
+    and the log says it once however many files need OCR."""
+    from ingest import ocr
+
+    scanned = _scanned_pdf(["Results", "The 5-year overall survival was 77.4%."])
+    paths = [tmp_path / "scan-a.pdf", tmp_path / "scan-b.pdf"]
+    for p in paths:
+        p.write_bytes(scanned)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no tesseract on it
+    ocr.ocr_unavailable.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="ingest.ocr"):
+            docs = [d for p in paths for d in load_file(p)]
+    finally:
+        ocr.ocr_unavailable.cache_clear()
+    assert len(docs) == 2
+    for doc in docs:
+        (note,) = [n for n in doc.notes if "OCR" in n]
+        assert "page 2" in note and "need OCR" in note and "Tesseract is not installed" in note
+        assert "make system-deps" in note
+        text = " ".join(s.text for s in doc.sections)
+        assert "Archive cover page" in text and "77.4%" not in text
+    assert len([r for r in caplog.records if "OCR is off" in r.getMessage()]) == 1
+
+
 # --- the real PDF: every chunk clean, table numbers intact -------------------------------------
 
 
