@@ -15,6 +15,8 @@
   that marker only with the other status ("the Ph-negative subgroup"; rag/status.py), unless
   the document's whole population has the other status (then the question's premise is wrong,
   and the unit may correct it).
+- measure: what an asked rate or count counts ("what % had seizures"); *conflicting* when the
+  unit, its context and its document's title name none of the measures asked (rag/measure.py).
 - topic: the share of the question's topic terms (IDF-weighted) the unit and its context use.
 
 A unit with a conflicting hard slot (study, report, outcome, status, time point) or without a span of an asked
@@ -79,11 +81,12 @@ class Binding:
     missing_terms: tuple[str, ...]  # topic stems the unit does not use
     soft_statistic: bool = False  # only a rate was asked: its absence is a feature, not a veto
     status: str = NA  # the asked marker status (Ph+): conflicting when only the other is stated
+    measure: str = NA  # what the asked rate counts ("seizures"): conflicting when not named
 
     def conflicting(self) -> str:
         """The first conflicting hard slot ("" when none). A missing rate is soft (a
         question's "how often" may want a frequency, not a percentage): ``soft_statistic``."""
-        for name in ("study", "report", "outcome", "status", "time"):
+        for name in ("study", "report", "outcome", "status", "measure", "time"):
             if getattr(self, name) == CONFLICT:
                 return name
         if self.statistic == CONFLICT and not self.soft_statistic:
@@ -204,6 +207,14 @@ def status_binding(q: Query, u: Unit) -> str:
     return CONFLICT if conflicts(asked, stated) else MATCHED
 
 
+def measure_binding(q: Query, u: Unit) -> str:
+    """See the module docstring (measure)."""
+    if not q.slots.measures:
+        return NA
+    have = set(content_stems(f"{u.chunk.meta.title} {u.context} {u.match}"))
+    return MATCHED if any(m.covered(have) for m in q.slots.measures) else CONFLICT
+
+
 def bind(
     q: Query, u: Unit, ents: EntityIndex, lex: IndexLexicon, topic_floor: float = 1.0
 ) -> Binding:
@@ -218,6 +229,7 @@ def bind(
         soft_statistic=set(q.slots.statistics) <= {"rate"},
         outcome=outcome_binding(q.slots.outcomes, u),
         status=status_binding(q, u),
+        measure=measure_binding(q, u),
         topic=share,
         missing_terms=missing,
     )

@@ -22,6 +22,7 @@ from ingest.textnorm import match_text
 from rag import question as legacy
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems, stem, stopwords, tokens, words
+from rag.measure import Measure, measures_of
 from rag.status import status_spans
 from rag.timepoint import TIME_PHRASE, TimePoint, time_points
 from rag.unknown_names import unknown_entities
@@ -59,6 +60,7 @@ class Slots:
     # a marker's status asked for, as (marker, sign) ("ph", "+"), with the words as written
     statuses: tuple[tuple[tuple[str, str], str], ...] = ()
     marker_names: tuple[tuple[str, str], ...] = ()  # (long name, marker) of the asked markers
+    measures: tuple[Measure, ...] = ()  # what an asked rate or count counts ("seizures")
 
 
 @dataclass(frozen=True)
@@ -283,6 +285,12 @@ def parse_slots(
     statistics = () if claim else tuple(statistics_asked(asking, u))
     asked = () if claim else tuple(status_spans(asking, known, aliases))
     markers = {m for (m, _), _ in asked}
+    alternatives = alternatives_of(groups, terms)
+    generic = {stem(w) for w in u.vocab.generic_words} | {
+        t for t in content_stems(asking) if not u.lexicon.df.get(t)
+    }
+    long_forms = {k: a.long for k, a in u.lexicon.abbreviations.items()}
+    measures = measures_of(asking, exclude | generic, long_forms, alternatives)
     return Slots(
         studies=tuple(studies),
         reports=tuple(reports),
@@ -290,10 +298,11 @@ def parse_slots(
         statistics=statistics,
         outcomes=tuple(outcomes),
         terms=terms,
-        alternatives=alternatives_of(groups, terms),
+        alternatives=alternatives,
         unseen=tuple(t for t in terms if not u.lexicon.df.get(t)),
         statuses=asked,
         marker_names=tuple((k, v) for k, v in aliases.items() if v in markers),
+        measures=() if claim else measures,
     )
 
 

@@ -264,6 +264,9 @@ def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
         asked = " or ".join(w for _, w in q.slots.statuses)
         about_study = f" about {studies}" if studies else ""
         return "unbound-status", f"no indexed passage{about_study} reports results for {asked}"
+    if q.slots.measures and all(s.binding.measure == CONFLICT for s in top):
+        asked = " or ".join(m.written for m in q.slots.measures)
+        return "unbound-measure", f"no indexed passage{where} gives a figure of {asked}"
     if q.slots.time_points and all(s.binding.time != MATCHED for s in top):
         asked = ", ".join(str(t) for t in q.slots.time_points)
         return "unbound-time", f"no indexed source reports a {asked} figure{where}"

@@ -1,0 +1,74 @@
+"""What an asked rate or count counts, as a hard slot (rag/measure.py, rag/binding.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.binding import CONFLICT, MATCHED, NA, bind
+from rag.candidates import units_from
+from rag.lexicon import content_stems
+from rag.measure import Measure, measure_phrases, measures_of
+from rag.query import parse_query
+from tests.core_support import TRIALS, chunk, scored, understanding
+
+
+@pytest.mark.parametrize(
+    ("question", "phrases"),
+    [
+        ("what % of kids had seizures during blina courses in aall1731?", ["seizures"]),
+        ("rate of grade 3+ infections during chemo, blin arm vs control", ["grade 3+ infections"]),
+        ("isolated CNS relapse % in each arm?", ["isolated CNS relapse"]),
+        ("% proceeding to alloHSCT in TOWER by arm", ["alloHSCT"]),
+        ("grade 3 or higher CRS rate in TOWER", ["CRS"]),
+        ("what was the MRD response rate in BLAST?", ["MRD response"]),
+        ("incidence of relapse at 4 years", ["relapse"]),
+    ],
+)
+def test_the_measure_is_read_next_to_the_asked_rate(question: str, phrases: list[str]) -> None:
+    assert measure_phrases(question) == phrases
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What was the 4-year DFS in AALL1731?",  # an outcome slot, no rate word
+        "EOI MRD >=0.01% subgroup: 4-yr DFS by arm?",  # a % after a number is a figure
+        "In TOWER, what % of patients were in CR?",  # nothing between the rate and "in"
+        "how often did CRS happen in TOWER",
+    ],
+)
+def test_no_measure_without_one_next_to_a_rate_word(question: str) -> None:
+    assert measure_phrases(question) == []
+
+
+def test_a_measure_word_is_covered_by_its_long_form_or_synonym() -> None:
+    (m,) = measures_of("CR rate?", set(), {"CR": "complete remission"}, [])
+    assert m.covered(set(content_stems("complete remission was reached by 34%")))
+    assert not m.covered(set(content_stems("median OS was 7.7 months")))
+    come_back = tuple(content_stems("come back"))  # a synonym group, stems per phrase
+    (m,) = measures_of("relapse rate?", set(), {}, [(("relaps",), come_back)])
+    assert m.covered(set(content_stems("the leukemia had come back in 4.4%")))
+
+
+def test_names_and_grades_are_not_part_of_the_measure() -> None:
+    (m,) = measures_of("AALL1731 seizure rate", {"aall1731"}, {}, [])
+    assert m == Measure("AALL1731 seizure", ((("seizur",),),))
+    (m,) = measures_of("grade 3+ infections rate", set(), {}, [])
+    assert m.words == ((("infect",),),)
+
+
+def test_a_unit_counting_something_else_is_not_quoted() -> None:
+    u = understanding(TRIALS)
+    units = units_from(scored(TRIALS))
+    dfs = next(x for x in units if x.full.startswith("In AALL1731, 4-year DFS"))
+    q = parse_query("what % of children had chills in AALL1731?", u)
+    assert bind(q, dfs, u.entities, u.lexicon).measure == CONFLICT
+    assert bind(q, dfs, u.entities, u.lexicon).conflicting() == "measure"
+    signs = next(x for x in units if x.items)
+    assert bind(q, signs, u.entities, u.lexicon).measure == MATCHED
+    assert bind(parse_query("4-year DFS in AALL1731?", u), dfs, u.entities, u.lexicon).measure == NA
+
+
+def test_a_claim_has_no_measure_slot() -> None:
+    u = understanding([*TRIALS, chunk("x", "Text.")])
+    assert parse_query("the rate of chills was 5%, wasn't it?", u).slots.measures == ()
