@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from evals.cells import cell_summary, vocab_of
 from evals.formats import QuestionSet, load_question_set
 from evals.formats.ragas import ragas_row
 from evals.qcompare import run_compare
@@ -295,7 +296,10 @@ def run_questions(
     finally:
         results.close()
     summary = summarise(records)
+    cells = cell_summary(((q.id, q.category, a) for q, a, _ in records), vocab_of(settings.profile))
     summary.update(
+        cell_accuracy=cells["cell_accuracy"],
+        table_cells=cells,
         seconds=round(time.perf_counter() - t0, 1),
         mode=settings.retrieval.mode
         + ("" if settings.llm.provider == "none" else f" + llm:{settings.llm.provider}"),

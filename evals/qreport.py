@@ -31,6 +31,7 @@ SUMMARY_KEYS = (
     "citation_precision",
     "citation_recall",
     "grounded_number_rate",
+    "cell_accuracy",
     "family_fk_grade_mean",
     "family_fk_grade_max",
     "latency_ms_p50",
@@ -147,6 +148,52 @@ def beside_table(summary: dict[str, Any]) -> list[str]:
     ]
 
 
+CELL_KEYS = (
+    "answers_with_table",
+    "figure_cells",
+    "correct_cells",
+    "cell_accuracy",
+    "not_reported_cells",
+    "not_reported_contradicted",
+    "text_cells",
+    "result_column_cells",
+)
+
+
+def cell_table(summary: dict[str, Any]) -> list[str]:
+    """The "Table cells" section of report.md (evals.cells): counts overall and per category,
+    then every failing cell with its reasons."""
+    cells = summary.get("table_cells")
+    if not cells or not cells.get("answers_with_table"):
+        return []
+    head = "| | " + " | ".join(k.replace("_", " ") for k in CELL_KEYS) + " |"
+    lines = [
+        "## Table cells",
+        "",
+        "Cells of the answers' comparison tables (evals/README.md, cell accuracy): a figure cell "
+        "is correct when its numbers, its row's study and its column's outcome are in the quote "
+        "it cites.",
+        "",
+        head,
+        "|" + "---|" * (len(CELL_KEYS) + 1),
+        "| all | " + " | ".join(fmt(cells.get(k)) for k in CELL_KEYS) + " |",
+        *(
+            f"| {cat} | " + " | ".join(fmt(m.get(k)) for k in CELL_KEYS) + " |"
+            for cat, m in cells.get("by_category", {}).items()
+        ),
+        "",
+    ]
+    if cells.get("failures"):
+        lines += ["| id | row | column | cell | reasons |", "|---|---|---|---|---|"]
+        for f in cells["failures"]:
+            lines.append(
+                f"| {f['id']} | {_cell(f['row'])} | {_cell(f['column'])} | "
+                f"{_cell(f['text'])[:120]} | {_cell('; '.join(f['reasons']))} |"
+            )
+        lines.append("")
+    return lines
+
+
 def render_report(summary: dict[str, Any], records: list[Record], source: Path) -> str:
     lines = [
         "# Question benchmark",
@@ -162,6 +209,7 @@ def render_report(summary: dict[str, Any], records: list[Record], source: Path) 
         *(f"| {k} | {fmt(summary.get(k))} |" for k in SUMMARY_KEYS),
         "",
         *beside_table(summary),
+        *cell_table(summary),
         "## By category",
         "",
         "| category | n | correct | accuracy | false abst. | unans. abst. | facts | sources | "
