@@ -37,6 +37,12 @@ class Texts(Strict):
     family_abstain: str = Field(description="The plain decline for families (grade 6 or lower).")
     family_looked_for: str = Field(description="Plain words naming what was looked for ({what}).")
     family_next: str = Field(description="What a family can do next after a decline.")
+    family_did_you_mean: str = Field(
+        description="The family decline for a name close to one the library uses ({names})."
+    )
+    family_unknown: str = Field(
+        description="The family decline for a name the library never mentions ({names})."
+    )
     care_team_note: str = Field(description="Shown with personal dosing/treatment questions.")
     family_note: str = Field(description="Shown with family answers.")
     injection_note: str = Field(description="Shown when instructions in a question were ignored.")

@@ -302,6 +302,12 @@ class Answerer:
         if audience is Audience.CLINICIAN:
             why = f": {reason.text}." if reason is not None and reason.text else "."
             return t.abstain.rstrip(".") + why
+        if reason is not None and reason.code == "did-you-mean":  # the name to ask again with
+            return (
+                f"{t.family_did_you_mean.format(names=', '.join(q.did_you_mean))} {t.family_next}"
+            )
+        if reason is not None and reason.code == "unknown-entity":
+            return f"{t.family_unknown.format(names=', '.join(q.unknown))} {t.family_next}"
         what = plain_topic(q)
         looked = f" {t.family_looked_for.format(what=what)}" if what else ""
         return f"{t.family_abstain}{looked} {t.family_next}"

@@ -283,3 +283,18 @@ def test_a_family_decline_offers_the_explainers_first(corpus_settings: Any, ques
     assert ans.abstained and ans.nearest
     assert {c.doc_type for c in ans.nearest} == {"plain-language"}
     assert fk_grade(ans.answer) <= 6
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("how is blinatumamab given?", "Did you mean blinatumomab? Please ask again"),
+        ("does inotuzumab work for kids?", "Our library has nothing about inotuzumab."),
+    ],
+)
+def test_a_family_decline_for_a_name_says_the_name(
+    corpus_settings: Any, question: str, said: str
+) -> None:
+    ans = answer(question, audience="family", settings=corpus_settings)
+    assert ans.abstained and ans.answer.startswith(said)
+    assert fk_grade(ans.answer) <= 6
