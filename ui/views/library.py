@@ -25,6 +25,8 @@ AS_PARSED = "as-parsed"
 TYPES = list(DOC_TYPE_LABELS)
 UPLOAD_GEN = "library-upload-gen"  # bumped after an upload: a new, empty upload box
 RESULT = "library-result"
+PICK = "library-pick"
+PICK_GEN = "library-pick-gen"  # the UPLOAD_GEN the chosen document was last sent for
 
 
 def max_mb(settings: Settings) -> int:
@@ -154,19 +156,34 @@ def replace_and_delete(settings: Settings, d: dict[str, Any]) -> None:
                 st.rerun()
 
 
+def reseat_pick(by_id: dict[str, dict[str, Any]]) -> None:
+    """After an index change, set the chosen document again before its box is drawn. A keyed
+    selectbox keeps its id when its labels change: without this the browser keeps showing the
+    document's old title (a replaced file's new title is not shown) and, on the next run, sends
+    that old label back, which matches no option and drops the choice (and a form sent then)."""
+    gen = st.session_state.get(UPLOAD_GEN, 0)
+    if st.session_state.get(PICK_GEN) == gen:
+        return
+    st.session_state[PICK_GEN] = gen
+    picked = st.session_state.get(PICK)
+    if picked in by_id:
+        st.session_state[PICK] = picked  # sent to the browser again, with its current title
+
+
 def manage(settings: Settings, docs: list[dict[str, Any]]) -> None:
     choices = editable(docs)
     if not choices:
         return
     st.subheader("Correct, replace or delete")
     by_id = {str(d["doc_id"]): d for d in choices}
+    reseat_pick(by_id)
     picked = st.selectbox(
         "Document",
         list(by_id),
         format_func=lambda i: str(by_id[i].get("title") or i),
         index=None,
         placeholder="Choose a document…",
-        key="library-pick",
+        key=PICK,
     )
     if picked is None:
         return
