@@ -107,14 +107,16 @@ def stat_binding(q: Query, text: str, headers: str = "") -> str:
     return CONFLICT
 
 
-def time_binding(asked: tuple[TimePoint, ...], text: str) -> str:
+def time_binding(asked: tuple[TimePoint, ...], text: str, required: bool = False) -> str:
+    """*matched* when ``text`` states an asked time point; *conflicting* when it states only
+    others of the same unit, or none while one is ``required`` (a follow-up asking only it)."""
     if not asked:
         return NA
     stated = time_points(text)
     if any(t in stated for t in asked):
         return MATCHED
     units = {t.unit for t in asked}
-    if any(t.unit in units for t in stated):
+    if required or any(t.unit in units for t in stated):
         return CONFLICT
     return ABSENT
 
@@ -224,7 +226,7 @@ def bind(
     return Binding(
         study=study_binding(q.slots.studies, u, ents),
         report=report_binding(q.slots.reports, u, ents),
-        time=time_binding(q.slots.time_points, text),
+        time=time_binding(q.slots.time_points, text, q.slots.time_required),
         statistic=stat_binding(q, text, " ".join(c.header for c in u.chunk.cells)),
         soft_statistic=set(q.slots.statistics) <= {"rate"},
         outcome=outcome_binding(q.slots.outcomes, u),

@@ -58,6 +58,8 @@ def carry_over(q: Query, before: Query) -> Query:
     s, b = q.slots, before.slots
     keeps_what = not s.outcomes
     lean = len(s.terms) < 3 and keeps_what
+    # "5y?" after "aall1731 4y dfs?": the time point is all it asks, so a unit must state it
+    only_time = bool(s.time_points) and not (s.terms or s.outcomes or s.statistics)
     slots = Slots(
         studies=s.studies or b.studies,
         reports=s.reports or b.reports,
@@ -66,6 +68,11 @@ def carry_over(q: Query, before: Query) -> Query:
         outcomes=s.outcomes or b.outcomes,
         terms=tuple(dict.fromkeys(s.terms + b.terms)) if lean else s.terms,
         alternatives=s.alternatives + b.alternatives if lean else s.alternatives,
+        unseen=s.unseen,
+        statuses=s.statuses or b.statuses,
+        marker_names=s.marker_names if s.statuses else b.marker_names,
+        measures=s.measures,  # its own words say what it counts ("and infections?")
+        time_required=only_time,
     )
     resolved = f"{q.text.strip()} (after: {before.text.strip()})"
     carried = tuple(n for n in ("studies", "reports") if not getattr(s, n) and getattr(b, n))

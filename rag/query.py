@@ -23,6 +23,7 @@ from rag import question as legacy
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems, stem, stopwords, tokens, words
 from rag.measure import Measure, measures_of
+from rag.spelling import zipf
 from rag.status import status_spans
 from rag.timepoint import TIME_PHRASE, TimePoint, time_points
 from rag.unknown_names import unknown_entities
@@ -61,6 +62,7 @@ class Slots:
     statuses: tuple[tuple[tuple[str, str], str], ...] = ()
     marker_names: tuple[tuple[str, str], ...] = ()  # (long name, marker) of the asked markers
     measures: tuple[Measure, ...] = ()  # what an asked rate or count counts ("seizures")
+    time_required: bool = False  # a follow-up asking only a new time point ("5y?")
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,9 @@ def with_long_forms(text: str, u: Understanding) -> str:
     return "".join(out)
 
 
+LOWER_CASE_ZIPF = 3.5  # an abbreviation rarer than this in English is read in lower case too
+
+
 def outcomes_named(text: str, u: Understanding, names: set[str]) -> list[tuple[str, str]]:
     """Outcomes the question names by an abbreviation the documents define, or by its long
     form: "OS" or "overall survival" ("overall survival (OS)" in a document)."""
@@ -163,7 +168,11 @@ def outcomes_named(text: str, u: Understanding, names: set[str]) -> list[tuple[s
     for short, ab in u.lexicon.abbreviations.items():
         if ab.long.split()[-1] not in heads or short.lower() in names:
             continue
-        said_short = re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text)
+        said_short = re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text) or (
+            len(short) >= 3  # typed in lower case ("4y dfs"), unless a common word ("all")
+            and zipf(short.lower()) < LOWER_CASE_ZIPF
+            and re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text, re.I)
+        )
         if said_short or _spaced(ab.long) in low:
             out.append((short, ab.long))
     return out

@@ -125,7 +125,12 @@ def test_personal_decision_and_injection_flags() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["disease-free survival in AALL1731", "disease free survival in AALL1731", "DFS in AALL1731"],
+    [
+        "disease-free survival in AALL1731",
+        "disease free survival in AALL1731",
+        "DFS in AALL1731",
+        "aall1731 4y dfs?",  # a rare abbreviation typed in lower case
+    ],
 )
 def test_outcome_named_by_long_form_with_or_without_hyphen(text: str) -> None:
     defined = chunk("dfs-doc", "Disease-free survival (DFS) was 80%.", trial="AALL1731")
@@ -149,3 +154,28 @@ def test_another_disease_no_document_mentions_is_an_unknown_name() -> None:
     assert parse_query("does blinatumomab work for multiple myeloma?", U).unknown == ("myeloma",)
     assert parse_query("can adults with cll get blinatumomab", U).unknown == ()
     assert parse_query("What was the 4-year DFS in AALL1731 for all children?", U).unknown == ()
+
+
+def test_a_common_word_in_lower_case_is_not_an_abbreviation() -> None:
+    defined = chunk("t-doc", "Time to relapse (TIME) was 20 months.", trial="E1910")
+    u = understanding([*TRIALS, defined])
+    assert parse_query("what time did E1910 report?", u).slots.outcomes == ()
+    assert [s for s, _ in parse_query("TIME in E1910?", u).slots.outcomes] == ["TIME"]
+
+
+def test_a_followup_asking_only_a_time_point_requires_it() -> None:
+    from rag.binding import ABSENT, CONFLICT, time_binding
+
+    q = parse_query("5y?", U, ["aall1731 4y dfs?"])
+    assert q.has("followup") and q.slots.time_required
+    assert time_binding(q.slots.time_points, "The HR for DFS was 0.39.", True) == CONFLICT
+    assert time_binding(q.slots.time_points, "The HR for DFS was 0.39.") == ABSENT
+    own = parse_query("and the HR at 5 years?", U, ["aall1731 4y dfs?"])
+    assert not own.slots.time_required  # it asks a statistic too
+
+
+def test_a_followup_keeps_the_status_not_the_measure_it_was_asked_with() -> None:
+    q = parse_query("and in AALL1331?", U, ["rate of chills in Ph+ patients in AALL1731?"])
+    assert [s for s, _ in q.slots.statuses] == [("ph", "+")]
+    # what it counts is its own: "and grade 3+ infections?" after "how many went to transplant"
+    assert q.slots.measures == ()
