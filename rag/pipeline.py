@@ -177,9 +177,30 @@ class Pipeline:
             return self.answerer.answer(question, audience, history, filters, on_token)
 
     def warm_up(self) -> None:
-        """Load the models and the BM25 index now (the first question is then fast)."""
+        """Load the models and the BM25 index now (the first question is then fast). The
+        three loads overlap: the embedder with the dense index's first search, the
+        cross-encoder with its first scoring, and the index's word structures in this thread
+        (each model's native code runs outside Python's lock); then one question is asked."""
         if self.store.count() == 0:
             return
+        from concurrent.futures import ThreadPoolExecutor
+
+        warm = [f"warm-up {i}" for i in range(4)]  # every session of each model's pool
+
+        def dense() -> None:
+            model = shared_embedder(self.settings.embedder)
+            model.embed_documents(warm)
+            self.store.query(model.embed_query(warm[0]), k=1)  # opens the vector index
+
+        def rerank() -> None:  # the shared model, outside this pipeline's lock
+            shared_reranker(self.settings.retrieval.reranker).score(warm[0], warm)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            loads = [pool.submit(dense), pool.submit(rerank)]
+            self.retriever.snapshot()
+            self.answerer.understanding()
+            for load in loads:
+                load.result()
         self.answer(self.profile.texts.warm_up_question)
 
     def health(self) -> dict[str, Any]:

@@ -298,3 +298,19 @@ def test_a_family_decline_for_a_name_says_the_name(
     ans = answer(question, audience="family", settings=corpus_settings)
     assert ans.abstained and ans.answer.startswith(said)
     assert fk_grade(ans.answer) <= 6
+
+
+def test_warm_up_loads_every_part_then_answers_at_once(corpus_settings: Any) -> None:
+    """The server's start: both models, the vector index and the index structures load
+    (overlapping), then a first question needs none of them loaded again."""
+    from rag import pipeline as pl
+
+    p = pl.Pipeline(corpus_settings)
+    p.warm_up()
+    models = {key[0] for key in pl._MODELS}
+    assert {"embedder", "reranker"} <= models
+    assert p._answerer is not None and p._answerer._understanding is not None
+    built = p._answerer._understanding
+    ans = p.answer("What was the 4-year DFS in AALL1731?")
+    assert not ans.abstained and "94.8%" in ans.answer
+    assert p._answerer._understanding is built  # the index's word structures were ready
