@@ -369,6 +369,7 @@ def query_view(q: Query, ents: EntityIndex, extra_flags: tuple[str, ...] = ()) -
     slots += [SlotValue("report", ents.name(x)) for x in s.reports]
     slots += [SlotValue("outcome", short) for short, _ in s.outcomes]
     slots += [SlotValue("status", written) for _, written in s.statuses]
+    slots += [SlotValue("measure", m.written) for m in s.measures]
     slots += [SlotValue("time point", str(t)) for t in s.time_points]
     slots += [SlotValue("statistic", x) for x in s.statistics]
     slots += [SlotValue("topic", x) for x in s.terms]

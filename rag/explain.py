@@ -53,7 +53,9 @@ def explain(ans: Answer, scored: Sequence[Scored], top: int = 8) -> str:
     for s in scored[:top]:
         b = s.binding
         slots = "/".join(x[:4] for x in (b.study, b.report, b.outcome, b.time, b.statistic))
-        slots += "" if b.status == "n/a" else f" status {b.status[:4]}"
+        slots += "".join(
+            f" {k} {v[:4]}" for k, v in (("status", b.status), ("measure", b.measure)) if v != "n/a"
+        )
         feats = " ".join(f"{s.features[f]:+.2f}" for f in FEATURES[2:])
         mark = " " if s.eligible else "x"
         lines.append(f"{s.p:5.2f} {s.ce:6.2f}{mark} {slots:<24} {b.topic:4.2f}  {feats}")
