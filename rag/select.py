@@ -207,11 +207,21 @@ def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex
     chosen = chosen[: policy.max_units]
     if not chosen:  # never show a family an answer above its reading grade
         return Choice((), "too-hard", HARD_WORDS)
-    chosen.sort(key=lambda s: -s.p)
+    chosen.sort(key=lambda s: leading(q, s))
     missing: list[str] = []
     if q.has("comparison") and len(q.slots.studies) > 1:
         chosen, missing = both_sides(q, eligible, chosen, floor / 2, ents)
     return Choice(tuple(order(chosen)), missing_sides=tuple(missing))
+
+
+def leading(q: Query, s: Scored) -> tuple[float, int]:
+    """Sort key of the chosen units: most probable first (to two decimals); among equally
+    probable units, the one adding the fewest words the question did not ask, so the whole
+    trial's figure leads its subgroups' ("4-year DFS in AALL1731": 94.8% vs 86.9% before the
+    figures of patients with end-of-induction MRD < 0.01%)."""
+    asked = set(content_stems(f"{q.focus} {s.unit.chunk.meta.title}"))
+    extra = {t for t in content_stems(s.unit.full) if t not in asked and not t[:1].isdigit()}
+    return (-round(s.p, 2), len(extra))
 
 
 def both_sides(

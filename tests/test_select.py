@@ -139,3 +139,21 @@ def test_without_last_unit_drops_the_unit_and_the_citation_only_it_used() -> Non
     assert [c.n for c in shorter.citations] == [1, 2]
     assert without_last_unit(_draft("sentence")) is None  # one unit: decline instead
     assert without_last_unit(_draft("urgent", "urgent")) is None  # guidance stays whole
+
+
+def test_among_equally_probable_units_the_one_adding_least_leads() -> None:
+    from rag.select import leading
+
+    whole = chunk(
+        "w",
+        "In AALL1731, 4-year DFS was 94.8% with blinatumomab. "
+        "Among patients with end-of-induction MRD of 0.01% or more, 4-year DFS was 92.8%.",
+        trial="AALL1731",
+    )
+    units = units_from(scored([whole]))
+    q = parse_query("What was the 4-year DFS in AALL1731?", U)
+    a, b = (Scored(x, guidance_scored(x).binding, 0.0, {}, 0.999) for x in units)
+    assert sorted([b, a], key=lambda s: leading(q, s))[0].unit.full.startswith("In AALL1731")
+    likelier = dataclasses.replace(b, p=1.0 - 1e-9)
+    lower = dataclasses.replace(a, p=0.5)
+    assert sorted([lower, likelier], key=lambda s: leading(q, s))[0] is likelier
