@@ -102,7 +102,8 @@ def measures_of(
 ) -> tuple[Measure, ...]:
     """The measures of ``text`` (:func:`measure_phrases`) without the stems of ``exclude``
     (study names, generic words), numbers and grades (the grade scope is its own slot);
-    ``long_forms``: abbreviation (as written) -> long form; ``groups``: synonym groups as
+    ``long_forms``: abbreviation (as written, or general shorthand in lower case) -> long
+    form; ``groups``: synonym groups as
     stems per phrase."""
     out = []
     for phrase in measure_phrases(text):
@@ -112,8 +113,9 @@ def measures_of(
             if s in exclude or "grade" in s or re.search(r"\d", w) or not content_stems(w):
                 continue
             alts = {tuple(content_stems(w))}
-            if w in long_forms:
-                alts.add(tuple(content_stems(long_forms[w])))
+            long = long_forms.get(w) or long_forms.get(w.lower())
+            if long:
+                alts.add(tuple(content_stems(long)))
             for group in groups:
                 if any(s in phrase_ for phrase_ in group):
                     alts |= set(group)

@@ -298,7 +298,8 @@ def parse_slots(
     generic = {stem(w) for w in u.vocab.generic_words} | {
         t for t in content_stems(asking) if not u.lexicon.df.get(t)
     }
-    long_forms = {k: a.long for k, a in u.lexicon.abbreviations.items()}
+    long_forms = {k.lower(): v for k, v in u.vocab.abbreviations.items()}  # "blin", "soc"
+    long_forms |= {k: a.long for k, a in u.lexicon.abbreviations.items()}
     measures = measures_of(asking, exclude | generic, long_forms, alternatives)
     return Slots(
         studies=tuple(studies),

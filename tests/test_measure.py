@@ -72,3 +72,11 @@ def test_a_unit_counting_something_else_is_not_quoted() -> None:
 def test_a_claim_has_no_measure_slot() -> None:
     u = understanding([*TRIALS, chunk("x", "Text.")])
     assert parse_query("the rate of chills was 5%, wasn't it?", u).slots.measures == ()
+
+
+def test_general_shorthand_in_a_measure_is_read_in_its_long_form() -> None:
+    said = set(content_stems("65% of institutions used blinatumomab"))
+    (m,) = measures_of("what % of sites using blin?", set(), {"blin": "blinatumomab"}, [])
+    assert m.covered(said)
+    (m,) = measures_of("what % of sites using blin?", set(), {}, [])
+    assert not m.covered(said)
