@@ -49,7 +49,9 @@ SPANS: dict[str, re.Pattern[str]] = {
     "median": re.compile(rf"\bmedian\b[^.]{{0,150}}?{_NUM}", re.I),  # within the sentence
     "count": re.compile(r"\b\d{1,3}(?:,\d{3})+\b|\b\d+\b(?!\s?%)(?!\.\d)", re.I),
     "duration": re.compile(
-        rf"\b{_NUM}\s?-?\s?(?:years?|months?|weeks?|days?|hours?)\b|\ball day and all night\b", re.I
+        rf"\b{_NUM}\s?-?\s?(?:years?|months?|weeks?|days?|hours?|minutes?|mins?)\b"
+        r"|\ball day and all night\b",
+        re.I,
     ),
     "dose": re.compile(rf"\b{_NUM}\s?(?:µg|μg|mcg|ug|mg|mL)\b", re.I),
 }
@@ -63,7 +65,9 @@ _HEADER_CUES: dict[str, re.Pattern[str]] = {
     "p": re.compile(r"\bP\b|p[- ]value", re.I),
     "median": re.compile(r"median", re.I),
     "count": re.compile(r"\bn\b|number|no\.", re.I),
-    "duration": re.compile(r"days?|weeks?|months?|years?|duration|time", re.I),
+    "duration": re.compile(
+        r"days?|weeks?|months?|years?|hours?|\bmin(?:utes?)?\b|duration|time", re.I
+    ),
     "dose": re.compile(r"dose|mg|µg|mcg", re.I),
 }
 

@@ -236,10 +236,16 @@ def topic_terms(text: str, u: Understanding, exclude: set[str]) -> list[str]:
     generic = {stem(w) for w in u.vocab.generic_words}
     out = []
     for s in content_stems(TIME_PHRASE.sub(" ", text)):
-        if s in exclude or s in generic or any(ch.isdigit() for ch in s):
+        if s in exclude or s in generic or (any(ch.isdigit() for ch in s) and not _label(s, u)):
             continue
         out.append(s)
     return list(dict.fromkeys(out))
+
+
+def _label(s: str, u: Understanding) -> bool:
+    """A name made of letters and digits that the index uses (a strain "IN61", an arm "HC3",
+    a marker "CD19"): a topic word, unlike a number or a time point."""
+    return bool(re.fullmatch(r"(?=.*[a-z])(?=.*\d)[a-z0-9:/-]{2,}", s)) and s in u.lexicon.df
 
 
 _MESSAGE_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")

@@ -144,3 +144,12 @@ def test_abbreviations_are_mined_with_their_shortest_long_form() -> None:
         "IV": "intravenous",
         "ASH": "american society of hematology",
     }
+
+
+def test_a_duration_in_minutes_is_a_duration() -> None:
+    from rag.binding import SPANS
+
+    assert SPANS["duration"].search("lysis times ranged from 45.4 to 74.5 min")
+    assert SPANS["duration"].search("the infusion ran for 90 minutes")
+    q = parse_query("how long was the mean lysis time for IN65?", U)
+    assert stat_binding(q, "IN65; 83.8; 6.95", headers="MLT (min) SD (min)") == MATCHED

@@ -179,3 +179,12 @@ def test_a_followup_keeps_the_status_not_the_measure_it_was_asked_with() -> None
     assert [s for s, _ in q.slots.statuses] == [("ph", "+")]
     # what it counts is its own: "and grade 3+ infections?" after "how many went to transplant"
     assert q.slots.measures == ()
+
+
+def test_a_name_of_letters_and_digits_the_index_uses_is_a_topic_word() -> None:
+    rows = chunk("strains", "Strain: IN61; MLT (min): 45.7. Strain: IN65; MLT (min): 83.8.")
+    u = understanding([*TRIALS, rows])
+    terms = parse_query("mean lysis time for the IN61 lysogen?", u).slots.terms
+    assert "in61" in terms
+    assert not any(t in terms for t in ("45.7", "4", "in99"))
+    assert "in99" not in parse_query("mean lysis time for IN99 at 4 years?", u).slots.terms
