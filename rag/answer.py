@@ -41,6 +41,7 @@ from rag.compose import (
 from rag.entities import EntityIndex
 from rag.evidence import Sources, annotate, leaves_carried_study
 from rag.followup import without_carried_names
+from rag.language import detect_language, passages_in
 from rag.query import Query, Understanding, parse_query
 from rag.ranker import RankerModel, load_ranker
 from rag.readability import fk_grade
@@ -124,18 +125,20 @@ class Answerer:
         language = self._language(question, u) if question.strip() else None
         if not question.strip():
             draft = self._abstain("empty", "the question is empty", [])
-        elif language is not None:
-            draft = self._abstain("language", language, [])
         else:
             got = self.retriever.retrieve(
                 q.retrieval, k=self.settings.answer.passages, filters=filters, mode="hybrid"
             )
             passages = got.chunks
+            if language is not None:  # only passages in the question's language answer it
+                passages = passages_in(passages, language, self._english(u))
             timings.update(got.timings_ms)
             t1 = time.perf_counter()
             draft = self._unknown_names(q, audience, u) or self._draft(
                 q, audience, passages, u, on_token
             )
+            if language is not None and draft.abstained:  # declined in the question's language
+                draft = self._abstain("language", language, [])
             timings["answer"] = (time.perf_counter() - t1) * 1000
         flags = (f"language:{language}",) if language else ()
         ans = self._compose(q, audience, draft, (passages, timings, t0), flags)
@@ -280,17 +283,14 @@ class Answerer:
             notes.append(Notice("injection", self.texts.injection_note))
         return tuple(notes)
 
+    @staticmethod
+    def _english(u: Understanding) -> Callable[[str], bool]:
+        """Is a word English or medical (the index's own words when spelling is off)?"""
+        return u.speller.is_word if u.speller is not None else u.lexicon.knows
+
     def _language(self, question: str, u: Understanding) -> str | None:
-        """The question's language when it is confidently not English (rag/language.py): the
-        indexed documents are English, so the answer declines in that language."""
-        from rag.language import detect_language
-
-        speller = u.speller
-
-        def known(word: str) -> bool:
-            return u.lexicon.knows(word) or (speller is not None and speller.is_word(word))
-
-        return detect_language(question, known)
+        """The question's language when it is confidently not English (rag/language.py)."""
+        return detect_language(question, self._english(u))
 
     def decline_text(self, q: Query, audience: Audience, reason: AbstainReason | None) -> str:
         """What an abstention says: the literature does not answer, and what was not found.

@@ -17,20 +17,25 @@ all of these hold, and None otherwise:
 Terse clinical shorthand ("aall1731 4y dfs blina vs chemo?") therefore never counts as another
 language: it fails 1 or 2 before the detector is asked. The detector's language models are
 loaded once, on first use (about 1 s).
+
+A question in another language is answered from the retrieved passages written in that
+language (:func:`passages_in`), when the index has any; otherwise it is declined in it.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 MIN_WORDS = 6
 MAX_KNOWN_SHARE = 0.5  # at most this share of the longer words may be known English/medical/index
 MIN_LETTERS = 4  # words this long or longer count for the known share
 MIN_CONFIDENCE = 0.6  # the detector's relative confidence in the best language
 MAX_ENGLISH = 0.05  # ... and at most this for English
+PASSAGE_CHARS = 600  # a passage's language is read from its beginning
+T = TypeVar("T")
 # Languages the detector chooses among: English plus widely written languages. Languages whose
 # models match English shorthand and drug names by chance (measured on the dev questions:
 # Swahili, Tagalog) are left out; a small set keeps short texts from a rare language by chance.
@@ -93,3 +98,9 @@ def detect_language(text: str, vocabulary_known: Callable[[str], bool]) -> str |
     if best.language.name == "ENGLISH" or best.value < MIN_CONFIDENCE or english > MAX_ENGLISH:
         return None
     return str(best.language.iso_code_639_1.name.lower())
+
+
+def passages_in(passages: Sequence[T], code: str, known: Callable[[str], bool]) -> list[T]:
+    """The ``passages`` (anything with ``.chunk.text``) written in language ``code``, by the
+    same test as questions (their first ``PASSAGE_CHARS`` characters), in their order."""
+    return [p for p in passages if detect_language(p.chunk.text[:PASSAGE_CHARS], known) == code]  # type: ignore[attr-defined]
