@@ -175,6 +175,24 @@ def test_family_urgent_messages_lead_with_the_guidance_and_a_decline_is_plain(
     ctx.close()
 
 
+def test_a_question_in_another_language_is_declined_in_it(app_url: str, browser: Any) -> None:
+    """The shipped corpus is English: a Spanish question gets the Spanish decline, in the
+    page, with no English passage quoted to it."""
+    from citeqa.domain import load_profile
+
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = ctx.new_page()
+    page.goto(app_url)
+    wait_ready(page)
+    question = "¿Cuáles son los efectos secundarios del blinatumomab en los niños pequeños?"
+    answer = ask(page, question, 1)
+    spanish = load_profile("ball-blinatumomab").texts.decline_for("es")
+    assert spanish[:60] in answer.inner_text()
+    assert answer.locator(CARD).count() == 0
+    page.screenshot(path=str(ARTIFACTS / "ui-language-decline.png"))
+    ctx.close()
+
+
 def test_nothing_leaves_the_machine(app_url: str, browser: Any) -> None:
     ctx = browser.new_context(viewport={"width": 1366, "height": 900})
     attempts = guard_network(ctx)
