@@ -94,6 +94,51 @@ def chat_server(script: str, env: dict[str, str], log: Path) -> Iterator[str]:
                 proc.wait(5)
 
 
+@contextlib.contextmanager
+def served_chat(
+    tmp_path_factory: pytest.TempPathFactory, script: str, label: str, index: Path | None = None
+) -> Iterator[str]:
+    """A module's chat server: ``script`` over ``index`` (a fresh, empty one when None), with
+    its own data directory ``label``; yields the URL. Skips (fails in CI) without a browser."""
+    need_browser()
+    data = tmp_path_factory.mktemp(label)
+    env = {"CITEQA_INDEX_DIR": str(index or data / "index"), "CITEQA_DATA_DIR": str(data)}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with chat_server(script, env, data / "streamlit.log") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def module_browser() -> Iterator[Any]:
+    """One headless Chromium for a test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = launch(pw)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@contextlib.contextmanager
+def guarded_page(url: str, height: int = 900) -> Iterator[Any]:
+    """A page of its own Chromium at ``url`` (1366 wide), ready to ask; on leaving, fails if
+    any request left the machine."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        ctx = browser.new_context(viewport={"width": 1366, "height": height})
+        attempts = guard_network(ctx)
+        page = ctx.new_page()
+        page.goto(url)
+        wait_ready(page)
+        yield page
+        assert attempts == [], f"requests left the machine: {attempts}"
+        browser.close()
+
+
 def is_local(url: str) -> bool:
     u = urlparse(url)
     if u.scheme in ("data", "blob", "about", "chrome", "chrome-extension"):

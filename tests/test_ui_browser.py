@@ -16,12 +16,11 @@ from tests.browser_support import (
     CARD,
     INPUT,
     ask,
-    chat_server,
     guard_network,
-    launch,
+    module_browser,
     need_axe,
-    need_browser,
     run_axe,
+    served_chat,
     settle,
     show_from,
     wait_answer,
@@ -37,25 +36,15 @@ FAMILY_Q = "How is blinatumomab given to my child?"
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    need_browser()
     index = shared_corpus_index(tmp_path_factory)
-    data = tmp_path_factory.mktemp("browser-data")
-    env = {"CITEQA_INDEX_DIR": str(index), "CITEQA_DATA_DIR": str(data)}
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with chat_server("ui/chat_server.py", env, data / "streamlit.log") as url:
+    with served_chat(tmp_path_factory, "ui/chat_server.py", "browser-data", index) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def browser(app_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch(pw)
-        try:
-            yield b
-        finally:
-            b.close()
+    with module_browser() as b:
+        yield b
 
 
 def sidebar_open(page: Any) -> bool:

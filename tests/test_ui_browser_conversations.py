@@ -19,10 +19,9 @@ import pytest
 from tests.browser_support import (
     ARTIFACTS,
     ask,
-    chat_server,
     guard_network,
-    launch,
-    need_browser,
+    module_browser,
+    served_chat,
     settle,
     show_from,
     wait_answer,
@@ -38,24 +37,14 @@ MESSAGE = "stChatMessage"
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    need_browser()
-    data = tmp_path_factory.mktemp("browser-conversations")
-    env = {"CITEQA_INDEX_DIR": str(data / "index"), "CITEQA_DATA_DIR": str(data)}
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with chat_server("tests/fake_chat_server.py", env, data / "streamlit.log") as url:
+    with served_chat(tmp_path_factory, "tests/fake_chat_server.py", "browser-conversations") as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def browser(app_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch(pw)
-        try:
-            yield b
-        finally:
-            b.close()
+    with module_browser() as b:
+        yield b
 
 
 class Window:

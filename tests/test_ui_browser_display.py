@@ -16,13 +16,10 @@ from tests.browser_support import (
     ARTIFACTS,
     CARD,
     ask,
-    chat_server,
-    guard_network,
-    launch,
-    need_browser,
+    guarded_page,
+    served_chat,
     show_from,
     wait_answer,
-    wait_ready,
 )
 from tests.ui_fakes import FILTER_Q, SEARCHED, TINY_PDF, TYPO_Q
 
@@ -31,28 +28,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    need_browser()
-    data = tmp_path_factory.mktemp("browser-fake")
-    env = {"CITEQA_INDEX_DIR": str(data / "index"), "CITEQA_DATA_DIR": str(data)}
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with chat_server("tests/fake_chat_server.py", env, data / "streamlit.log") as url:
+    with served_chat(tmp_path_factory, "tests/fake_chat_server.py", "browser-fake") as url:
         yield url
 
 
 @pytest.fixture
 def page(app_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        ctx = browser.new_context(viewport={"width": 1366, "height": 900})
-        attempts = guard_network(ctx)
-        p = ctx.new_page()
-        p.goto(app_url)
-        wait_ready(p)
+    with guarded_page(app_url) as p:
         yield p
-        assert attempts == [], f"requests left the machine: {attempts}"
-        browser.close()
 
 
 def test_searched_for_under_the_question(page: Any) -> None:

@@ -16,14 +16,11 @@ import pytest
 from tests.browser_support import (
     ARTIFACTS,
     ask,
-    chat_server,
-    guard_network,
-    launch,
-    need_browser,
+    guarded_page,
+    served_chat,
     settle,
     show_from,
     wait_answer,
-    wait_ready,
 )
 from tests.ui_support import corpus_index as shared_corpus_index
 
@@ -38,29 +35,15 @@ MESSAGE = "stChatMessage"
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    need_browser()
     index = shared_corpus_index(tmp_path_factory)
-    data = tmp_path_factory.mktemp("browser-family")
-    env = {"CITEQA_INDEX_DIR": str(index), "CITEQA_DATA_DIR": str(data)}
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with chat_server("ui/chat_server.py", env, data / "streamlit.log") as url:
+    with served_chat(tmp_path_factory, "ui/chat_server.py", "browser-family", index) as url:
         yield url
 
 
 @pytest.fixture
 def page(app_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        ctx = browser.new_context(viewport={"width": 1366, "height": 900})
-        attempts = guard_network(ctx)
-        p = ctx.new_page()
-        p.goto(app_url)
-        wait_ready(p)
+    with guarded_page(app_url) as p:
         yield p
-        assert attempts == [], f"requests left the machine: {attempts}"
-        browser.close()
 
 
 def audience_checked(page: Any, name: str) -> bool:

@@ -18,12 +18,10 @@ import pytest
 from tests.browser_support import (
     ARTIFACTS,
     chat_server,
-    guard_network,
-    launch,
+    guarded_page,
     need_browser,
     settle,
     show_from,
-    wait_ready,
 )
 from tests.helpers import write_md
 
@@ -65,21 +63,11 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def page(app_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        ctx = browser.new_context(viewport={"width": 1366, "height": 1000})
-        attempts = guard_network(ctx)
-        p = ctx.new_page()
-        p.goto(app_url)
-        wait_ready(p)
+    with guarded_page(app_url, height=1000) as p:
         p.get_by_role("link", name="Library").click()
         p.get_by_text("Find a document").wait_for(timeout=60_000)
         settle(p)
         yield p
-        assert attempts == [], f"requests left the machine: {attempts}"
-        browser.close()
 
 
 def table_rows(page: Any) -> dict[str, list[str]]:
