@@ -158,6 +158,13 @@ class AnswerSettings(Group):
         "may be another spelling of an index word (randomised, leukaemia); commoner ones are "
         "left alone (rag/spelling.py).",
     )
+    abbreviation_zipf: float = Field(
+        3.5,
+        description="An outcome abbreviation typed in lower case ('4y dfs') is read as the "
+        "outcome when its English Zipf frequency (wordfreq) is below this; commoner ones "
+        "('all') need capitals (rag/query.py). With the required time point of a '5y?' "
+        "follow-up: dev 224 -> 225 (2026-11-30).",
+    )
     urgent_logit: float = Field(
         -3.0,
         description="Cross-encoder logit of 'my child has <sign>' against a message's statements "

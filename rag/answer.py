@@ -101,7 +101,8 @@ class Answerer:
                 speller = self.parts.speller(lex, names)
                 guidance = build_guidance(snap.chunks_of_type(PLAIN), self.parts.profile.safety)
                 safety = self.parts.profile.safety
-                u = Understanding(lex, ents, self.vocab, speller, guidance, safety)
+                zipf = self.settings.answer.abbreviation_zipf
+                u = Understanding(lex, ents, self.vocab, speller, guidance, safety, zipf)
                 self._sources = Sources(snap.documents(), ents, self.parts.profile.evidence)
                 self._understanding = (snap.version, u)
             return self._understanding[1]

@@ -95,6 +95,7 @@ class Understanding:
     speller: Speller | None = None
     guidance: Guidance | None = None  # the explainers' safety guidance (rag/urgent.py)
     safety: Safety | None = None  # the profile's safety patterns
+    abbreviation_zipf: float = 3.5  # answer.abbreviation_zipf: lower-case outcome abbreviations
     _stat_words: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -156,9 +157,6 @@ def with_long_forms(text: str, u: Understanding) -> str:
     return "".join(out)
 
 
-LOWER_CASE_ZIPF = 3.5  # an abbreviation rarer than this in English is read in lower case too
-
-
 def outcomes_named(text: str, u: Understanding, names: set[str]) -> list[tuple[str, str]]:
     """Outcomes the question names by an abbreviation the documents define, or by its long
     form: "OS" or "overall survival" ("overall survival (OS)" in a document)."""
@@ -170,7 +168,7 @@ def outcomes_named(text: str, u: Understanding, names: set[str]) -> list[tuple[s
             continue
         said_short = re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text) or (
             len(short) >= 3  # typed in lower case ("4y dfs"), unless a common word ("all")
-            and zipf(short.lower()) < LOWER_CASE_ZIPF
+            and zipf(short.lower()) < u.abbreviation_zipf
             and re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text, re.I)
         )
         if said_short or _spaced(ab.long) in low:
