@@ -44,6 +44,8 @@ from rag.timepoint import time_points
 CellKind = Literal["figure", "not-reported", "text"]
 _GRADE = re.compile(r"\bgrades?\s*(?:[≥>≤<]=?\s*)?\d(?:\s*(?:-|to|or)\s*\d)?", re.I)
 _WORD = re.compile(r"[^\W_]+")
+_ANY_ARM = {"arm", "arms", "group", "groups", "patients", "pts", "kids", "children", "alone"}
+_ANY_ARM |= {"only", "the", "and", "of", "in", "with", "on"}
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
@@ -143,10 +145,13 @@ def _label_words(label: str) -> list[str]:
     return _WORD.findall(" ".join(parts).lower())
 
 
-def row_named(label: str, cite: Mapping[str, Any], text: str, trials: Iterable[str]) -> bool:
+def row_named(
+    label: str, cite: Mapping[str, Any], text: str, trials: Iterable[str], vocab: CellVocab | None = None
+) -> bool:  # fmt: skip
     """Rule (b): ``text`` (a quote, or a sentence of ``cite``'s passage) or its document
     ``cite`` is about the row ``label``; ``trials``: the trial names of the answer's citations
-    (a label that is one of them must be named or be the document's trial)."""
+    (a label that is one of them must be named or be the document's trial). An arm or
+    subgroup row is named by its words in their long form (:func:`arm_named`)."""
     wanted = time_points(label)
     if wanted and norm(label) == norm(str(wanted[0])):
         return any(t in time_points(text) for t in wanted)
@@ -155,10 +160,42 @@ def row_named(label: str, cite: Mapping[str, Any], text: str, trials: Iterable[s
         return True
     if key in {norm(t) for t in trials}:
         return False
+    return _report_row(label, cite) or arm_named(label, text, vocab or CellVocab())
+
+
+def _report_row(label: str, cite: Mapping[str, Any]) -> bool:
+    """Every word of a report or author-year label is in the document's reference, title or
+    doc id."""
     words = _label_words(label)
     fields = " ".join(str(cite.get(k) or "") for k in ("reference", "title", "doc_id"))
     have = set(_WORD.findall(fields.lower()))
     return bool(words) and all(w in have for w in words)
+
+
+def arm_named(label: str, text: str, vocab: CellVocab) -> bool:
+    """``text`` names the arm or subgroup ``label`` ("SR-avg", "control arms", "chemo
+    alone"): every word of it, read in its long form (the profile's abbreviations) and
+    leaving out words any arm has (arm, group, alone...), begins a word of ``text`` (its first
+    five letters)."""
+    long = {k.lower(): v for k, v in vocab.abbreviations.items()}
+    words = [w for x in label.split() for w in _WORD.findall(long.get(x.lower(), x).lower())]
+    words = [w for w in words if w not in _ANY_ARM]
+    have = _WORD.findall(text.lower())
+    return bool(words) and all(any(h.startswith(w[:5]) for h in have) for w in words)
+
+
+def row_in_cell(label: str, cite: Mapping[str, Any], cell_text: str, vocab: CellVocab) -> bool:
+    """Rule (b) for a row that is not a time point, the document's trial or its report (an
+    arm or subgroup): the cell's own text names it, not only its quote (a quote often gives
+    both arms)."""
+    wanted = time_points(label)
+    if wanted and norm(label) == norm(str(wanted[0])):
+        return True
+    if norm(label) == norm(str(cite.get("trial") or "")) or _report_row(label, cite):
+        return True
+    return not arm_named(label, str(cite.get("quote", "")), vocab) or arm_named(
+        label, cell_text, vocab
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,8 +220,10 @@ def check_figure(
     reasons = []
     if missing := missing_numbers(text, quote):
         reasons.append(f"numbers not in quote [{n}]: " + ", ".join(missing))
-    if not row_named(row, cite, quote, _trials(cites)):
+    if not row_named(row, cite, quote, _trials(cites), vocab):
         reasons.append(f"quote [{n}] is not about {row} (trial {cite.get('trial') or 'none'})")
+    elif not row_in_cell(row, cite, text, vocab):
+        reasons.append(f"the cell's text does not name {row} (its quote [{n}] does)")
     if column != vocab.result_column and not outcome_named(column, quote, vocab, passage):
         reasons.append(f"quote [{n}] does not name {column}")
     return CellCheck(row, column, text, n, "figure", not reasons, tuple(reasons))
@@ -204,7 +243,7 @@ def reported_elsewhere(
             if (
                 has_figure(s)
                 and outcome_named(column, s, vocab, passage)
-                and row_named(row, cite, s, trials)
+                and row_named(row, cite, s, trials, vocab)
             ):
                 found.append(f"[{n}] {s}")
     return found

@@ -103,7 +103,7 @@ class Answerer:
                 safety = self.parts.profile.safety
                 zipf = self.settings.answer.abbreviation_zipf
                 u = Understanding(lex, ents, self.vocab, speller, guidance, safety, zipf)
-                self._sources = Sources(snap.documents(), ents, self.parts.profile.evidence)
+                self._sources = Sources.of_profile(snap.documents(), ents, self.parts.profile)
                 self._understanding = (snap.version, u)
             return self._understanding[1]
 

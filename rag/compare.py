@@ -4,13 +4,17 @@ A question comparing sides gets one row per side and one column per asked outcom
 
 - sides are the studies the question names (two or more); else, for one study, the reports
   of its trial (data cuts: the answer quotes two, or the question names one); else the time
-  points the question names (two or more); else, for one study and two or more outcomes asked,
-  that study alone (the outcomes side by side);
+  points the question names (two or more); else the arms or subgroups it names ("SR-avg vs
+  SR-high", "between A and B"; rag/arms.py), within its one study or the first quoted one's
+  trial; else, for one study and two or more outcomes asked, that study alone (the outcomes
+  side by side);
 - columns are the outcomes the question names (the profile's ``evidence.outcomes``), or one
   "Result" column; with studies or reports as sides, a last column gives each side's
   population (from its metadata, citing the side's source);
 - a cell is the clause of the side's quoted unit that names the outcome (a figure preferred),
-  verbatim, citing that unit's source; no such unit: "not reported".
+  verbatim, citing that unit's source; for an arm, the part of the unit that is that arm's
+  (a sentence giving both arms is cut at "versus"); in a "Result" column, the unit using most
+  of the question's words leads; no such unit: "not reported".
 
 The per-side values (``Answer.comparison``) and the table (``Answer.table``) are one thing:
 the table is built from the values.
@@ -24,6 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from citeqa.answer import AnswerSentence, Citation, SideValue, TableOut, TableRow
+from rag.arms import NamedSide, named_sides, owned_segments
+from rag.lexicon import content_stems
 from rag.population import describe, population_of
 from rag.query import Query
 from rag.timepoint import TimePoint, time_points
@@ -38,8 +44,9 @@ _GRADE = re.compile(r"\bgrades?\s*(?:[≥>≤<]=?\s*)?\d(?:\s*(?:-|to|or)\s*\d)?
 
 
 def has_figure(text: str) -> bool:
-    """A number that is a result, not a grade ("grade ≥ 3" alone is no figure)."""
-    return bool(re.search(r"\d", _GRADE.sub(" ", text)))
+    """A number that is a result, not a grade ("grade ≥ 3" alone is no figure) nor part of
+    a name of letters and digits ("HC3", "CD19")."""
+    return bool(re.search(r"(?<![A-Za-z0-9])\d", _GRADE.sub(" ", text)))
 
 
 @dataclass(frozen=True)
@@ -47,11 +54,22 @@ class Side:
     label: str
     docs: frozenset[str] = frozenset()  # documents of this side (studies, reports)
     time: TimePoint | None = None  # the time point of this side
+    named: NamedSide | None = None  # an arm or subgroup the question names (rag/arms.py)
+    rivals: tuple[NamedSide, ...] = ()  # the other sides it names
 
     def holds(self, u: AnswerSentence, cites: dict[int, Citation]) -> bool:
         if self.time is not None:
             return self.time in time_points(u.text)
-        return any(cites[n].doc_id in self.docs for n in u.citations if n in cites)
+        ours = any(cites[n].doc_id in self.docs for n in u.citations if n in cites)
+        if self.named is not None:
+            return ours and bool(owned_segments(u.text, self.named, list(self.rivals)))
+        return ours
+
+    def text(self, u: AnswerSentence) -> str:
+        """What of ``u`` is this side's: its own segments (an arm or subgroup), or all."""
+        if self.named is None:
+            return u.text
+        return " ".join(owned_segments(u.text, self.named, list(self.rivals))) or u.text
 
 
 def sides_of(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side]:
@@ -60,14 +78,43 @@ def sides_of(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side]:
     if len(studies) >= 2:
         return [Side(src.ents.name(s), frozenset(src.ents.docs_of_study(s))) for s in studies]
     if not q.has("comparison") and len(q.slots.time_points) < 2:
-        return []
+        return arm_sides(q, cites, src)  # "between A and B" compares too
     reports = report_sides(q, cites, src)
     if reports:
         return reports
     tps = list(dict.fromkeys(q.slots.time_points))
     if len(tps) >= 2:
         return [Side(str(t), time=t) for t in tps]
-    return []
+    return arm_sides(q, cites, src)
+
+
+def arm_sides(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side]:
+    """The arms or subgroups the question names as its sides (rag/arms.py), within the one
+    study it names or else the first quoted one's trial; the outcomes, time points and
+    studies it names are not side words."""
+    if len(q.slots.studies) > 1 or not cites:
+        return []
+    if q.slots.studies:
+        docs = frozenset(src.ents.docs_of_study(q.slots.studies[0]))
+    else:
+        trial = cites[0].trial
+        docs = frozenset(d for d, m in src.docs.items() if trial and m.trial == trial)
+    docs = docs or frozenset({cites[0].doc_id})
+    outcome = re.compile(
+        "|".join(f"(?:{p})" for ps in src.words.outcomes.values() for p in ps), re.I
+    )
+    v = src.vocabulary
+    short = {k.lower(): x for k, x in v.abbreviations.items()} if v else {}
+    stats = [w for ws in v.statistics.values() for w in ws] if v else []
+    noise = {w.lower() for w in (*stats, *(v.generic_words if v else ()), *q.slots.studies)}
+
+    def drop(w: str) -> bool:
+        return bool(outcome.fullmatch(w) or time_points(w)) or w.lower() in noise
+
+    named = named_sides(q.text, drop, short)
+    return [
+        Side(n.label, docs, named=n, rivals=tuple(x for x in named if x is not n)) for n in named
+    ]
 
 
 def report_sides(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side]:
@@ -130,14 +177,20 @@ def cell(
     units: Sequence[AnswerSentence],
     cites: dict[int, Citation],
     not_reported: str,
+    asked: frozenset[str] = frozenset(),
 ) -> SideValue:
+    """The side's value in ``column``: the first quoted unit of the side naming the column's
+    outcome, a figure first; in a "Result" column, the one using most ``asked`` stems."""
     name, rx = column
     mine = [u for u in units if side.holds(u, cites) and (rx is None or rx.search(u.text))]
-    mine.sort(key=lambda u: not has_figure(u.text))  # a figure first, order kept
+    if rx is None:
+        mine.sort(key=lambda u: -len(asked.intersection(content_stems(u.text))))
+    mine.sort(key=lambda u: not has_figure(side.text(u)))  # a figure first, order kept
     if not mine:
         return SideValue(side.label, name, not_reported, None)
     u = mine[0]
-    return SideValue(side.label, name, clause(u.text, rx), u.citations[0] if u.citations else None)
+    text = clause(u.text, rx) if side.named is None else side.text(u).rstrip(".")
+    return SideValue(side.label, name, text, u.citations[0] if u.citations else None)
 
 
 def compare(
@@ -154,16 +207,18 @@ def compare(
     by_n = {c.n: c for c in cites}
     if not columns:
         columns = [(RESULT, None)]
-    rows = []
+    rows, asked = [], frozenset(content_stems(q.text))
     for side in sides:
-        cells = [cell(side, col, units, by_n, src.words.not_reported) for col in columns]
-        if side.docs:
+        cells = [cell(side, c, units, by_n, src.words.not_reported, asked) for c in columns]
+        if side.docs and side.named is None:
             cells.append(_population_cell(side, cites, src))
         rows.append(TableRow(side.label, tuple(cells)))
     names = [c[0] for c in columns]
-    if sides[0].docs:
+    if sides[0].docs and sides[0].named is None:
         names.append(src.words.population_column)
     values = tuple(v for r in rows for v in r.cells)
+    if sides[0].named is not None and not any(v.citation and has_figure(v.text) for v in values):
+        return (), None  # arms named, but no quoted figure for any of them: no table
     return values, TableOut(tuple(names), tuple(rows))
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from citeqa.answer import AnswerSentence, Audience, Citation, Notice, ReportLink
-from citeqa.domain import Evidence
+from citeqa.domain import Evidence, Vocabulary
 from citeqa.models import Chunk, Metadata
 from ingest.numbers import number_values
 from rag.compare import compare
@@ -145,6 +145,12 @@ class Sources:
     docs: Mapping[str, Metadata]
     ents: EntityIndex
     words: Evidence
+    vocabulary: Vocabulary | None = None  # the profile's (shorthand, statistic words)
+
+    @classmethod
+    def of_profile(cls, docs: Mapping[str, Metadata], ents: EntityIndex, profile: Any) -> Sources:
+        """The sources with ``profile``'s evidence words and vocabulary."""
+        return cls(docs, ents, profile.evidence, profile.vocabulary)
 
     @classmethod
     def of(cls, chunks: Iterable[Chunk], ents: EntityIndex, words: Evidence) -> Sources:

@@ -1,0 +1,165 @@
+"""Sides the question names itself: the arms or subgroups of one study compared ("SR-avg vs
+SR-high", "control arms vs blina arms", "between SR-average and SR-high"), as rows of the
+comparison table (rag/compare.py).
+
+- :func:`named_sides`: the words on either side of "vs", "versus", "compared with/to", or the
+  two parts of "between A and B", each cut at the nearest punctuation or preposition, without
+  the outcome, time-point, study and number words the table already shows as columns; each
+  side keeps the stems only it has (its *keys*; all of its own when the other side holds them
+  all: "blina+chemo vs chemo"), shorthand read in its long form ("blina" -> blinatumomab).
+- A quoted sentence often gives both sides ("94.8% in the blinatumomab arms versus 86.9% with
+  chemotherapy alone"): :func:`owned_segments` cuts it at "versus", "whereas", "while" and "; "
+  and gives each side the segments whose first figure lies nearest one of its keys.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from rag.lexicon import content_stems, stem
+
+_MARK = re.compile(r"\s+(?:vs\.?|versus|compared (?:with|to))\s+", re.I)
+_BETWEEN = re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+)", re.I)
+_BOUNDARY = re.compile(
+    r"[:;,?()\[\]]|\s[-–—]\s|\b(?:in|for|among|at|from|of|between|was|were|and|or|but)\b", re.I
+)
+_SEGMENT = re.compile(r"\s+(?:versus|vs\.?|compared with)\s+|,\s*(?:whereas|while)\s+|;\s+", re.I)
+_TOKEN = re.compile(r"[\w≥≤<>%.+/-]+")
+_FIGURE = re.compile(r"\d")
+_JOINED = re.compile(r"(?<=\w)[+/](?=\w)")
+_COMMON = {"arm", "group", "patient", "pt", "kid", "child", "children", "onli", "both", "cohort"}
+_MAX_WORDS = 3
+
+
+@dataclass(frozen=True)
+class NamedSide:
+    """One side as the question names it: ``label`` (its own words) and ``keys`` (the stems
+    only this side has)."""
+
+    label: str
+    keys: frozenset[str]
+    words: tuple[tuple[frozenset[str], ...], ...] = ()  # per word, the stem sets naming it
+
+    def named_in(self, text: str) -> bool:
+        """``text`` names every word of the side (shared ones too: "EGFR wild-type" is not
+        named by "wild-type KRAS"), a compound whole or by its parts, shorthand or long."""
+        have = set(content_stems(text))
+        return all(any(alt <= have for alt in alts) for alts in self.words)
+
+
+def named_sides(
+    text: str, drop: Callable[[str], bool], long_forms: Mapping[str, str]
+) -> list[NamedSide]:
+    """The two sides ``text`` compares, or [] when it names no two distinct sides.
+    ``drop(word)``: the word is shown elsewhere in the table (an outcome, a time point, a
+    study); ``long_forms``: lower-case shorthand -> long form."""
+    between = _BETWEEN.search(text)
+    mark = _MARK.search(text)
+    if mark and len(_MARK.findall(text)) == 1:
+        left, right = text[: mark.start()], text[mark.end() :]
+    elif between:
+        left, right = between.group(1), between.group(2)
+    else:
+        return []
+    after = _side(_BOUNDARY.split(right)[0], drop)[:_MAX_WORDS]
+    before = _side(_BOUNDARY.split(left)[-1], drop)
+    sides = [_last(before, sum(bool(_stems([w], long_forms)) for w in after), long_forms), after]
+    stems = [_stems(words, long_forms) for words in sides]
+    if not all(stems) or stems[0] == stems[1]:
+        return []
+    # a side inside the other ("blina+chemo vs chemo") keeps its own words
+    keys = [(stems[0] - stems[1]) or stems[0], (stems[1] - stems[0]) or stems[1]]
+    return [
+        NamedSide(" ".join(w), frozenset(k), _words(w, long_forms))
+        for w, k in zip(sides, keys, strict=True)
+    ]
+
+
+def _words(
+    words: list[str], long_forms: Mapping[str, str]
+) -> tuple[tuple[frozenset[str], ...], ...]:
+    """Per word of a side that names something, the stem sets that name it: the compound's
+    stem, its parts' stems, and the same of its long form."""
+    out = []
+    for part in (p for w in words for p in _JOINED.split(w)):
+        forms = [part, long_forms.get(part.lower(), part)]
+        alts = {a for f in forms for a in _alternatives(f)}
+        if alts:
+            out.append(tuple(sorted(alts, key=sorted)))
+    return tuple(out)
+
+
+def _alternatives(text: str) -> list[frozenset[str]]:
+    own = set(content_stems(text)) - _COMMON
+    compounds = frozenset(s for s in own if "-" in s)
+    return [x for x in (compounds, frozenset(own - compounds)) if x]
+
+
+def _side(part: str, drop: Callable[[str], bool]) -> list[str]:
+    return [w for w in _TOKEN.findall(part) if not _FIGURE.search(w) and not drop(w)]
+
+
+def _last(words: list[str], n: int, long_forms: Mapping[str, str]) -> list[str]:
+    """The words before "vs" from the ``n``-th last that names something (as many as the
+    other side names: "relapse risk blinatumomab vs chemo" -> "blinatumomab")."""
+    named = [i for i, w in enumerate(words) if _stems([w], long_forms)]
+    if not named or n < 1:
+        return words[-_MAX_WORDS:]
+    return words[named[-min(n, len(named))] :]
+
+
+def _stems(words: list[str], long_forms: Mapping[str, str]) -> set[str]:
+    parts = [p for w in words for p in _JOINED.split(w)]  # "blina+chemo"
+    text = " ".join(long_forms.get(p.lower(), p) for p in parts)
+    return set(content_stems(text)) - _COMMON
+
+
+def owned_segments(text: str, side: NamedSide, rivals: list[NamedSide]) -> list[str]:
+    """The segments of ``text`` that give a figure for ``side``: a rival's key is not nearer
+    the segment's first figure than one of the side's keys. A segment without a figure is
+    ``side``'s when it names only ``side``. Nothing when ``text`` does not name every word
+    of ``side`` (:meth:`NamedSide.named_in`)."""
+    if side.words and not side.named_in(text):
+        return []
+    if not any(_distance(text, r.keys) is not None for r in rivals):
+        return [text] if _distance(text, side.keys) is not None else []
+    out = []
+    for seg in segments(text):
+        mine = _distance(seg, side.keys)
+        others = [d for r in rivals if (d := _distance(seg, r.keys)) is not None]
+        if mine is not None and all(d > mine for d in others):
+            out.append(seg)
+    return out
+
+
+def segments(text: str) -> list[str]:
+    """``text`` cut at "versus", "vs", "compared with", ", whereas", ", while" and "; ",
+    never inside brackets."""
+    out, start, depth, cuts = [], 0, 0, {m.start(): m.end() for m in _SEGMENT.finditer(text)}
+    i = 0
+    while i < len(text):
+        depth += text[i] in "(["
+        depth -= text[i] in ")]" and depth > 0
+        if depth == 0 and i in cuts:
+            out.append(text[start:i])
+            start = i = cuts[i]
+            continue
+        i += 1
+    out.append(text[start:])
+    return [x.strip() for x in out if x.strip()]
+
+
+def _distance(segment: str, keys: frozenset[str]) -> int | None:
+    """Characters between the segment's first figure (or its start) and the nearest word of
+    ``keys``; None when it has none."""
+    figure = _FIGURE.search(segment)
+    at = figure.start() if figure else 0
+    best = None
+    for m in re.finditer(r"[\w-]+", segment):
+        low = m.group().lower()
+        if {stem(p) for p in (low, *low.split("-"))} & keys:
+            d = abs(m.start() - at)
+            best = d if best is None else min(best, d)
+    return best

@@ -1,0 +1,164 @@
+"""Arms and subgroups the question names as the sides of a comparison (rag/arms.py), their
+table rows (rag/compare.py) and the judge's rule for them (evals/cells.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from citeqa.answer import Audience
+from citeqa.domain import load_profile
+from evals.cells import CellVocab, arm_named, row_in_cell
+from rag.arms import NamedSide, named_sides, owned_segments, segments
+from rag.compare import has_figure
+from rag.evidence import Sources, annotate
+from tests.test_evidence import DOCS, EV, NOT_REPORTED, draft, entities, query
+
+SHORT = {"blina": "blinatumomab", "chemo": "chemotherapy", "sr-avg": "SR-average"}
+OUTCOMES = {"dfs", "os", "hr"}
+
+
+def sides(text: str) -> list[tuple[str, set[str]]]:
+    got = named_sides(text, lambda w: w.lower() in OUTCOMES or w.lower() == "aall1731", SHORT)
+    return [(s.label, set(s.keys)) for s in got]
+
+
+def test_sides_around_vs_cut_at_punctuation_and_prepositions() -> None:
+    assert sides("blin arm 3y DFS: SR-avg vs SR-high in AALL1731") == [
+        ("SR-avg", {"sr-averag", "averag"}),
+        ("SR-high", {"sr-high", "high"}),
+    ]
+    assert sides("HR in aall1731 - control arms vs blina arms") == [
+        ("control arms", {"control"}),
+        ("blina arms", {"blinatumomab"}),
+    ]
+
+
+def test_between_a_and_b_names_sides_too() -> None:
+    got = sides("How different was DFS between SR-average and SR-high in AALL1731?")
+    assert [label for label, _ in got] == ["SR-average", "SR-high"]
+
+
+def test_the_left_side_is_as_long_as_the_right_one_names() -> None:
+    got = sides("relapse risk blinatumomab vs chemo alone in SR B-ALL")
+    assert got == [("blinatumomab", {"blinatumomab"}), ("chemo alone", {"chemotherapi"})]
+
+
+def test_no_sides_without_two_distinct_ones() -> None:
+    assert sides("TOWER: OS vs DFS?") == []  # outcomes are columns, not sides
+    assert sides("blina vs blina") == []
+    assert sides("what did AALL1731 find?") == []
+    assert sides("DFS 2020 vs 2024") == []  # numbers are not side words
+
+
+BLINA = NamedSide("blina", frozenset({"blinatumomab"}))
+CHEMO = NamedSide("chemo", frozenset({"chemotherapi"}))
+BOTH = "In AALL1731, 3-year DFS was 96.0% (SE 1.2) with blinatumomab plus chemotherapy versus 87.9% (SE 2.1) with chemotherapy alone."
+
+
+def test_a_sentence_giving_both_arms_is_cut_and_each_arm_gets_its_figure() -> None:
+    assert owned_segments(BOTH, BLINA, [CHEMO]) == [
+        "In AALL1731, 3-year DFS was 96.0% (SE 1.2) with blinatumomab plus chemotherapy"
+    ]
+    assert owned_segments(BOTH, CHEMO, [BLINA]) == ["87.9% (SE 2.1) with chemotherapy alone."]
+
+
+def test_a_sentence_naming_one_side_only_is_that_sides_whole() -> None:
+    text = "In the SR-average group, DFS was 97.5% with blinatumomab versus 90.2% without."
+    avg = NamedSide("SR-avg", frozenset({"sr-averag"}))
+    high = NamedSide("SR-high", frozenset({"sr-high"}))
+    assert owned_segments(text, avg, [high]) == [text]
+    assert owned_segments(text, high, [avg]) == []
+
+
+def test_segments_never_cut_inside_brackets() -> None:
+    text = "OS was 7.7 months vs 4.0 months (HR 0.71; P = 0.01); CR was 34%."
+    assert segments(text) == ["OS was 7.7 months", "4.0 months (HR 0.71; P = 0.01)", "CR was 34%."]
+
+
+def test_a_name_of_letters_and_digits_is_no_figure() -> None:
+    assert not has_figure("better EFS than a third block (HC3) in CD19-positive disease")
+    assert has_figure("EFS was 69%") and not has_figure("grade ≥ 3 CRS")
+
+
+def test_arm_rows_within_the_named_study() -> None:
+    src = Sources(DOCS, entities(), EV, load_profile("ball-blinatumomab").vocabulary)
+    d = draft([(BOTH, 1), ("In TOWER, OS was 7.7 months with blinatumomab.", 2)], ["nejm", "tower"])
+    q = replace(
+        query("aall1731 dfs blina vs chemo alone", studies=("aall1731",)),
+        flags=frozenset({"comparison"}),
+    )
+    out = annotate(q, d, Audience.CLINICIAN, src)
+    assert out.table is not None and out.table.columns == ("DFS",)  # no population column
+    rows = [(r.label, r.cells[0].text, r.cells[0].citation) for r in out.table.rows]
+    assert rows == [
+        (
+            "blina",
+            "In AALL1731, 3-year DFS was 96.0% (SE 1.2) with blinatumomab plus chemotherapy",
+            1,
+        ),
+        ("chemo alone", "87.9% (SE 2.1) with chemotherapy alone", 1),
+    ]
+
+
+def test_an_arm_no_quote_gives_is_not_reported_and_other_trials_do_not_fill_it() -> None:
+    src = Sources(DOCS, entities(), EV, load_profile("ball-blinatumomab").vocabulary)
+    d = draft(
+        [
+            ("In the AALL1731 control arms, the HR was 2.1.", 1),
+            ("In TOWER, HR 0.71 with blinatumomab.", 2),
+        ],
+        ["ash", "tower"],
+    )
+    q = replace(
+        query("HR in aall1731 - control arms vs blina arms", studies=("aall1731",)),
+        flags=frozenset({"comparison"}),
+    )
+    out = annotate(q, d, Audience.CLINICIAN, src)
+    assert out.table is not None
+    assert [(r.label, r.cells[0].text) for r in out.table.rows] == [
+        ("control arms", "In the AALL1731 control arms, the HR was 2.1"),
+        ("blina arms", NOT_REPORTED),
+    ]
+
+
+VOCAB = CellVocab(abbreviations={"SR-avg": "SR-average", "chemo": "chemotherapy"})
+
+
+def test_judge_arm_named_by_its_words_in_long_form() -> None:
+    assert arm_named("SR-avg", "In the SR-average group, DFS was 97.5%.", VOCAB)
+    assert not arm_named("SR-high", "In the SR-average group, DFS was 97.5%.", VOCAB)
+    assert arm_named("chemo alone", "87.9% with chemotherapy-only treatment", VOCAB)
+
+
+def test_judge_an_arm_cell_must_name_its_arm_when_the_quote_gives_both() -> None:
+    cite = {"quote": BOTH, "trial": "AALL1731"}
+    assert row_in_cell("chemo alone", cite, "87.9% (SE 2.1) with chemotherapy alone", VOCAB)
+    assert not row_in_cell("chemo alone", cite, "96.0% (SE 1.2) with blinatumomab plus", VOCAB)
+    assert row_in_cell("AALL1731", cite, "96.0%", VOCAB)  # the document's trial
+
+
+def test_arms_joined_by_plus_are_read_word_by_word() -> None:
+    assert sides("e1910 3 yr OS, blina+chemo vs chemo?") == [
+        ("blina+chemo", {"blinatumomab"}),
+        ("chemo", {"chemotherapi"}),
+    ]
+
+
+def test_a_side_is_held_only_where_every_word_of_it_is_named() -> None:
+    (mutant, wild) = named_sides("response EGFR-mutant vs EGFR wild-type?", lambda w: False, {})
+    kras = "Response rates were 10% for wild-type and 5% for mutant KRAS."
+    assert owned_segments(kras, wild, [mutant]) == []  # KRAS, not EGFR
+    egfr = "Response was 27% with EGFR-mutant tumours versus 7% with EGFR wild-type tumours."
+    assert owned_segments(egfr, mutant, [wild]) == ["Response was 27% with EGFR-mutant tumours"]
+    assert owned_segments(egfr, wild, [mutant]) == ["7% with EGFR wild-type tumours."]
+
+
+def test_no_arm_table_without_a_quoted_figure() -> None:
+    src = Sources(DOCS, entities(), EV, load_profile("ball-blinatumomab").vocabulary)
+    d = draft([("Blinatumomab was given as two cycles.", 1)], ["nejm"])
+    q = replace(
+        query("aall1731 dfs blina vs chemo alone", studies=("aall1731",)),
+        flags=frozenset({"comparison"}),
+    )
+    out = annotate(q, d, Audience.CLINICIAN, src)
+    assert out.table is None and out.comparison == ()
