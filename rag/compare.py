@@ -55,6 +55,7 @@ class Side:
     docs: frozenset[str] = frozenset()  # documents of this side (studies, reports)
     time: TimePoint | None = None  # the time point of this side
     named: NamedSide | None = None  # an arm or subgroup the question names (rag/arms.py)
+    trial: str = ""  # the trial of a report side
     rivals: tuple[NamedSide, ...] = ()  # the other sides it names
 
     def holds(self, u: AnswerSentence, cites: dict[int, Citation]) -> bool:
@@ -130,7 +131,8 @@ def report_sides(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side
         series = reports_of(d, src.docs)
         quoted = [r for r in series if r in cited]
         if len(series) >= 2 and (len(quoted) >= 2 or (q.slots.reports and quoted)):
-            return [Side(report_name(src.docs[r]), frozenset({r})) for r in series]
+            trial = src.docs[d].trial
+            return [Side(report_name(src.docs[r]), frozenset({r}), trial=trial) for r in series]
     return []
 
 
@@ -161,14 +163,25 @@ def split_clauses(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def clause(text: str, rx: re.Pattern[str] | None) -> str:
+def clause(text: str, rx: re.Pattern[str] | None, keep_lead: bool = False) -> str:
     """The part of ``text`` that names the outcome (a clause with a figure preferred), its
-    lead-in ("In TOWER, ") dropped; verbatim otherwise."""
+    lead-in ("In TOWER, ") dropped unless ``keep_lead``; verbatim otherwise."""
     parts = split_clauses(text)
     hits = [p for p in parts if rx is None or rx.search(p)]
     figures = [p for p in hits if has_figure(p)]
     pick = (figures or hits or [text])[0]
-    return _LEAD_IN.sub("", pick).rstrip(".")
+    return (pick if keep_lead else _LEAD_IN.sub("", pick)).rstrip(".")
+
+
+def qualified(text: str, side: Side, asked: frozenset[str] = frozenset()) -> bool:
+    """``text`` opens on a subgroup of the side ("In the AALL1731 SR-high group, ") the
+    question did not ask for: its lead-in names more than the side's study or trial and the
+    question's words ``asked``."""
+    lead = _LEAD_IN.match(text)
+    if lead is None or not side.docs or side.named is not None:
+        return False
+    own = set(content_stems(f"{side.label} {side.trial}")) | asked
+    return bool(set(content_stems(lead.group())) - own)
 
 
 def cell(
@@ -180,16 +193,20 @@ def cell(
     asked: frozenset[str] = frozenset(),
 ) -> SideValue:
     """The side's value in ``column``: the first quoted unit of the side naming the column's
-    outcome, a figure first; in a "Result" column, the one using most ``asked`` stems."""
+    outcome, a figure first and a subgroup's last (:func:`qualified`); in a "Result" column,
+    the one using most ``asked`` stems."""
     name, rx = column
     mine = [u for u in units if side.holds(u, cites) and (rx is None or rx.search(u.text))]
     if rx is None:
         mine.sort(key=lambda u: -len(asked.intersection(content_stems(u.text))))
-    mine.sort(key=lambda u: not has_figure(side.text(u)))  # a figure first, order kept
+    mine.sort(key=lambda u: (not has_figure(side.text(u)), qualified(u.text, side, asked)))
     if not mine:
         return SideValue(side.label, name, not_reported, None)
     u = mine[0]
-    text = clause(u.text, rx) if side.named is None else side.text(u).rstrip(".")
+    if side.named is None:  # a subgroup's figure keeps the lead-in that says so
+        text = clause(u.text, rx, keep_lead=qualified(u.text, side, asked))
+    else:
+        text = side.text(u).rstrip(".")
     return SideValue(side.label, name, text, u.citations[0] if u.citations else None)
 
 

@@ -162,3 +162,48 @@ def test_no_arm_table_without_a_quoted_figure() -> None:
     )
     out = annotate(q, d, Audience.CLINICIAN, src)
     assert out.table is None and out.comparison == ()
+
+
+def test_a_whole_trial_row_prefers_the_whole_trial_figure_and_a_subgroup_keeps_its_lead_in() -> (
+    None
+):
+    src = Sources(DOCS, entities(), EV, load_profile("ball-blinatumomab").vocabulary)
+    sub = "In the AALL1731 SR-average group, 3-year DFS was 90.2% with chemotherapy alone."
+    whole = "In AALL1731, 3-year DFS was 87.9% with chemotherapy alone."
+    d = draft(
+        [(sub, 1), (whole, 1), ("In AALL1731, 4-year DFS was 86.9% with chemotherapy alone.", 2)],
+        ["nejm", "ash"],
+    )
+    q = replace(
+        query("chemo-only DFS aall1731 nejm vs update", studies=("aall1731",)),
+        flags=frozenset({"comparison"}),
+    )
+    out = annotate(q, d, Audience.CLINICIAN, src)
+    assert out.table is not None
+    assert [r.cells[0].text for r in out.table.rows] == [
+        "3-year DFS was 87.9% with chemotherapy alone",
+        "4-year DFS was 86.9% with chemotherapy alone",
+    ]
+    d = draft(
+        [(sub, 1), ("In AALL1731, 4-year DFS was 86.9% with chemotherapy alone.", 2)],
+        ["nejm", "ash"],
+    )
+    out = annotate(q, d, Audience.CLINICIAN, src)
+    assert out.table is not None
+    assert out.table.rows[0].cells[0].text == sub.rstrip(".")  # the subgroup says so
+
+
+def test_a_subgroup_the_question_asks_for_is_not_set_aside() -> None:
+    src = Sources(DOCS, entities(), EV, load_profile("ball-blinatumomab").vocabulary)
+    d = draft(
+        [
+            ("In TOWER, median OS was 7.7 months.", 1),
+            ("In the Ph-negative BLAST subgroup, median OS was 36.5 months.", 2),
+            ("In BLAST, median OS was 20.0 months overall.", 2),
+        ],
+        ["tower", "blast"],
+    )
+    q = query("median OS: TOWER vs the Ph-negative BLAST subgroup", studies=("tower", "blast"))
+    out = annotate(q, d, Audience.CLINICIAN, src)
+    assert out.table is not None
+    assert out.table.rows[1].cells[0].text == "median OS was 36.5 months"
