@@ -23,8 +23,6 @@ from citeqa.answer import (
     Answer,
     Audience,
     Notice,
-    QueryView,
-    SlotValue,
 )
 from citeqa.errors import InputError
 from citeqa.models import Filters, ScoredChunk
@@ -38,11 +36,11 @@ from rag.compose import (
     returned_text,
     without_last_unit,
 )
-from rag.entities import EntityIndex
 from rag.evidence import Sources, annotate, leaves_carried_study
 from rag.followup import without_carried_names
 from rag.language import detect_language, passages_in
 from rag.query import Query, Understanding, parse_query
+from rag.query_view import query_view
 from rag.ranker import RankerModel, load_ranker
 from rag.readability import fk_grade
 from rag.select import (
@@ -208,16 +206,32 @@ class Answerer:
         if self.settings.llm.provider != "none":
             return self._generate(q.text, audience, passages, on_token)
         lead = self.safety(q, u, audience)
-        scored = self.score(q, audience, passages, u)
-        choice = self.decide(q, audience, scored, u, lead=lead)
+        scored, choice = self._choose(q, audience, passages, u, lead)
         if not choice.units and q.carried:  # the follow-up moved on from the previous study
             q = without_carried_names(q)
-            scored = self.score(q, audience, passages, u)
-            choice = self.decide(q, audience, scored, u, lead=lead)
+            scored, choice = self._choose(q, audience, passages, u, lead)
         if not choice.units:
             plain = PLAIN if audience is Audience.FAMILY else ""
             return self._abstain(choice.reason_code, choice.reason, scored, plain)
         return draft_of(choice)
+
+    def _choose(
+        self,
+        q: Query,
+        audience: Audience,
+        passages: list[ScoredChunk],
+        u: Understanding,
+        lead: SafetyLead,
+    ) -> tuple[list[Scored], Choice]:
+        """The units scored and what to quote. The eligible units are scored first (only they
+        can be quoted); every unit only when none is chosen, as a decline's reason and nearest
+        sources read them all. The choice is the same as scoring every unit at once."""
+        for every in (False, True):
+            scored = self.score(q, audience, passages, u, every)
+            choice = self.decide(q, audience, scored, u, lead=lead)
+            if choice.units:
+                break
+        return scored, choice
 
     def safety(self, q: Query, u: Understanding, audience: Audience) -> SafetyLead:
         """The explainers' guidance this message must get (see rag/urgent.py)."""
@@ -263,16 +277,22 @@ class Answerer:
         return Policy.of(self.settings.answer, self.model, audience, self.texts.family_note)
 
     def score(
-        self, q: Query, audience: Audience, passages: list[ScoredChunk], u: Understanding
+        self,
+        q: Query,
+        audience: Audience,
+        passages: list[ScoredChunk],
+        u: Understanding,
+        every: bool = True,
     ) -> list[Scored]:
-        """Every quotable unit of ``passages``, scored (also used by ``--explain`` and fit)."""
+        """Every quotable unit of ``passages``, scored (also used by ``--explain`` and fit);
+        ``every`` False: only the eligible ones (rag/select.py :func:`score_units`)."""
         units = units_from(passages, self.boilerplate)
         if self._no_dose(q, audience):  # never a dose for one's own child, never a dose to a family
             from ingest.numbers import dose_figures
 
             units = [x for x in units if not dose_figures(x.full)]
         index = (u.entities, u.lexicon)
-        return score_units(q, units, self.parts.reranker, self.policy(audience), index)
+        return score_units(q, units, self.parts.reranker, self.policy(audience), index, every)
 
     def _notices(self, q: Query, audience: Audience) -> tuple[Notice, ...]:
         notes = []
@@ -360,28 +380,6 @@ class Answerer:
 def plain_topic(q: Query, limit: int = 4) -> str:
     """The question's own words for its topic (as typed, not stems), for a plain decline."""
     return ", ".join(own_words(q, q.slots.terms)[:limit])
-
-
-def query_view(q: Query, ents: EntityIndex, extra_flags: tuple[str, ...] = ()) -> QueryView:
-    """What was understood of the question, for the answer's ``query`` field; ``extra_flags``
-    are flags found outside the query parse (the question's language)."""
-    s = q.slots
-    slots = [SlotValue("study", ents.name(x)) for x in s.studies]
-    slots += [SlotValue("report", ents.name(x)) for x in s.reports]
-    slots += [SlotValue("outcome", short) for short, _ in s.outcomes]
-    slots += [SlotValue("status", written) for _, written in s.statuses]
-    slots += [SlotValue("measure", m.written) for m in s.measures]
-    slots += [SlotValue("time point", str(t)) for t in s.time_points]
-    slots += [SlotValue("statistic", x) for x in s.statistics]
-    slots += [SlotValue("topic", x) for x in s.terms]
-    return QueryView(
-        text=q.raw,
-        shown=q.text,
-        resolved=q.resolved,
-        did_you_mean=q.did_you_mean,
-        flags=tuple(sorted(set(q.flags) | set(extra_flags))),
-        slots=tuple(slots),
-    )
 
 
 def answer(

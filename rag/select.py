@@ -103,15 +103,17 @@ def score_units(
     reranker: Reranker,
     policy: Policy,
     index: tuple[EntityIndex, IndexLexicon],
+    every: bool = True,
 ) -> list[Scored]:
     """The ``budget`` units most likely to answer (by :func:`prescore`) with their
-    cross-encoder logit, slot binding, features and probability, most probable first."""
+    cross-encoder logit, slot binding, features and probability, most probable first;
+    ``every`` False: only the eligible ones of them (none of the others can be quoted)."""
     if not units:
         return []
     ents, lex = index
     bound = [(u, bind(q, u, ents, lex, policy.topic_floor)) for u in units]
     bound.sort(key=lambda ub: -prescore(ub[1], ub[0], policy.prescore_slot))
-    bound = bound[: policy.budget]
+    bound = [ub for ub in bound[: policy.budget] if every or not ub[1].conflicting()]
     logits = [float(x) for x in reranker.score(q.focus, [u.scored_text() for u, _ in bound])]
     out = []
     for (u, b), ce in zip(bound, logits, strict=True):

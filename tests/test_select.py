@@ -157,3 +157,27 @@ def test_among_equally_probable_units_the_one_adding_least_leads() -> None:
     likelier = dataclasses.replace(b, p=1.0 - 1e-9)
     lower = dataclasses.replace(a, p=0.5)
     assert sorted([lower, likelier], key=lambda s: leading(q, s))[0] is likelier
+
+
+class CountingReranker(OverlapReranker):
+    """The fake cross-encoder, counting the texts it scores."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts = 0
+
+    def score(self, query, texts):  # type: ignore[no-untyped-def]
+        self.texts += len(texts)
+        return super().score(query, texts)
+
+
+def test_eligible_units_alone_give_the_same_choice_with_fewer_cross_encoder_texts() -> None:
+    q = parse_query("What was the 4-year DFS in AALL1731?", U)
+    policy = Policy.of(Settings().answer, MODEL, Audience.CLINICIAN)
+    index = (U.entities, U.lexicon)
+    every, few = CountingReranker(), CountingReranker()
+    all_scored = score_units(q, UNITS, every, policy, index)
+    eligible = score_units(q, UNITS, few, policy, index, every=False)
+    assert eligible == [s for s in all_scored if s.eligible]  # same units, logits and order
+    assert few.texts == len(eligible) < every.texts
+    assert choose(q, eligible, policy, U.entities) == choose(q, all_scored, policy, U.entities)
