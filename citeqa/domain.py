@@ -93,6 +93,11 @@ class Vocabulary(Strict):
         description="Statistic type (hr, ci, p, median, count, duration, rate, dose) -> the "
         "words of a question that ask for it."
     )
+    figure_words: tuple[str, ...] = Field(
+        (),
+        description="Words that ask for a rate as a figure ('what %', 'percentage'): a unit "
+        "that states none is not quoted (a rate asked otherwise, 'how often', may be 'rare').",
+    )
     generic_words: tuple[str, ...] = Field(
         description="Words that carry no topic of their own in a question."
     )

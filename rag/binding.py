@@ -232,7 +232,7 @@ def bind(
         report=report_binding(q.slots.reports, u, ents),
         time=time_binding(q.slots.time_points, text, q.slots.time_required),
         statistic=stat_binding(q, text, " ".join(c.header for c in u.chunk.cells)),
-        soft_statistic=set(q.slots.statistics) <= {"rate"},
+        soft_statistic=set(q.slots.statistics) <= {"rate"} and not q.slots.figure_required,
         outcome=outcome_binding(q.slots.outcomes, u),
         status=status_binding(q, u),
         measure=measure_binding(q, u),

@@ -13,7 +13,7 @@ treatment decision, instructions inside the question, a comparison.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -63,6 +63,7 @@ class Slots:
     marker_names: tuple[tuple[str, str], ...] = ()  # (long name, marker) of the asked markers
     measures: tuple[Measure, ...] = ()  # what an asked rate or count counts ("seizures")
     time_required: bool = False  # a follow-up asking only a new time point ("5y?")
+    figure_required: bool = False  # a rate asked as a figure ("what %"): none stated, no answer
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ class Understanding:
 
 
 _DEFINITION = re.compile(
-    r"\b(mean|means|meaning|stand for|stands for|define|definition)\b|^\s*(what|whats|what's)"
+    r"\b(mean|means|meaning|stand for|stands for|define|definition|(?:of|out of) what)\b"
+    r"|^\s*(what|whats|what's)"
     r"\s+(is|are)\s+(an?\s+)?[\w-]+\s*\??\s*$",
     re.I,
 )
@@ -114,19 +116,20 @@ def statistics_asked(text: str, u: Understanding) -> list[str]:
     after a definition ("what does DFS mean?") asks for none."""
     if _DEFINITION.search(text) and not re.search(r"\d", text):
         return []
-    low = f" {' '.join(words(text))} {text.lower()} "
-    found = []
-    for kind, cues in u._stat_words.items():
-        for cue in cues:
-            pat = (
-                re.escape(cue) if not cue[0].isalnum() else rf"(?<![\w-]){re.escape(cue)}(?![\w-])"
-            )
-            if re.search(pat, low if cue.islower() else f" {text} "):
-                found.append(kind)
-                break
+    found = [kind for kind, cues in u._stat_words.items() if says(cues, text)]
     if set(found) - {"rate"}:  # "HR for DFS": DFS names the outcome, HR the statistic
         found = [f for f in found if f != "rate"]
     return found
+
+
+def says(cues: Iterable[str], text: str) -> bool:
+    """Whether ``text`` says one of ``cues`` (whole words; lower-case cues in any case)."""
+    low = f" {' '.join(words(text))} {text.lower()} "
+    for cue in cues:
+        pat = re.escape(cue) if not cue[0].isalnum() else rf"(?<![\w-]){re.escape(cue)}(?![\w-])"
+        if re.search(pat, low if cue.islower() else f" {text} "):
+            return True
+    return False
 
 
 def expand_shorthand(text: str, u: Understanding) -> list[str]:
@@ -310,6 +313,7 @@ def parse_slots(
         reports=tuple(reports),
         time_points=() if claim else tuple(time_points(legacy.main_clause(asking))),
         statistics=statistics,
+        figure_required="rate" in statistics and says(u.vocab.figure_words, asking),
         outcomes=tuple(outcomes),
         terms=terms,
         alternatives=alternatives,

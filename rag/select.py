@@ -276,9 +276,16 @@ def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
         asked = " or ".join(w for _, w in q.slots.statuses)
         about_study = f" about {studies}" if studies else ""
         return "unbound-status", f"no indexed passage{about_study} reports results for {asked}"
+    named = {x.lower() for x in q.slots.studies}
+    written = [
+        " ".join(w for w in m.written.split() if w.lower() not in named) for m in q.slots.measures
+    ]
+    measure = " or ".join(w for w in written if w)
     if q.slots.measures and all(s.binding.measure == CONFLICT for s in top):
-        asked = " or ".join(m.written for m in q.slots.measures)
-        return "unbound-measure", f"no indexed passage{where} gives a figure of {asked}"
+        return "unbound-measure", f"no indexed passage{where} gives a figure of {measure}"
+    figureless = [s for s in (about or scored) if s.binding.conflicting() == "statistic"]
+    if measure and figureless:  # "what % had seizures": seizures named, with no figure
+        return "unbound-measure", f"no indexed passage{where} gives a figure of {measure}"
     if q.slots.time_points and all(s.binding.time != MATCHED for s in top):
         asked = ", ".join(str(t) for t in q.slots.time_points)
         return "unbound-time", f"no indexed source reports a {asked} figure{where}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from citeqa.answer import Audience
 from rag.binding import CONFLICT, MATCHED, NA, bind
 from rag.candidates import units_from
 from rag.lexicon import content_stems
@@ -80,3 +81,44 @@ def test_general_shorthand_in_a_measure_is_read_in_its_long_form() -> None:
     assert m.covered(said)
     (m,) = measures_of("what % of sites using blin?", set(), {}, [])
     assert not m.covered(said)
+
+
+RARE = chunk(
+    "rare", "In AALL1731, seizures were rare during blinatumomab courses.", trial="AALL1731"
+)
+
+
+def test_a_rate_asked_as_a_figure_needs_one_and_a_rate_asked_otherwise_does_not() -> None:
+    u = understanding([*TRIALS, RARE])
+    (rare,) = units_from(scored([RARE]))
+    q = parse_query("what % of kids had seizures in AALL1731?", u)
+    assert q.slots.figure_required
+    assert bind(q, rare, u.entities, u.lexicon).conflicting() == "statistic"
+    soft = parse_query("how often did kids have seizures in AALL1731?", u)
+    assert not soft.slots.figure_required
+    assert bind(soft, rare, u.entities, u.lexicon).conflicting() == ""
+
+
+def test_a_question_about_what_a_percent_counts_asks_for_no_figure() -> None:
+    u = understanding(TRIALS)
+    q = parse_query("MRD results come as a percent - a percent of what exactly?", u)
+    assert q.slots.statistics == () and not q.slots.figure_required
+
+
+def test_the_decline_names_the_measure_that_is_named_only_without_a_figure() -> None:
+    from citeqa.settings import Settings
+    from rag.ranker import DEFAULT
+    from rag.select import Policy, choose, score_units
+    from tests.core_support import OverlapReranker
+
+    u = understanding([*TRIALS, RARE])
+    units = units_from(scored([*TRIALS, RARE]))
+    q = parse_query("what % of kids had seizures in AALL1731?", u)
+    policy = Policy.of(Settings().answer, DEFAULT, Audience.CLINICIAN)
+    ss = score_units(q, units, OverlapReranker(), policy, (u.entities, u.lexicon))
+    ch = choose(q, ss, policy, u.entities)
+    assert not ch.units
+    assert (ch.reason_code, ch.reason) == (
+        "unbound-measure",
+        "no indexed passage for AALL1731 gives a figure of seizures",
+    )
