@@ -15,10 +15,12 @@ comparison table (rag/compare.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from citeqa.domain import Vocabulary
 from rag.lexicon import content_stems, stem
+from rag.timepoint import time_points
 
 _MARK = re.compile(r"\s+(?:vs\.?|versus|compared (?:with|to))\s+", re.I)
 _BETWEEN = re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+)", re.I)
@@ -30,6 +32,7 @@ _TOKEN = re.compile(r"[\w≥≤<>%.+/-]+")
 _FIGURE = re.compile(r"\d")
 _JOINED = re.compile(r"(?<=\w)[+/](?=\w)")
 _COMMON = {"arm", "group", "patient", "pt", "kid", "child", "children", "onli", "both", "cohort"}
+_COMMON |= {"total", "overal", "whole", "entir"}  # the whole group: no side of its own
 _MAX_WORDS = 3
 
 
@@ -50,11 +53,15 @@ class NamedSide:
 
 
 def named_sides(
-    text: str, drop: Callable[[str], bool], long_forms: Mapping[str, str]
+    text: str,
+    drop: Callable[[str], bool],
+    long_forms: Mapping[str, str],
+    synonyms: Mapping[str, Sequence[str]] | None = None,
 ) -> list[NamedSide]:
     """The two sides ``text`` compares, or [] when it names no two distinct sides.
     ``drop(word)``: the word is shown elsewhere in the table (an outcome, a time point, a
-    study); ``long_forms``: lower-case shorthand -> long form."""
+    study); ``long_forms``: lower-case shorthand -> long form; ``synonyms``: lower-case word
+    -> the words that name it too ("boys": male)."""
     between = _BETWEEN.search(text)
     mark = _MARK.search(text)
     if mark and len(_MARK.findall(text)) == 1:
@@ -72,19 +79,19 @@ def named_sides(
     # a side inside the other ("blina+chemo vs chemo") keeps its own words
     keys = [(stems[0] - stems[1]) or stems[0], (stems[1] - stems[0]) or stems[1]]
     return [
-        NamedSide(" ".join(w), frozenset(k), _words(w, long_forms))
+        NamedSide(" ".join(w), frozenset(k), _words(w, long_forms, synonyms or {}))
         for w, k in zip(sides, keys, strict=True)
     ]
 
 
 def _words(
-    words: list[str], long_forms: Mapping[str, str]
+    words: list[str], long_forms: Mapping[str, str], synonyms: Mapping[str, Sequence[str]]
 ) -> tuple[tuple[frozenset[str], ...], ...]:
     """Per word of a side that names something, the stem sets that name it: the compound's
-    stem, its parts' stems, and the same of its long form."""
+    stem, its parts' stems, and the same of its long form and synonyms."""
     out = []
     for part in (p for w in words for p in _JOINED.split(w)):
-        forms = [part, long_forms.get(part.lower(), part)]
+        forms = [part, long_forms.get(part.lower(), part), *synonyms.get(part.lower(), ())]
         alts = {a for f in forms for a in _alternatives(f)}
         if alts:
             out.append(tuple(sorted(alts, key=sorted)))
@@ -95,6 +102,21 @@ def _alternatives(text: str) -> list[frozenset[str]]:
     own = set(content_stems(text)) - _COMMON
     compounds = frozenset(s for s in own if "-" in s)
     return [x for x in (compounds, frozenset(own - compounds)) if x]
+
+
+def asked_sides(text: str, vocab: Vocabulary, shown: Callable[[str], bool]) -> list[NamedSide]:
+    """:func:`named_sides` of a question, with the profile's shorthand read in its long form
+    and without its statistic, generic and time-point words, nor those ``shown`` says are
+    shown elsewhere (the outcomes and studies asked)."""
+    short = {k.lower(): v for k, v in vocab.abbreviations.items()}
+    stats = (w for ws in vocab.statistics.values() for w in ws)
+    noise = {w.lower() for w in (*stats, *vocab.generic_words)}
+
+    def drop(w: str) -> bool:
+        return w.lower() in noise or bool(time_points(w)) or shown(w)
+
+    synonyms = {w.lower(): group for group in vocab.synonyms for w in group}
+    return named_sides(text, drop, short, synonyms)
 
 
 def _side(part: str, drop: Callable[[str], bool]) -> list[str]:

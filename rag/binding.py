@@ -17,6 +17,9 @@
   and the unit may correct it).
 - measure: what an asked rate or count counts ("what % had seizures"); *conflicting* when the
   unit, its context and its document's title name none of the measures asked (rag/measure.py).
+- sides: the arms or subgroups a question compares by name ("boys vs girls", "SR-avg vs
+  SR-high"); *conflicting* when the unit, its context and its document's title name neither
+  (every word of a side, rag/arms.py).
 - topic: the share of the question's topic terms (IDF-weighted) the unit and its context use.
 
 A unit with a conflicting hard slot (study, report, outcome, status, time point) or without a span of an asked
@@ -86,11 +89,12 @@ class Binding:
     soft_statistic: bool = False  # only a rate was asked: its absence is a feature, not a veto
     status: str = NA  # the asked marker status (Ph+): conflicting when only the other is stated
     measure: str = NA  # what the asked rate counts ("seizures"): conflicting when not named
+    sides: str = NA  # the arms or subgroups compared by name: conflicting when it names none
 
     def conflicting(self) -> str:
         """The first conflicting hard slot ("" when none). A missing rate is soft (a
         question's "how often" may want a frequency, not a percentage): ``soft_statistic``."""
-        for name in ("study", "report", "outcome", "status", "measure", "time"):
+        for name in ("study", "report", "outcome", "status", "measure", "sides", "time"):
             if getattr(self, name) == CONFLICT:
                 return name
         if self.statistic == CONFLICT and not self.soft_statistic:
@@ -221,6 +225,14 @@ def measure_binding(q: Query, u: Unit) -> str:
     return MATCHED if any(m.covered(have) for m in q.slots.measures) else CONFLICT
 
 
+def sides_binding(q: Query, u: Unit) -> str:
+    """See the module docstring (sides)."""
+    if not q.slots.sides:
+        return NA
+    text = f"{u.chunk.meta.title} {u.context} {u.match}"
+    return MATCHED if any(s.named_in(text) for s in q.slots.sides) else CONFLICT
+
+
 def bind(
     q: Query, u: Unit, ents: EntityIndex, lex: IndexLexicon, topic_floor: float = 1.0
 ) -> Binding:
@@ -236,6 +248,7 @@ def bind(
         outcome=outcome_binding(q.slots.outcomes, u),
         status=status_binding(q, u),
         measure=measure_binding(q, u),
+        sides=sides_binding(q, u),
         topic=share,
         missing_terms=missing,
     )

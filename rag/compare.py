@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from citeqa.answer import AnswerSentence, Citation, SideValue, TableOut, TableRow
-from rag.arms import NamedSide, named_sides, owned_segments
+from rag.arms import NamedSide, asked_sides, named_sides, owned_segments
 from rag.lexicon import content_stems
 from rag.population import describe, population_of
 from rag.query import Query
@@ -104,15 +104,13 @@ def arm_sides(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side]:
     outcome = re.compile(
         "|".join(f"(?:{p})" for ps in src.words.outcomes.values() for p in ps), re.I
     )
+    studies = {s.lower() for s in q.slots.studies}
+
+    def shown(w: str) -> bool:
+        return bool(outcome.fullmatch(w)) or w.lower() in studies
+
     v = src.vocabulary
-    short = {k.lower(): x for k, x in v.abbreviations.items()} if v else {}
-    stats = [w for ws in v.statistics.values() for w in ws] if v else []
-    noise = {w.lower() for w in (*stats, *(v.generic_words if v else ()), *q.slots.studies)}
-
-    def drop(w: str) -> bool:
-        return bool(outcome.fullmatch(w) or time_points(w)) or w.lower() in noise
-
-    named = named_sides(q.text, drop, short)
+    named = asked_sides(q.text, v, shown) if v else named_sides(q.text, shown, {})
     return [
         Side(n.label, docs, named=n, rivals=tuple(x for x in named if x is not n)) for n in named
     ]

@@ -54,7 +54,9 @@ def explain(ans: Answer, scored: Sequence[Scored], top: int = 8) -> str:
         b = s.binding
         slots = "/".join(x[:4] for x in (b.study, b.report, b.outcome, b.time, b.statistic))
         slots += "".join(
-            f" {k} {v[:4]}" for k, v in (("status", b.status), ("measure", b.measure)) if v != "n/a"
+            f" {k} {v[:4]}"
+            for k, v in (("status", b.status), ("measure", b.measure), ("sides", b.sides))
+            if v != "n/a"
         )
         feats = " ".join(f"{s.features[f]:+.2f}" for f in FEATURES[2:])
         mark = " " if s.eligible else "x"

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from citeqa.domain import Safety, Vocabulary
 from ingest.textnorm import match_text
 from rag import question as legacy
+from rag.arms import NamedSide, asked_sides
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems, stem, stopwords, tokens, words
 from rag.measure import Measure, measures_of
@@ -62,6 +63,7 @@ class Slots:
     statuses: tuple[tuple[tuple[str, str], str], ...] = ()
     marker_names: tuple[tuple[str, str], ...] = ()  # (long name, marker) of the asked markers
     measures: tuple[Measure, ...] = ()  # what an asked rate or count counts ("seizures")
+    sides: tuple[NamedSide, ...] = ()  # arms or subgroups compared by name ("boys vs girls")
     time_required: bool = False  # a follow-up asking only a new time point ("5y?")
     figure_required: bool = False  # a rate asked as a figure ("what %"): none stated, no answer
 
@@ -321,6 +323,19 @@ def parse_slots(
         statuses=asked,
         marker_names=tuple((k, v) for k, v in aliases.items() if v in markers),
         measures=() if claim else measures,
+        sides=() if claim or len(studies) > 1 or reports else sides_of(asking, u, outcomes),
+    )
+
+
+def sides_of(
+    asking: str, u: Understanding, outcomes: Sequence[tuple[str, str]]
+) -> tuple[NamedSide, ...]:
+    """The arms or subgroups the question compares by name (rag/arms.py); an outcome's or a
+    study's words are not side words."""
+    names = {w for pair in outcomes for w in words(" ".join(pair))}
+    ents = u.entities
+    return tuple(
+        asked_sides(asking, u.vocab, lambda w: w.lower() in names or bool(ents.studies_in(w)))
     )
 
 

@@ -283,6 +283,9 @@ def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
     measure = " or ".join(w for w in written if w)
     if q.slots.measures and all(s.binding.measure == CONFLICT for s in top):
         return "unbound-measure", f"no indexed passage{where} gives a figure of {measure}"
+    if q.slots.sides and all(s.binding.sides == CONFLICT for s in top):
+        asked = " or ".join(x.label for x in q.slots.sides)
+        return "unbound-sides", f"no indexed passage{where} reports {asked} separately"
     figureless = [s for s in (about or scored) if s.binding.conflicting() == "statistic"]
     if measure and figureless:  # "what % had seizures": seizures named, with no figure
         return "unbound-measure", f"no indexed passage{where} gives a figure of {measure}"

@@ -122,3 +122,57 @@ def test_the_decline_names_the_measure_that_is_named_only_without_a_figure() -> 
         "unbound-measure",
         "no indexed passage for AALL1731 gives a figure of seizures",
     )
+
+
+SEX = chunk("sex", "In AALL1731, 4-year DFS was 95% in boys and 94% in girls.", trial="AALL1731")
+
+
+def test_arms_compared_by_name_must_be_named_by_the_unit() -> None:
+    u = understanding(TRIALS)
+    units = units_from(scored(TRIALS))
+    dfs = next(x for x in units if x.full.startswith("In AALL1731, 4-year DFS"))
+    q = parse_query("DFS by sex in AALL1731, boys vs girls?", u)
+    assert [s.label for s in q.slots.sides] == ["boys", "girls"]
+    assert bind(q, dfs, u.entities, u.lexicon).conflicting() == "sides"
+    (sex,) = units_from(scored([SEX]))
+    assert bind(q, sex, u.entities, u.lexicon).sides == MATCHED
+    blina = parse_query("4-year DFS in AALL1731, blina vs chemo?", u)
+    assert bind(blina, dfs, u.entities, u.lexicon).sides == MATCHED  # it names blinatumomab
+
+
+def test_no_sides_for_studies_outcomes_time_points_or_the_whole_group() -> None:
+    u = understanding(TRIALS)
+    for question in (
+        "DFS in AALL1731 vs AALL1331?",  # studies are the study slot
+        "AALL1731 OS vs DFS?",  # outcomes
+        "3-year vs 4-year DFS in AALL1731",  # time points
+        "total CIR vs relapse in AALL1731",  # "total" is the whole group
+    ):
+        assert parse_query(question, u).slots.sides == (), question
+
+
+def test_the_decline_names_the_sides_no_unit_reports() -> None:
+    from citeqa.settings import Settings
+    from rag.ranker import DEFAULT
+    from rag.select import Policy, choose, score_units
+    from tests.core_support import OverlapReranker
+
+    u = understanding(TRIALS)
+    q = parse_query("DFS by sex in AALL1731, boys vs girls?", u)
+    policy = Policy.of(Settings().answer, DEFAULT, Audience.CLINICIAN)
+    ss = score_units(
+        q, units_from(scored(TRIALS)), OverlapReranker(), policy, (u.entities, u.lexicon)
+    )
+    ch = choose(q, ss, policy, u.entities)
+    assert (ch.reason_code, ch.reason) == (
+        "unbound-sides",
+        "no indexed passage for AALL1731 reports boys or girls separately",
+    )
+
+
+def test_a_side_is_named_by_its_synonyms_too() -> None:
+    u = understanding(TRIALS)
+    male = chunk("m", "In AALL1731, 4-year DFS was 95% in male and 94% in female patients.")
+    (unit,) = units_from(scored([male]))
+    q = parse_query("DFS by sex in AALL1731, boys vs girls?", u)
+    assert bind(q, unit, u.entities, u.lexicon).sides == MATCHED
