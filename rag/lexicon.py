@@ -222,3 +222,13 @@ class IndexLexicon:
         """Whether the index uses ``word`` (as written, or its stem)."""
         low = word.lower()
         return low in self.surface or stem(low) in self.df
+
+
+def says(cues: Iterable[str], text: str) -> bool:
+    """Whether ``text`` says one of ``cues`` (whole words; lower-case cues in any case)."""
+    low = f" {' '.join(words(text))} {text.lower()} "
+    for cue in cues:
+        pat = re.escape(cue) if not cue[0].isalnum() else rf"(?<![\w-]){re.escape(cue)}(?![\w-])"
+        if re.search(pat, low if cue.islower() else f" {text} "):
+            return True
+    return False

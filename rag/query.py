@@ -13,7 +13,7 @@ treatment decision, instructions inside the question, a comparison.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ from ingest.textnorm import match_text
 from rag import question as legacy
 from rag.arms import NamedSide, asked_sides
 from rag.entities import EntityIndex
-from rag.lexicon import IndexLexicon, content_stems, stem, stopwords, tokens, words
+from rag.lexicon import IndexLexicon, content_stems, says, stem, stopwords, tokens, words
 from rag.measure import Measure, measures_of
 from rag.spelling import zipf
 from rag.status import status_spans
@@ -122,16 +122,6 @@ def statistics_asked(text: str, u: Understanding) -> list[str]:
     if set(found) - {"rate"}:  # "HR for DFS": DFS names the outcome, HR the statistic
         found = [f for f in found if f != "rate"]
     return found
-
-
-def says(cues: Iterable[str], text: str) -> bool:
-    """Whether ``text`` says one of ``cues`` (whole words; lower-case cues in any case)."""
-    low = f" {' '.join(words(text))} {text.lower()} "
-    for cue in cues:
-        pat = re.escape(cue) if not cue[0].isalnum() else rf"(?<![\w-]){re.escape(cue)}(?![\w-])"
-        if re.search(pat, low if cue.islower() else f" {text} "):
-            return True
-    return False
 
 
 def expand_shorthand(text: str, u: Understanding) -> list[str]:
@@ -310,6 +300,8 @@ def parse_slots(
     long_forms = {k.lower(): v for k, v in u.vocab.abbreviations.items()}  # "blin", "soc"
     long_forms |= {k: a.long for k, a in u.lexicon.abbreviations.items()}
     measures = measures_of(asking, exclude | generic, long_forms, alternatives)
+    used = [g for g in alternatives if any(all(u.lexicon.df.get(x) for x in p) for p in g)]
+    said_otherwise = {t for g in used for p in g for t in p}  # "leukaemia": leukemia is used
     return Slots(
         studies=tuple(studies),
         reports=tuple(reports),
@@ -319,7 +311,7 @@ def parse_slots(
         outcomes=tuple(outcomes),
         terms=terms,
         alternatives=alternatives,
-        unseen=tuple(t for t in terms if not u.lexicon.df.get(t)),
+        unseen=tuple(t for t in terms if not u.lexicon.df.get(t) and t not in said_otherwise),
         statuses=asked,
         marker_names=tuple((k, v) for k, v in aliases.items() if v in markers),
         measures=() if claim else measures,
@@ -345,11 +337,13 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     text = match_text(cleaned or raw)
     did_you_mean: tuple[str, ...] = ()
     variants: tuple[str, ...] = ()
+    spelt: Groups = []
     if u.speller is not None:
         fixed = u.speller.correct(text)
         text, did_you_mean, variants = fixed.text, fixed.did_you_mean, fixed.variants
+        spelt = [([o], [v]) for o, v in zip(fixed.originals, variants, strict=False)]
     asking = question_part(text)
-    groups = synonym_groups(asking, u)
+    groups = synonym_groups(asking, u) + spelt  # a variant is the same word: one topic term
     slots = parse_slots(text, asking, u, groups, variants)
     studies = list(slots.studies)
     flags: set[str] = set()

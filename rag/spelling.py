@@ -70,6 +70,7 @@ class Correction:
     text: str  # misspellings corrected
     did_you_mean: tuple[str, ...]  # known names close to unknown name-like tokens
     variants: tuple[str, ...]  # the index's spelling of words it spells differently
+    originals: tuple[str, ...] = ()  # the question's spelling of each of ``variants``
 
 
 class Speller:
@@ -107,6 +108,7 @@ class Speller:
         differently, and "did you mean" names for unknown names close to known ones."""
         did_you_mean: list[str] = []
         variants: list[str] = []
+        originals: list[str] = []
         out = text
         for tok in dict.fromkeys(tokens(text)):
             if self._is_name(tok):
@@ -122,9 +124,11 @@ class Speller:
                 continue
             if word:
                 variants.append(fix)
+                originals.append(tok)
             else:
                 out = re.sub(rf"(?<!\w){re.escape(tok)}(?!\w)", fix, out)
-        return Correction(out, tuple(dict.fromkeys(did_you_mean)), tuple(variants))
+        names = tuple(dict.fromkeys(did_you_mean))
+        return Correction(out, names, tuple(variants), tuple(originals))
 
     def _is_name(self, tok: str) -> bool:
         return (

@@ -188,3 +188,23 @@ def test_a_name_of_letters_and_digits_the_index_uses_is_a_topic_word() -> None:
     assert "in61" in terms
     assert not any(t in terms for t in ("45.7", "4", "in99"))
     assert "in99" not in parse_query("mean lysis time for IN99 at 4 years?", u).slots.terms
+
+
+class VariantSpeller:
+    """A fake speller: the question's "leukaemia" is the index's "leukemia"."""
+
+    def correct(self, text: str):  # type: ignore[no-untyped-def]
+        from rag.spelling import Correction
+
+        found = "leukaemia" in text
+        return Correction(text, (), ("leukemia",) if found else (), ("leukaemia",) if found else ())
+
+
+def test_a_spelling_variant_is_one_topic_word_and_never_named_as_unseen() -> None:
+    u = dataclasses.replace(
+        understanding([*TRIALS, chunk("l", "B-ALL is a leukemia of young B cells.")]),
+        speller=VariantSpeller(),  # type: ignore[arg-type]
+    )
+    q = parse_query("what kind of leukaemia is B-ALL?", u)
+    assert "leukaemia" not in q.slots.unseen
+    assert any({("leukaemia",), ("leukemia",)} <= set(g) for g in q.slots.alternatives)
