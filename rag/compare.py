@@ -6,8 +6,8 @@ A question comparing sides gets one row per side and one column per asked outcom
   of its trial (data cuts: the answer quotes two, or the question names one); else the time
   points the question names (two or more); else the arms or subgroups it names ("SR-avg vs
   SR-high", "between A and B"; rag/arms.py), within its one study or the first quoted one's
-  trial; else, for one study and two or more outcomes asked, that study alone (the outcomes
-  side by side);
+  trial, and only when each arm has a quoted figure; else, for one study and two or more
+  outcomes asked, that study alone (the outcomes side by side);
 - columns are the outcomes the question names (the profile's ``evidence.outcomes``), or one
   "Result" column; with studies or reports as sides, a last column gives each side's
   population (from its metadata, citing the side's source);
@@ -232,8 +232,10 @@ def compare(
     if sides[0].docs and sides[0].named is None:
         names.append(src.words.population_column)
     values = tuple(v for r in rows for v in r.cells)
-    if sides[0].named is not None and not any(v.citation and has_figure(v.text) for v in values):
-        return (), None  # arms named, but no quoted figure for any of them: no table
+    if sides[0].named is not None and not all(
+        any(v.citation and has_figure(v.text) for v in r.cells) for r in rows
+    ):
+        return (), None  # arms named, but a quoted figure for only one of them: no table
     return values, TableOut(tuple(names), tuple(rows))
 
 

@@ -11,7 +11,7 @@ from evals.cells import CellVocab, arm_named, row_in_cell
 from rag.arms import NamedSide, named_sides, owned_segments, segments
 from rag.compare import has_figure
 from rag.evidence import Sources, annotate
-from tests.test_evidence import DOCS, EV, NOT_REPORTED, draft, entities, query
+from tests.test_evidence import DOCS, EV, draft, entities, query
 
 SHORT = {"blina": "blinatumomab", "chemo": "chemotherapy", "sr-avg": "SR-average"}
 OUTCOMES = {"dfs", "os", "hr"}
@@ -100,12 +100,12 @@ def test_arm_rows_within_the_named_study() -> None:
     ]
 
 
-def test_an_arm_no_quote_gives_is_not_reported_and_other_trials_do_not_fill_it() -> None:
+def test_no_arm_table_when_only_one_arm_has_a_quoted_figure() -> None:
     src = Sources(DOCS, entities(), EV, load_profile("ball-blinatumomab").vocabulary)
     d = draft(
         [
             ("In the AALL1731 control arms, the HR was 2.1.", 1),
-            ("In TOWER, HR 0.71 with blinatumomab.", 2),
+            ("In TOWER, HR 0.71 with blinatumomab.", 2),  # another trial never fills a row
         ],
         ["ash", "tower"],
     )
@@ -114,11 +114,7 @@ def test_an_arm_no_quote_gives_is_not_reported_and_other_trials_do_not_fill_it()
         flags=frozenset({"comparison"}),
     )
     out = annotate(q, d, Audience.CLINICIAN, src)
-    assert out.table is not None
-    assert [(r.label, r.cells[0].text) for r in out.table.rows] == [
-        ("control arms", "In the AALL1731 control arms, the HR was 2.1"),
-        ("blina arms", NOT_REPORTED),
-    ]
+    assert out.table is None and out.comparison == ()
 
 
 VOCAB = CellVocab(abbreviations={"SR-avg": "SR-average", "chemo": "chemotherapy"})
