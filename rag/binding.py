@@ -47,7 +47,10 @@ _P_VALUE = r"\bP\s?(?:[<=>≤≥]|value)\s?\.?\d|not (?:statistically )?signific
 SPANS: dict[str, re.Pattern[str]] = {
     "rate": re.compile(rf"{_PCT}|\b\d+\s+(?:of|out of)\s+\d+\b|{_WORD_RATE}", re.I),
     "hr": re.compile(rf"\b(?:HR|hazard ratio)[^0-9]{{0,25}}{_NUM}", re.I),
-    "ci": re.compile(rf"\b(?:CI|confidence interval)\b|{_NUM}\s?(?:[-–]|to)\s?{_NUM}", re.I),
+    # an interval in brackets after a figure ("0.39 (0.24-0.64)"); "aged 1 to 9" is no CI
+    "ci": re.compile(
+        rf"\b(?:CI|confidence interval)\b|[(\[]\s*{_NUM}\s?(?:[-–,]|to)\s?{_NUM}\s*[)\],;]", re.I
+    ),
     "p": re.compile(rf"{_P_VALUE}|\bP\s?=\s?{_NUM}", re.I),
     "median": re.compile(rf"\bmedian\b[^.]{{0,150}}?{_NUM}", re.I),  # within the sentence
     "count": re.compile(r"\b\d{1,3}(?:,\d{3})+\b|\b\d+\b(?!\s?%)(?!\.\d)", re.I),

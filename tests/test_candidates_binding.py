@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.binding import ABSENT, CONFLICT, MATCHED, NA, bind, stat_binding, time_binding
 from rag.candidates import units_from
 from rag.query import parse_query
@@ -153,3 +155,22 @@ def test_a_duration_in_minutes_is_a_duration() -> None:
     assert SPANS["duration"].search("the infusion ran for 90 minutes")
     q = parse_query("how long was the mean lysis time for IN65?", U)
     assert stat_binding(q, "IN65; 83.8; 6.95", headers="MLT (min) SD (min)") == MATCHED
+
+
+@pytest.mark.parametrize(
+    ("text", "interval"),
+    [
+        ("The HR for DFS was 0.39 (0.24-0.64).", True),
+        ("HR 0.71, 95% CI 0.55-0.93", True),
+        ("OR 2.1 (1.3 to 3.4)", True),
+        ("HR 0.62 [0.39, 0.98]", True),
+        ("AALL1731 enrolled children aged 1 to 9 years.", False),  # a range, not an interval
+        ("E1910 enrolled adults aged 30 to 70.", False),
+    ],
+)
+def test_a_confidence_interval_is_named_or_bracketed_after_a_figure(
+    text: str, interval: bool
+) -> None:
+    from rag.binding import SPANS
+
+    assert bool(SPANS["ci"].search(text)) is interval
