@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from rag.lexicon import stem
+from rag.lexicon import content_stems, stem
+from rag.measure import Measure
 from rag.query import Query, Slots, Understanding
 
 
@@ -50,7 +51,7 @@ def carry_study(q: Query, before: Query, u: Understanding) -> Query:
     )
 
 
-def carry_over(q: Query, before: Query) -> Query:
+def carry_over(q: Query, before: Query, long_forms: Mapping[str, str] | None = None) -> Query:
     """A follow-up takes from the previous question every slot it does not fill itself. One
     that names its own outcome ("and OS?" after a response rate) asks a new thing of the same
     study: the previous question's statistic and topic words described the old outcome and are
@@ -60,6 +61,11 @@ def carry_over(q: Query, before: Query) -> Query:
     lean = len(s.terms) < 3 and keeps_what
     # "5y?" after "aall1731 4y dfs?": the time point is all it asks, so a unit must state it
     only_time = bool(s.time_points) and not (s.terms or s.outcomes or s.statistics)
+    # "95% CI on that?" after the Hispanic HR: the figure asked is of what was asked before
+    of_that = bool(s.statistics) and lean and not (s.outcomes or s.time_points or s.measures)
+    asked = before.text.strip().rstrip("?").strip()
+    said = tuple(_forms(t, long_forms or {}) for t in b.terms if t not in b.unseen)
+    subject = (Measure(asked, said),) if of_that and said else ()
     slots = Slots(
         studies=s.studies or b.studies,
         reports=s.reports or b.reports,
@@ -71,8 +77,10 @@ def carry_over(q: Query, before: Query) -> Query:
         unseen=s.unseen,
         statuses=s.statuses or b.statuses,
         marker_names=s.marker_names if s.statuses else b.marker_names,
-        measures=s.measures,  # its own words say what it counts ("and infections?")
+        measures=s.measures or subject,  # its own words say what it counts ("and infections?")
         time_required=only_time,
+        figure_required=s.figure_required or (b.figure_required and keeps_what),
+        sides=s.sides,
     )
     resolved = f"{q.text.strip()} (after: {before.text.strip()})"
     carried = tuple(n for n in ("studies", "reports") if not getattr(s, n) and getattr(b, n))
@@ -85,6 +93,12 @@ def carry_over(q: Query, before: Query) -> Query:
         retrieval=f"{q.retrieval} {before.retrieval}",
         focus=f"{before.focus} {q.focus}",
     )
+
+
+def _forms(term: str, long_forms: Mapping[str, str]) -> tuple[tuple[str, ...], ...]:
+    """A topic stem and the stems of its long form ("blin": blinatumomab), each naming it."""
+    long = tuple(content_stems(long_forms.get(term, "")))
+    return ((term,), long) if long else ((term,),)
 
 
 def without_carried_names(q: Query, drop: Sequence[str] = ()) -> Query:

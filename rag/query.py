@@ -376,7 +376,7 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
 
     before = parse_query(prev, u, history[:-1], _depth + 1)
     if is_followup(text, True, studies):
-        return carry_over(q, before)
+        return carry_over(q, before, {k.lower(): v for k, v in u.vocab.abbreviations.items()})
     if asks_attribute_only(q, before, u):
         return carry_study(q, before, u)
     if not studies and before.slots.studies:

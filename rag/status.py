@@ -25,7 +25,7 @@ Status = tuple[str, str]  # (marker, lower case, short form; "+" or "-", or a gr
 
 _MARKER = r"[A-Za-z][A-Za-z0-9:]*(?:\s[A-Za-z][A-Za-z0-9:]*)?"
 _SIGN = (
-    r"(?:\s?\+(?![\w+])|[-\s]pos(?:itive)?\b"
+    r"(?:\+(?![\w+])|\s\+(?=\s*(?:[,.;:?)]|$))|[-\s]pos(?:itive)?\b"  # "HR + CI": a plus
     r"|[-\s]neg(?:ative)?\b|\s?[−–](?=[\s,.;)]|$)|-(?=[\s,.;)]|$))"
 )
 _STATUS = re.compile(rf"(?<![\w:+-])({_MARKER}?)({_SIGN})", re.I)

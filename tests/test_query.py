@@ -208,3 +208,25 @@ def test_a_spelling_variant_is_one_topic_word_and_never_named_as_unseen() -> Non
     q = parse_query("what kind of leukaemia is B-ALL?", u)
     assert "leukaemia" not in q.slots.unseen
     assert any({("leukaemia",), ("leukemia",)} <= set(g) for g in q.slots.alternatives)
+
+
+def test_a_followup_asking_only_a_statistic_asks_it_of_what_was_asked_before() -> None:
+    hisp = "In the AALL1731 control arms, Hispanic ethnicity was associated with a higher risk."
+    u = understanding([*TRIALS, chunk("h", hisp, trial="AALL1731")])
+    q = parse_query("95% CI on that?", u, ["hispanic ethnicity HR in the aall1731 control arms?"])
+    (subject,) = q.slots.measures
+    assert subject.written == "hispanic ethnicity HR in the aall1731 control arms"
+    from rag.lexicon import content_stems
+
+    dfs_hr = set(content_stems("The hazard ratio (HR) for DFS was 0.39 (95% CI 0.24-0.64)."))
+    assert not subject.covered(dfs_hr)  # another HR's CI does not answer
+    assert subject.covered(set(content_stems("Hispanic ethnicity in the control arms: HR 2.1")))
+    own = parse_query("and the CI for DFS with blinatumomab?", u, ["hispanic ethnicity HR?"])
+    assert not any(m.written.startswith("hispanic") for m in own.slots.measures)
+
+
+def test_a_plus_between_two_words_is_no_marker_status() -> None:
+    from rag.status import status_spans
+
+    assert status_spans("HR + CI?", {"hr"}, {}) == []
+    assert status_spans("outcomes for the Ph + ?", {"ph"}, {}) == [(("ph", "+"), "Ph +")]
