@@ -148,7 +148,17 @@ def study_binding(studies: tuple[str, ...], u: Unit, ents: EntityIndex) -> str:
     return ABSENT
 
 
-def report_binding(reports: tuple[str, ...], u: Unit, ents: EntityIndex) -> str:
+def report_binding(
+    reports: tuple[str, ...], u: Unit, ents: EntityIndex, compared: bool = False
+) -> str:
+    """*matched* when the unit's document is the report every qualifier names ("NEJM 2025");
+    when reports are ``compared`` ("the NEJM paper vs the 2025 abstract"), any one of them."""
+    if compared and len(reports) > 1:
+        return (
+            MATCHED
+            if any(u.doc_id in (ents.docs_of_reports([r]) or ()) for r in reports)
+            else CONFLICT
+        )
     docs = ents.docs_of_reports(reports)
     if docs is None:
         return NA
@@ -244,7 +254,7 @@ def bind(
     share, missing = topic_share(q, u, lex, topic_floor)
     return Binding(
         study=study_binding(q.slots.studies, u, ents),
-        report=report_binding(q.slots.reports, u, ents),
+        report=report_binding(q.slots.reports, u, ents, q.has("comparison")),
         time=time_binding(q.slots.time_points, text, q.slots.time_required),
         statistic=stat_binding(q, text, " ".join(c.header for c in u.chunk.cells)),
         soft_statistic=set(q.slots.statistics) <= {"rate"} and not q.slots.figure_required,

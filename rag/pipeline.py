@@ -136,9 +136,9 @@ class Pipeline:
             return None
         from rag.spelling import Speller
 
-        return Speller(
-            lexicon, names, self.profile.vocabulary.drug_suffixes, self.settings.answer.variant_zipf
-        )
+        v = self.profile.vocabulary
+        short = [*v.abbreviations, *v.journal_aliases, *v.common_acronyms]
+        return Speller(lexicon, names, v.drug_suffixes, self.settings.answer.variant_zipf, short)
 
     @property
     def glossary(self) -> tuple[Term, ...]:

@@ -284,6 +284,7 @@ def parse_slots(
     outcomes = outcomes_named(asking, u, names)
     # words bound by a slot (a study's name, an outcome's short and long form) are not topic
     exclude = {stem(w) for s in names for w in words(u.entities.name(s))} | names
+    exclude |= {stem(w) for a in u.vocab.journal_aliases for w in words(a)} if reports else set()
     exclude |= {stem(w) for short, long in outcomes for w in words(f"{short} {long}")}
     said = " ".join([with_long_forms(asking, u), *synonyms_of(groups), *variants])
     terms = tuple(topic_terms(said, u, exclude))

@@ -82,16 +82,19 @@ class Speller:
         names: Iterable[str],
         drug_suffixes: Iterable[str],
         variant_zipf: float,
+        shorthand: Iterable[str] = (),
     ):
         """``variant_zipf``: real words rarer than this may be another spelling of an index
         word (randomised, leukaemia); commoner ones ("deal") are other words
-        (``answer.variant_zipf``)."""
+        (``answer.variant_zipf``). ``shorthand``: the profile's own short forms ("nejm",
+        "blina", "soc"), read in any case and never corrected."""
         from symspellpy import SymSpell
 
         self.lexicon = lexicon
         self.names = {norm(n): n for n in names}
         self.drug_suffixes = tuple(drug_suffixes)
         self.variant_zipf = variant_zipf
+        self.shorthand = {w.lower() for w in shorthand}
         self.index_sym = SymSpell(max_dictionary_edit_distance=_MAX_EDIT, prefix_length=7)
         for w, n in lexicon.surface.items():
             if w.isalpha() and len(w) > 3:
@@ -115,6 +118,8 @@ class Speller:
                 did_you_mean += self._near_names(tok)
                 continue
             if len(tok) < 4 or not tok.isalpha() or self.lexicon.knows(tok):
+                continue
+            if tok.lower() in self.shorthand:  # "nejm" is no misspelling of "team"
                 continue
             word = self.is_word(tok)
             if word and zipf(tok) >= self.variant_zipf:

@@ -174,3 +174,21 @@ def test_a_confidence_interval_is_named_or_bracketed_after_a_figure(
     from rag.binding import SPANS
 
     assert bool(SPANS["ci"].search(text)) is interval
+
+
+def test_reports_compared_bind_either_report_and_reports_named_together_bind_their_one() -> None:
+    from rag.binding import report_binding
+
+    class Ents:
+        def __init__(self) -> None:
+            self.reports = {"nengljmed": {"nejm"}, "2025": {"nejm", "ash"}, "ash": {"ash"}}
+
+        def docs_of_reports(self, keys):  # type: ignore[no-untyped-def]
+            sets = [self.reports.get(k, set()) for k in keys]
+            return set.intersection(*sets) if sets else None
+
+    ash = units_from(scored([chunk("ash", "In the update, 1444 children were randomized.")]))[0]
+    both = ("nengljmed", "2025")
+    assert report_binding(both, ash, Ents()) == CONFLICT  # "the NEJM 2025 paper": one report
+    assert report_binding(both, ash, Ents(), compared=True) == MATCHED  # "NEJM vs 2025 abstract"
+    assert report_binding(("nengljmed",), ash, Ents(), compared=True) == CONFLICT

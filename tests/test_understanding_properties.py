@@ -90,3 +90,14 @@ def test_near_miss_identifiers_abstain_with_did_you_mean(corpus_settings: Any) -
         ans = pipe.answer(f"What was the disease-free survival in {miss}?")
         assert ans.abstained and ans.query is not None and ans.query.did_you_mean, miss
         assert ans.abstain_reason is not None and ans.abstain_reason.code == "did-you-mean"
+
+
+@pytest.mark.slow
+def test_the_profiles_shorthand_is_never_spelling_corrected(corpus_settings: Any) -> None:
+    """ "nejm" was corrected to "team" (a word the index uses, two edits away), which lost the
+    report the question names."""
+    from rag.pipeline import build_pipeline
+
+    q = build_pipeline(corpus_settings).answerer.parse("median follow-up in the nejm paper?")
+    assert "nejm" in q.text and "team" not in q.text
+    assert q.slots.reports
