@@ -50,7 +50,9 @@ def stopwords() -> frozenset[str]:
         "though unless toward towards despite onto beyond along upon around still yet either "
         "neither both each every anyone anything something nothing everyone vs versus per via "
         "whats what's im i'm ive i've dont don't doesnt doesn't isnt isn't wasnt wasn't its it's "
-        "hes he's shes she's were we're theyre they're thats that's there's theres u ur pls plz"
+        "hes he's shes she's were we're theyre they're thats that's there's theres u ur pls plz "
+        # the part before the apostrophe of "wasn't", "doesn't"... (words split it there)
+        "wasn isn doesn didn aren weren hasn haven hadn couldn wouldn shouldn don ain mustn needn"
     )
     words = {w for w in listed if w and not w.startswith("#")}
     return frozenset(STOPWORDS_EN) | frozenset(extra.split()) | frozenset(words)

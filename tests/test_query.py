@@ -230,3 +230,8 @@ def test_a_plus_between_two_words_is_no_marker_status() -> None:
 
     assert status_spans("HR + CI?", {"hr"}, {}) == []
     assert status_spans("outcomes for the Ph + ?", {"ph"}, {}) == [(("ph", "+"), "Ph +")]
+
+
+def test_contractions_leave_no_topic_word_behind() -> None:
+    q = parse_query("The approval was based on AALL1731, wasn't it? Doesn't it cover kids?", U)
+    assert not {"wasn", "doesn"} & set(q.slots.terms)
