@@ -44,6 +44,7 @@ from rag.timepoint import time_points
 CellKind = Literal["figure", "not-reported", "text"]
 _GRADE = re.compile(r"\bgrades?\s*(?:[≥>≤<]=?\s*)?\d(?:\s*(?:-|to|or)\s*\d)?", re.I)
 _WORD = re.compile(r"[^\W_]+")
+_YEAR = re.compile(r"(?<![\d.,])(?:19|20)\d{2}(?![\d.,%])")
 _ANY_ARM = {"arm", "arms", "group", "groups", "patients", "pts", "kids", "children", "alone"}
 _ANY_ARM |= {"only", "the", "and", "of", "in", "with", "on"}
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -102,8 +103,9 @@ class CellCheck:
 
 
 def has_figure(text: str) -> bool:
-    """A number that is a result: any number once grades ("grade ≥ 3") are set aside."""
-    return bool(extract_numbers(_GRADE.sub(" ", text)))
+    """A number that is a result: any number once grades ("grade ≥ 3") and years
+    ("presented in 2025") are set aside."""
+    return bool(extract_numbers(_YEAR.sub(" ", _GRADE.sub(" ", text))))
 
 
 def missing_numbers(text: str, quote: str) -> list[str]:

@@ -40,13 +40,14 @@ if TYPE_CHECKING:
 RESULT = "Result"
 _NEXT_CLAUSE = re.compile(r"\s+(?:while|whereas|but|and|compared with)\b")
 _LEAD_IN = re.compile(r"^(?:In|For|Among|Across)\b[^,]{1,80},\s+")
+_YEAR = re.compile(r"(?<![\d.,])(?:19|20)\d{2}(?![\d.,%])")
 _GRADE = re.compile(r"\bgrades?\s*(?:[≥>≤<]=?\s*)?\d(?:\s*(?:-|to|or)\s*\d)?", re.I)
 
 
 def has_figure(text: str) -> bool:
-    """A number that is a result, not a grade ("grade ≥ 3" alone is no figure) nor part of
-    a name of letters and digits ("HC3", "CD19")."""
-    return bool(re.search(r"(?<![A-Za-z0-9])\d", _GRADE.sub(" ", text)))
+    """A number that is a result, not a grade ("grade ≥ 3" alone is no figure), a year
+    ("presented in 2025") nor part of a name of letters and digits ("HC3", "CD19")."""
+    return bool(re.search(r"(?<![A-Za-z0-9])\d", _YEAR.sub(" ", _GRADE.sub(" ", text))))
 
 
 @dataclass(frozen=True)

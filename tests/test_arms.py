@@ -203,3 +203,12 @@ def test_a_subgroup_the_question_asks_for_is_not_set_aside() -> None:
     out = annotate(q, d, Audience.CLINICIAN, src)
     assert out.table is not None
     assert out.table.rows[1].cells[0].text == "median OS was 36.5 months"
+
+
+def test_a_year_is_no_figure_for_the_table_or_its_judge() -> None:
+    from evals.cells import has_figure as judged
+
+    for text in ("A later update was presented in 2025", "published in Dec 2024"):
+        assert not has_figure(text) and not judged(text)
+    for text in ("1440 children were randomized", "DFS was 96.0% in 2024", "HR 0.39"):
+        assert has_figure(text) and judged(text)
