@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from citeqa.answer import AnswerSentence, Citation, SideValue, TableOut, TableRow
-from rag.arms import NamedSide, asked_sides, named_sides, owned_segments
+from rag.arms import NamedSide, owned_segments
 from rag.lexicon import content_stems
 from rag.population import describe, population_of
 from rag.query import Query
@@ -91,10 +91,10 @@ def sides_of(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side]:
 
 
 def arm_sides(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side]:
-    """The arms or subgroups the question names as its sides (rag/arms.py), within the one
-    study it names or else the first quoted one's trial; the outcomes, time points and
-    studies it names are not side words."""
-    if len(q.slots.studies) > 1 or not cites:
+    """The arms or subgroups the question names as its sides (its ``sides`` slot,
+    rag/arms.py), within the one study it names or else the first quoted one's trial."""
+    named = q.slots.sides
+    if len(q.slots.studies) > 1 or not cites or not named:
         return []
     if q.slots.studies:
         docs = frozenset(src.ents.docs_of_study(q.slots.studies[0]))
@@ -102,16 +102,6 @@ def arm_sides(q: Query, cites: Sequence[Citation], src: Sources) -> list[Side]:
         trial = cites[0].trial
         docs = frozenset(d for d, m in src.docs.items() if trial and m.trial == trial)
     docs = docs or frozenset({cites[0].doc_id})
-    outcome = re.compile(
-        "|".join(f"(?:{p})" for ps in src.words.outcomes.values() for p in ps), re.I
-    )
-    studies = {s.lower() for s in q.slots.studies}
-
-    def shown(w: str) -> bool:
-        return bool(outcome.fullmatch(w)) or w.lower() in studies
-
-    v = src.vocabulary
-    named = asked_sides(q.text, v, shown) if v else named_sides(q.text, shown, {})
     return [
         Side(n.label, docs, named=n, rivals=tuple(x for x in named if x is not n)) for n in named
     ]

@@ -316,7 +316,7 @@ def parse_slots(
         statuses=asked,
         marker_names=tuple((k, v) for k, v in aliases.items() if v in markers),
         measures=() if claim else measures,
-        sides=() if claim or len(studies) > 1 or reports else sides_of(asking, u, outcomes),
+        sides=() if claim or len(studies) > 1 else sides_of(asking, u, outcomes),
     )
 
 

@@ -8,9 +8,10 @@ from dataclasses import replace
 from citeqa.answer import Audience
 from citeqa.domain import load_profile
 from evals.cells import CellVocab, arm_named, row_in_cell
-from rag.arms import NamedSide, named_sides, owned_segments, segments
+from rag.arms import NamedSide, asked_sides, named_sides, owned_segments, segments
 from rag.compare import has_figure
 from rag.evidence import Sources, annotate
+from rag.query import Query
 from tests.test_evidence import DOCS, EV, draft, entities, query
 
 SHORT = {"blina": "blinatumomab", "chemo": "chemotherapy", "sr-avg": "SR-average"}
@@ -50,6 +51,18 @@ def test_no_sides_without_two_distinct_ones() -> None:
     assert sides("DFS 2020 vs 2024") == []  # numbers are not side words
 
 
+SRC = Sources(DOCS, entities(), EV, load_profile("ball-blinatumomab").vocabulary)
+
+
+def arm_query(text: str) -> Query:
+    """A comparison in AALL1731 with the arms it names as its sides slot (as rag/query.py
+    reads them: outcome and study words are not side words)."""
+    vocab = load_profile("ball-blinatumomab").vocabulary
+    named = asked_sides(text, vocab, lambda w: w.lower() in {"dfs", "aall1731"})
+    q = query(text, studies=("aall1731",), sides=tuple(named))
+    return replace(q, flags=frozenset({"comparison"}))
+
+
 BLINA = NamedSide("blina", frozenset({"blinatumomab"}))
 CHEMO = NamedSide("chemo", frozenset({"chemotherapi"}))
 BOTH = "In AALL1731, 3-year DFS was 96.0% (SE 1.2) with blinatumomab plus chemotherapy versus 87.9% (SE 2.1) with chemotherapy alone."
@@ -81,12 +94,9 @@ def test_a_name_of_letters_and_digits_is_no_figure() -> None:
 
 
 def test_arm_rows_within_the_named_study() -> None:
-    src = Sources(DOCS, entities(), EV, load_profile("ball-blinatumomab").vocabulary)
+    src = SRC
     d = draft([(BOTH, 1), ("In TOWER, OS was 7.7 months with blinatumomab.", 2)], ["nejm", "tower"])
-    q = replace(
-        query("aall1731 dfs blina vs chemo alone", studies=("aall1731",)),
-        flags=frozenset({"comparison"}),
-    )
+    q = arm_query("aall1731 dfs blina vs chemo alone")
     out = annotate(q, d, Audience.CLINICIAN, src)
     assert out.table is not None and out.table.columns == ("DFS",)  # no population column
     rows = [(r.label, r.cells[0].text, r.cells[0].citation) for r in out.table.rows]
@@ -101,7 +111,7 @@ def test_arm_rows_within_the_named_study() -> None:
 
 
 def test_no_arm_table_when_only_one_arm_has_a_quoted_figure() -> None:
-    src = Sources(DOCS, entities(), EV, load_profile("ball-blinatumomab").vocabulary)
+    src = SRC
     d = draft(
         [
             ("In the AALL1731 control arms, the HR was 2.1.", 1),
@@ -109,10 +119,7 @@ def test_no_arm_table_when_only_one_arm_has_a_quoted_figure() -> None:
         ],
         ["ash", "tower"],
     )
-    q = replace(
-        query("HR in aall1731 - control arms vs blina arms", studies=("aall1731",)),
-        flags=frozenset({"comparison"}),
-    )
+    q = arm_query("HR in aall1731 - control arms vs blina arms")
     out = annotate(q, d, Audience.CLINICIAN, src)
     assert out.table is None and out.comparison == ()
 
@@ -150,12 +157,9 @@ def test_a_side_is_held_only_where_every_word_of_it_is_named() -> None:
 
 
 def test_no_arm_table_without_a_quoted_figure() -> None:
-    src = Sources(DOCS, entities(), EV, load_profile("ball-blinatumomab").vocabulary)
+    src = SRC
     d = draft([("Blinatumomab was given as two cycles.", 1)], ["nejm"])
-    q = replace(
-        query("aall1731 dfs blina vs chemo alone", studies=("aall1731",)),
-        flags=frozenset({"comparison"}),
-    )
+    q = arm_query("aall1731 dfs blina vs chemo alone")
     out = annotate(q, d, Audience.CLINICIAN, src)
     assert out.table is None and out.comparison == ()
 
@@ -163,7 +167,7 @@ def test_no_arm_table_without_a_quoted_figure() -> None:
 def test_a_whole_trial_row_prefers_the_whole_trial_figure_and_a_subgroup_keeps_its_lead_in() -> (
     None
 ):
-    src = Sources(DOCS, entities(), EV, load_profile("ball-blinatumomab").vocabulary)
+    src = SRC
     sub = "In the AALL1731 SR-average group, 3-year DFS was 90.2% with chemotherapy alone."
     whole = "In AALL1731, 3-year DFS was 87.9% with chemotherapy alone."
     d = draft(
@@ -190,7 +194,7 @@ def test_a_whole_trial_row_prefers_the_whole_trial_figure_and_a_subgroup_keeps_i
 
 
 def test_a_subgroup_the_question_asks_for_is_not_set_aside() -> None:
-    src = Sources(DOCS, entities(), EV, load_profile("ball-blinatumomab").vocabulary)
+    src = SRC
     d = draft(
         [
             ("In TOWER, median OS was 7.7 months.", 1),
