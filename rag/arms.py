@@ -33,6 +33,16 @@ _FIGURE = re.compile(r"\d")
 _JOINED = re.compile(r"(?<=\w)[+/](?=\w)")
 _COMMON = {"arm", "group", "patient", "pt", "kid", "child", "children", "onli", "both", "cohort"}
 _COMMON |= {"total", "overal", "whole", "entir"}  # the whole group: no side of its own
+_COMMON |= {"alon", "one", "those", "like"}  # "chemo alone" is the chemo-only side
+# one group of people named by what they got: "the ones who only got chemo", "kids on blina",
+# "the control arm"
+_WHO = r"(?:ones?|those|kids?|child(?:ren)?|patients?|pts|people|infants?|adults?)"
+_GOT = r"(?:got|get|gets|received|receive|were on|was on|are on|on|with|given|getting)"
+_GROUP = re.compile(
+    rf"\b{_WHO}(?:\s+like\s+\w+)?\s+(?:(?:who|that)\s+)?(?:(?:only|just)\s+)?{_GOT}\s+(?P<got>.+)"
+    r"|\bthe\s+(?P<named>[\w+/-]+(?:\s+[\w+/-]+)?)\s+(?:arms?|groups?|cohorts?)\b",
+    re.I,
+)
 _MAX_WORDS = 3
 
 
@@ -117,6 +127,29 @@ def asked_sides(text: str, vocab: Vocabulary, shown: Callable[[str], bool]) -> l
 
     synonyms = {w.lower(): group for group in vocab.synonyms for w in group}
     return named_sides(text, drop, short, synonyms)
+
+
+def group_side(text: str, vocab: Vocabulary, shown: Callable[[str], bool]) -> NamedSide | None:
+    """The one group a message names by what its people got ("and the ones who only got
+    chemo?", "kids on blina", "the control arm"), as a side; None when it names none. Word
+    choice as in :func:`asked_sides`."""
+    m = _GROUP.search(text)
+    if m is None:
+        return None
+    short = {k.lower(): v for k, v in vocab.abbreviations.items()}
+    stats = (w for ws in vocab.statistics.values() for w in ws)
+    noise = {w.lower() for w in (*stats, *vocab.generic_words)}
+    part = m.group("got") or m.group("named")
+    side = [
+        w
+        for w in _side(_BOUNDARY.split(part)[0], lambda w: w.lower() in noise or shown(w))
+        if not time_points(w)
+    ][:_MAX_WORDS]
+    stems = _stems(side, short)
+    if not stems:
+        return None
+    synonyms = {w.lower(): group for group in vocab.synonyms for w in group}
+    return NamedSide(" ".join(side), frozenset(stems), _words(side, short, synonyms))
 
 
 def _side(part: str, drop: Callable[[str], bool]) -> list[str]:

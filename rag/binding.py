@@ -111,6 +111,8 @@ def stat_binding(q: Query, text: str, headers: str = "") -> str:
     asked = [s for s in q.slots.statistics if s in SPANS]
     if not asked:
         return NA
+    if "count" in asked:  # "how many were ok?" is answered by a share of them too ("94.8%")
+        asked.append("rate")
     if any(SPANS[s].search(text) for s in asked):
         return MATCHED
     if headers and re.search(r"\d", text) and any(_HEADER_CUES[s].search(headers) for s in asked):

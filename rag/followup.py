@@ -7,7 +7,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from rag.lexicon import content_stems, stem
+from rag.arms import NamedSide, group_side
+from rag.lexicon import content_stems, stem, words
 from rag.measure import Measure
 from rag.query import Query, Slots, Understanding
 
@@ -51,12 +52,26 @@ def carry_study(q: Query, before: Query, u: Understanding) -> Query:
     )
 
 
-def carry_over(q: Query, before: Query, long_forms: Mapping[str, str] | None = None) -> Query:
+def carry_over(
+    q: Query,
+    before: Query,
+    long_forms: Mapping[str, str] | None = None,
+    groups: tuple[NamedSide | None, NamedSide | None] = (None, None),
+) -> Query:
     """A follow-up takes from the previous question every slot it does not fill itself. One
     that names its own outcome ("and OS?" after a response rate) asks a new thing of the same
     study: the previous question's statistic and topic words described the old outcome and are
-    not carried."""
+    not carried. ``groups``: the group of people the follow-up names by what they got, and the
+    previous question's (rag/arms.py ``group_side``): a follow-up naming another group ("and
+    the ones who only got chemo?") asks about that group alone, which a unit must name, and
+    the previous group's words are not carried."""
     s, b = q.slots, before.slots
+    group, old = groups
+    if group is not None and not s.sides:
+        old_words = old.keys | set(content_stems(old.label)) if old is not None else set()
+        dropped = old_words - group.keys - set(content_stems(group.label))
+        s = replace(s, sides=(group,))
+        b = replace(b, terms=tuple(t for t in b.terms if t not in dropped))
     keeps_what = not s.outcomes
     lean = len(s.terms) < 3 and keeps_what
     # "5y?" after "aall1731 4y dfs?": the time point is all it asks, so a unit must state it
@@ -122,3 +137,11 @@ def without_carried_names(q: Query, drop: Sequence[str] = ()) -> Query:
         retrieval=names.sub(" ", q.retrieval),
         focus=names.sub(" ", q.focus),
     )
+
+
+def group_of(text: str, u: Understanding, slots: Slots) -> NamedSide | None:
+    """The group of people ``text`` names by what they got (rag/arms.py ``group_side``);
+    the words of its outcomes and studies are not the group's."""
+    names = {w for pair in slots.outcomes for w in words(" ".join(pair))}
+    ents = u.entities
+    return group_side(text, u.vocab, lambda w: w.lower() in names or bool(ents.studies_in(w)))

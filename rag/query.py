@@ -372,12 +372,15 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
         asks_attribute_only,
         carry_over,
         carry_study,
+        group_of,
         with_chat_study,
     )
 
     before = parse_query(prev, u, history[:-1], _depth + 1)
     if is_followup(text, True, studies):
-        return carry_over(q, before, {k.lower(): v for k, v in u.vocab.abbreviations.items()})
+        groups_named = (group_of(text, u, slots), group_of(prev, u, before.slots))
+        long_forms = {k.lower(): v for k, v in u.vocab.abbreviations.items()}
+        return carry_over(q, before, long_forms, groups_named)
     if asks_attribute_only(q, before, u):
         return carry_study(q, before, u)
     if not studies and before.slots.studies:

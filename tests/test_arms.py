@@ -8,7 +8,7 @@ from dataclasses import replace
 from citeqa.answer import Audience
 from citeqa.domain import load_profile
 from evals.cells import CellVocab, arm_named, row_in_cell
-from rag.arms import NamedSide, asked_sides, named_sides, owned_segments, segments
+from rag.arms import NamedSide, asked_sides, group_side, named_sides, owned_segments, segments
 from rag.compare import has_figure
 from rag.evidence import Sources, annotate
 from rag.query import Query
@@ -216,3 +216,20 @@ def test_a_year_is_no_figure_for_the_table_or_its_judge() -> None:
         assert not has_figure(text) and not judged(text)
     for text in ("1440 children were randomized", "DFS was 96.0% in 2024", "HR 0.39"):
         assert has_figure(text) and judged(text)
+
+
+def test_one_group_named_by_what_its_people_got() -> None:
+    vocab = load_profile("ball-blinatumomab").vocabulary
+
+    def group(text: str) -> str | None:
+        side = group_side(text, vocab, lambda w: w.lower() in {"crs", "aall1731"})
+        return side.label if side else None
+
+    assert group("and the ones who only got chemo?") == "chemo"
+    assert group("what about kids on blina") == "blina"
+    assert group("and the kids like him who got blina?") == "blina"
+    assert group("and in the control arm?") == "control"
+    assert group("and chemo alone?") is None  # no group of people named
+    assert group("how many patients with CRS in aall1731") is None  # words shown elsewhere
+    side = group_side("those given blina", vocab, lambda w: False)
+    assert side is not None and side.named_in("children in the blinatumomab arms")

@@ -83,6 +83,9 @@ def test_statistic_spans() -> None:
     assert stat_binding(hr, "3-year DFS was 96.0% versus 87.9%.") == CONFLICT
     count = parse_query("how many children were randomized", U)
     assert stat_binding(count, "1,440 children were randomized.") == MATCHED
+    # "how many were ok?" is answered by a share of them too
+    assert stat_binding(count, "In the chemo-only groups, it was 86.9%.") == MATCHED
+    assert stat_binding(count, "Most children were randomized.") == CONFLICT
 
 
 def test_a_median_is_found_anywhere_in_its_sentence() -> None:

@@ -235,3 +235,18 @@ def test_a_plus_between_two_words_is_no_marker_status() -> None:
 def test_contractions_leave_no_topic_word_behind() -> None:
     q = parse_query("The approval was based on AALL1731, wasn't it? Doesn't it cover kids?", U)
     assert not {"wasn", "doesn"} & set(q.slots.terms)
+
+
+def test_a_followup_naming_another_group_asks_about_that_group_alone() -> None:
+    before = "how many kids who got blina were ok after 4 years in aall1731"
+    q = parse_query("and the ones who only got chemo?", U, [before])
+    assert q.has("followup")
+    (side,) = q.slots.sides
+    assert side.label == "chemo" and side.named_in("In the chemo-only groups, it was 86.9%.")
+    assert not side.named_in("94.8% of children in the blinatumomab groups were alive.")
+    blina = {"blina", "blinatumomab"}
+    assert not blina & set(q.slots.terms)  # the previous group's word is not carried
+    assert "one" not in q.slots.terms  # "the ones" is no topic
+    # a follow-up naming no group of its own keeps the previous question's words
+    plain = parse_query("and after 5 years?", U, [before])
+    assert not plain.slots.sides and blina & set(plain.slots.terms)
