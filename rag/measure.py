@@ -3,9 +3,9 @@ grade 3+ infections", "isolated CNS relapse %".
 
 A sentence that gives a percentage about the right study but counts something else ("the
 4-year cumulative incidence of relapse was 4.4%") does not answer a question about seizures.
-The measure is read next to a word asking for a rate or count: the words after it ("rate of
-X", "% of kids who had X", up to the next preposition or punctuation) or the words just before
-it ("X rate", "X %"). Its *head* is its last content word ("infections" of "grade 3+
+The measure is read next to a word asking for a rate, count or median: the words after it
+("rate of X", "% of kids who had X", "median follow-up", up to the next preposition or
+punctuation) or the words just before it ("X rate", "X %"). Its *head* is its last content word ("infections" of "grade 3+
 infections"). It is a hard slot: a unit whose sentence and context use neither the head nor a
 word of its long form or synonyms does not answer (rag/binding.py).
 """
@@ -67,6 +67,8 @@ def measure_phrases(text: str) -> list[str]:
         pair = " ".join(low[i : i + 2])
         if pair in _AFTER_ONLY:
             found.append(_after(toks, i + 2))
+        elif t == "median":  # "median follow-up": a median of what
+            found.append(_after(toks, i + 1))
         elif t in _STAT and not (t == "%" and i and low[i - 1][-1].isdigit()):  # "0.01%"
             if t == "%" or low[i + 1 : i + 2] == ["of"]:
                 found.append(_after(toks, i + 1))

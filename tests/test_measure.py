@@ -23,6 +23,8 @@ from tests.core_support import TRIALS, chunk, scored, understanding
         ("grade 3 or higher CRS rate in TOWER", ["CRS"]),
         ("what was the MRD response rate in BLAST?", ["MRD response"]),
         ("incidence of relapse at 4 years", ["relapse"]),
+        ("what was the median follow-up in the TOWER trial?", ["follow-up"]),  # a median of what
+        ("median time to relapse, blina arm", ["time"]),
     ],
 )
 def test_the_measure_is_read_next_to_the_asked_rate(question: str, phrases: list[str]) -> None:
