@@ -111,8 +111,6 @@ def stat_binding(q: Query, text: str, headers: str = "") -> str:
     asked = [s for s in q.slots.statistics if s in SPANS]
     if not asked:
         return NA
-    if "count" in asked:  # "how many were ok?" is answered by a share of them too ("94.8%")
-        asked.append("rate")
     if any(SPANS[s].search(text) for s in asked):
         return MATCHED
     if headers and re.search(r"\d", text) and any(_HEADER_CUES[s].search(headers) for s in asked):
@@ -260,7 +258,7 @@ def bind(
         report=report_binding(q.slots.reports, u, ents, q.has("comparison")),
         time=time_binding(q.slots.time_points, text, q.slots.time_required),
         statistic=stat_binding(q, text, " ".join(c.header for c in u.chunk.cells)),
-        soft_statistic=set(q.slots.statistics) <= {"rate"} and not q.slots.figure_required,
+        soft_statistic=set(q.slots.statistics) <= {"rate", "count"} and not q.slots.figure_required,
         outcome=outcome_binding(q.slots.outcomes, u),
         status=status_binding(q, u),
         measure=measure_binding(q, u),

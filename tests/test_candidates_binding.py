@@ -83,9 +83,19 @@ def test_statistic_spans() -> None:
     assert stat_binding(hr, "3-year DFS was 96.0% versus 87.9%.") == CONFLICT
     count = parse_query("how many children were randomized", U)
     assert stat_binding(count, "1,440 children were randomized.") == MATCHED
-    # "how many were ok?" is answered by a share of them too
-    assert stat_binding(count, "In the chemo-only groups, it was 86.9%.") == MATCHED
-    assert stat_binding(count, "Most children were randomized.") == CONFLICT
+    assert stat_binding(count, "In the chemo-only groups, it was 86.9%.") == CONFLICT
+
+
+def test_a_missing_count_is_soft_like_a_missing_rate() -> None:
+    """ "how many were ok?" may be answered by a share of them ("86.9%"): a unit without a
+    count stays eligible (its statistic feature says it lacks one); a figure asked as such
+    ("what %") is still required."""
+    share = chunk("s", "In AALL1731, 86.9% of children were alive.", trial="AALL1731")
+    u = understanding([*TRIALS, share])
+    (unit_,) = units_from(scored([share]))
+    count = parse_query("how many children in aall1731 were alive?", u)
+    assert bind(count, unit_, u.entities, u.lexicon).statistic == CONFLICT
+    assert bind(count, unit_, u.entities, u.lexicon).conflicting() == ""
 
 
 def test_a_median_is_found_anywhere_in_its_sentence() -> None:
