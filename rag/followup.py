@@ -72,7 +72,7 @@ def carry_over(
         dropped = old_words - group.keys - set(content_stems(group.label))
         s = replace(s, sides=(group,))
         b = replace(b, terms=tuple(t for t in b.terms if t not in dropped))
-    keeps_what = not s.outcomes
+    keeps_what = not s.outcomes and not (group is None and names_new_thing(q, before))
     lean = len(s.terms) < 3 and keeps_what
     # "5y?" after "aall1731 4y dfs?": the time point is all it asks, so a unit must state it
     only_time = bool(s.time_points) and not (s.terms or s.outcomes or s.statistics)
@@ -86,7 +86,7 @@ def carry_over(
         reports=s.reports or b.reports,
         time_points=s.time_points or b.time_points,
         statistics=s.statistics or (b.statistics if keeps_what else ()),
-        outcomes=s.outcomes or b.outcomes,
+        outcomes=s.outcomes or (b.outcomes if keeps_what else ()),
         terms=tuple(dict.fromkeys(s.terms + b.terms)) if lean else s.terms,
         alternatives=s.alternatives + b.alternatives if lean else s.alternatives,
         unseen=s.unseen,
@@ -108,6 +108,25 @@ def carry_over(
         retrieval=f"{q.retrieval} {before.retrieval}",
         focus=f"{before.focus} {q.focus}",
     )
+
+
+_QUALIFIER_LEAD = re.compile(
+    r"^\s*(?:ok(?:ay)?[,.]?\s+|so\s+)?(?:and\s+|but\s+|what about\s+|how about\s+)?"
+    r"(?:in|for|among|with|without|at|after|before|by|from|during|on|within)\b",
+    re.I,
+)
+_POINTS_BACK = re.compile(r"\b(it|its|that|this|these|those|they|them|one|ones|same)\b", re.I)
+_QUALIFIERS = {"grade", "sever", "serious", "overal", "total", "whole", "ani", "onli", "specif"}
+
+
+def names_new_thing(q: Query, before: Query) -> bool:
+    """A follow-up that names a new thing to ask the same of ("neuro events?" after grade 3+
+    CRS, "and marrow relapse specifically?" after CIR): its own words, not a population
+    ("and in boys?"), a grade or scope ("and grade 3+?"), nor a pointer back to the previous
+    thing ("which one lasts longest?")."""
+    if _QUALIFIER_LEAD.match(q.text) or _POINTS_BACK.search(q.text):
+        return False
+    return bool(set(q.slots.terms) - set(before.slots.terms) - _QUALIFIERS)
 
 
 def _forms(term: str, long_forms: Mapping[str, str]) -> tuple[tuple[str, ...], ...]:

@@ -250,3 +250,15 @@ def test_a_followup_naming_another_group_asks_about_that_group_alone() -> None:
     # a follow-up naming no group of its own keeps the previous question's words
     plain = parse_query("and after 5 years?", U, [before])
     assert not plain.slots.sides and blina & set(plain.slots.terms)
+
+
+def test_a_followup_naming_a_new_thing_asks_the_same_of_it() -> None:
+    """ "neuro events?" after grade 3+ CRS asks about neurologic events, not CRS again; a
+    population, a grade or a pointer back keeps what was asked."""
+    before = "grade 3+ CRS in AALL1731?"
+    new = parse_query("neuro events?", U, [before])
+    assert new.has("followup") and new.slots.studies == ("aall1731",)
+    assert not new.slots.outcomes and "crs" not in new.slots.terms
+    for same in ("and in children?", "and grade 4?", "was it the same in both arms?"):
+        q = parse_query(same, U, [before])
+        assert q.slots.outcomes or "crs" in q.slots.terms, same
