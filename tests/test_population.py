@@ -157,6 +157,21 @@ def test_asked_setting() -> None:
     assert asked_setting("Does blinatumomab help after a relapse?", EV) == "relapsed"
     assert asked_setting("In newly diagnosed children, what was DFS?", EV) == "newly diagnosed"
     assert asked_setting("What was DFS?", EV) == ""
+    # who was treated, not what happened to them
+    for setting in (
+        "relapsed B-ALL in kids, what was the CR rate?",
+        "does blina work for kids whose leukemia comes back after treatment?",
+        "outcomes in second relapse",
+    ):
+        assert asked_setting(setting, EV) == "relapsed", setting
+    for outcome in (
+        "blina vs no blina - how often did the leukemia come back by 4 years in aall1731?",
+        "relapse-free survival in E1910?",
+        "what was the risk of relapse in AALL1731",
+        "how many kids relapsed?",
+        "did blina do anything to isolated relapse in aall1731?",
+    ):
+        assert asked_setting(outcome, EV) == "", outcome
 
 
 # -- precision on hand labels -------------------------------------------------------------------
