@@ -55,7 +55,6 @@ class Texts(Strict):
     intro: PerAudience
     examples: Examples
     load_questions: tuple[str, ...] = Field(min_length=1)
-    warm_up_question: str = Field(description="Asked once at start to load the models.")
     decline_language: dict[str, str] = Field(
         default_factory=dict,
         description="ISO 639-1 code -> the decline, in that language, of a question asked in "
@@ -241,7 +240,9 @@ def load_profile(name: str) -> DomainProfile:
         known = ", ".join(sorted(p.stem for p in PROFILES.glob("*.yaml")))
         raise ConfigError(f"no domain profile {name!r} (known: {known})")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
         return DomainProfile.model_validate(raw)
     except (yaml.YAMLError, ValidationError) as exc:
         raise ConfigError(f"invalid domain profile {path}: {exc}") from exc

@@ -33,7 +33,8 @@ def load_glossary(path: Path) -> tuple[Term, ...]:
 
     if not path.exists():
         return ()
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or []
     items = raw.get("terms", []) if isinstance(raw, dict) else raw
     terms = []
     for item in items:

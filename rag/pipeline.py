@@ -178,9 +178,11 @@ class Pipeline:
 
     def warm_up(self) -> None:
         """Load the models and the BM25 index now (the first question is then fast). The
-        three loads overlap: the embedder with the dense index's first search, the
-        cross-encoder with its first scoring, and the index's word structures in this thread
-        (each model's native code runs outside Python's lock); then one question is asked."""
+        loads overlap: the embedder with the dense index's first search, the cross-encoder
+        with its first scoring, the language data (word frequencies, hyphenation, glossary),
+        and the index's word structures in this thread (each model's native code runs
+        outside Python's lock). No question is asked: at 100k chunks a warm-up question cost
+        0.23 s more than the lazy loads it saved the first user question (docs/benchmarks.md)."""
         if self.store.count() == 0:
             return
         from concurrent.futures import ThreadPoolExecutor
@@ -195,13 +197,20 @@ class Pipeline:
         def rerank() -> None:  # the shared model, outside this pipeline's lock
             shared_reranker(self.settings.retrieval.reranker).score(warm[0], warm)
 
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            loads = [pool.submit(dense), pool.submit(rerank)]
+        def language() -> None:  # word frequencies (spelling) and hyphenation (reading grade)
+            from rag.readability import fk_grade
+            from rag.spelling import zipf
+
+            zipf("the")
+            fk_grade("Warm up.")
+            self.glossary  # noqa: B018 (loads it)
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            loads = [pool.submit(dense), pool.submit(rerank), pool.submit(language)]
             self.retriever.snapshot()
             self.answerer.understanding()
             for load in loads:
                 load.result()
-        self.answer(self.profile.texts.warm_up_question)
 
     def health(self) -> dict[str, Any]:
         """``{"ok": bool, "chunks": int, "error": str}``: is the index reachable?"""

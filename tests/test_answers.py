@@ -310,6 +310,7 @@ def test_warm_up_loads_every_part_then_answers_at_once(corpus_settings: Any) -> 
     models = {key[0] for key in pl._MODELS}
     assert {"embedder", "reranker"} <= models
     assert p._answerer is not None and p._answerer._understanding is not None
+    assert p._glossary is not None  # and the language data
     built = p._answerer._understanding
     ans = p.answer("What was the 4-year DFS in AALL1731?")
     assert not ans.abstained and "94.8%" in ans.answer
