@@ -67,8 +67,8 @@ def measure_phrases(text: str) -> list[str]:
         pair = " ".join(low[i : i + 2])
         if pair in _AFTER_ONLY:
             found.append(_after(toks, i + 2))
-        elif t == "median":  # "median follow-up": a median of what
-            found.append(_after(toks, i + 1))
+        elif t == "median":  # "median follow-up": a median of what (its first words only:
+            found.append(_after(toks, i + 1)[:2])  # "median f/u nejm report" names a report)
         elif t in _STAT and not (t == "%" and i and low[i - 1][-1].isdigit()):  # "0.01%"
             if t == "%" or low[i + 1 : i + 2] == ["of"]:
                 found.append(_after(toks, i + 1))

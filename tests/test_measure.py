@@ -25,6 +25,7 @@ from tests.core_support import TRIALS, chunk, scored, understanding
         ("incidence of relapse at 4 years", ["relapse"]),
         ("what was the median follow-up in the TOWER trial?", ["follow-up"]),  # a median of what
         ("median time to relapse, blina arm", ["time"]),
+        ("median f/u E1910 journal paper versus the abstract", ["f/u E1910"]),
     ],
 )
 def test_the_measure_is_read_next_to_the_asked_rate(question: str, phrases: list[str]) -> None:
