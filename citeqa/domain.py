@@ -89,7 +89,7 @@ class Vocabulary(Strict):
         description="Last words of a measured outcome's name (overall *survival* (OS))."
     )
     statistics: dict[str, tuple[str, ...]] = Field(
-        description="Statistic type (hr, ci, p, median, count, duration, rate, dose) -> the "
+        description="Statistic type (hr, ci, p, median, iqr, count, duration, rate, dose) -> the "
         "words of a question that ask for it."
     )
     figure_words: tuple[str, ...] = Field(

@@ -53,6 +53,7 @@ SPANS: dict[str, re.Pattern[str]] = {
     ),
     "p": re.compile(rf"{_P_VALUE}|\bP\s?=\s?{_NUM}", re.I),
     "median": re.compile(rf"\bmedian\b[^.]{{0,150}}?{_NUM}", re.I),  # within the sentence
+    "iqr": re.compile(rf"\b(?:IQR|interquartile range)\b[^.]{{0,80}}?{_NUM}", re.I),
     "count": re.compile(r"\b\d{1,3}(?:,\d{3})+\b|\b\d+\b(?!\s?%)(?!\.\d)", re.I),
     "duration": re.compile(
         rf"\b{_NUM}\s?-?\s?(?:years?|months?|weeks?|days?|hours?|minutes?|mins?)\b"
@@ -70,6 +71,7 @@ _HEADER_CUES: dict[str, re.Pattern[str]] = {
     "ci": re.compile(r"\bCI\b|confidence", re.I),
     "p": re.compile(r"\bP\b|p[- ]value", re.I),
     "median": re.compile(r"median", re.I),
+    "iqr": re.compile(r"\bIQR\b|interquartile", re.I),
     "count": re.compile(r"\bn\b|number|no\.", re.I),
     "duration": re.compile(
         r"days?|weeks?|months?|years?|hours?|\bmin(?:utes?)?\b|duration|time", re.I

@@ -117,6 +117,20 @@ class EntityIndex:
             found.append(norm(f"abstract {m.group(1)}"))
         return list(dict.fromkeys(found))
 
+    def with_venue_years(self, text: str) -> str:
+        """``text`` with a report venue's shorthand year spelt out ("ash25", "ASH'25",
+        "ash2025" -> "ASH 2025") when the venue names an indexed report: a qualifier, not an
+        unknown trial."""
+
+        def spelt(m: re.Match[str]) -> str:
+            venue, year = m.group(1), m.group(2)
+            if norm(venue) not in self.reports:
+                return m.group(0)
+            full = int(year) + 2000 if len(year) == 2 else int(year)
+            return f"{self.name(norm(venue))} {full}" if 1990 <= full <= 2039 else m.group(0)
+
+        return _VENUE_YEAR.sub(spelt, text)
+
     def docs_of_study(self, key: str) -> set[str]:
         return set(self.studies.get(key, set()))
 
@@ -149,6 +163,7 @@ class EntityIndex:
         return self.shown.get(key, key.upper())
 
 
+_VENUE_YEAR = re.compile(r"\b([A-Za-z]{3,6})[-']?((?:19|20)\d{2}|\d{2})\b")
 _POSSESSIVE = re.compile(r"['’]s$", re.I)
 
 

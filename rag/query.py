@@ -335,7 +335,7 @@ def sides_of(
 def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth: int = 0) -> Query:
     """Parse ``raw`` (with the user's earlier messages ``history``, oldest first)."""
     cleaned, injected = legacy.strip_injection(raw)
-    text = match_text(cleaned or raw)
+    text = u.entities.with_venue_years(match_text(cleaned or raw))
     did_you_mean: tuple[str, ...] = ()
     variants: tuple[str, ...] = ()
     spelt: Groups = []

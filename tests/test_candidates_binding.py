@@ -98,6 +98,15 @@ def test_a_missing_count_is_soft_like_a_missing_rate() -> None:
     assert bind(count, unit_, u.entities, u.lexicon).conflicting() == ""
 
 
+def test_an_interquartile_range_is_its_own_statistic() -> None:
+    q = parse_query("median f/u and IQR?", U)
+    assert set(q.slots.statistics) == {"median", "iqr"}
+    assert stat_binding(q, "The IQR of follow-up was 2.5 to 4.3 years.") == MATCHED
+    iqr = parse_query("what was the interquartile range", U)
+    assert iqr.slots.statistics == ("iqr",)
+    assert stat_binding(iqr, "The median was 3.5 (range 1 to 9).") == CONFLICT
+
+
 def test_a_median_is_found_anywhere_in_its_sentence() -> None:
     median = parse_query("what was the median OS", U)
     long_subject = (

@@ -47,6 +47,13 @@ def test_report_qualifiers_through_journal_aliases() -> None:
     assert U.entities.docs_of_reports(q.slots.reports) == {"nejm-a"}
 
 
+def test_a_venue_with_a_short_year_is_a_report_not_an_unknown_trial() -> None:
+    for text in ("aall1731 4y dfs in the ash25 update", "AALL1731 at ASH'25?", "ash2025 aall1731"):
+        q = parse_query(text, U)
+        assert q.unknown == () and set(q.slots.reports) == {"ash", "2025"}, text
+    assert parse_query("aall1731 at xyz25", U).unknown == ("xyz25",)  # no such venue indexed
+
+
 def test_topic_terms_leave_out_names_time_and_generic_words() -> None:
     q = parse_query("Please tell me the 4-year DFS in AALL1731", U)
     assert "dfs" in q.slots.terms
