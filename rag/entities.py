@@ -24,6 +24,13 @@ _IDENT = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9-]{3,}$")
 
 
+def trial_like(tok: str) -> bool:
+    """An identifier that names a study: three digits or more ("AALL1371", "E1910",
+    "NCT02003222") or a name and a number ("ZUMA-3"); short letter-and-digit shorthand of the
+    field ("T1D", "EC50", "ph1", "CR1") is not a study's name."""
+    return looks_like_identifier(tok) and (sum(c.isdigit() for c in tok) >= 3 or "-" in tok)
+
+
 def looks_like_identifier(tok: str) -> bool:
     """A code of letters and digits that starts with a letter ("AALL1731", "NCT03914625",
     "ZUMA-3", "E1910"); "5-year", "4y" and "28mcg" are numbers with units, not codes."""
@@ -151,7 +158,7 @@ class EntityIndex:
         for tok in tokens(text):
             key = norm(tok)
             if (
-                looks_like_identifier(tok)
+                trial_like(tok)
                 and key not in self.studies
                 and key not in known_keys
                 and key not in self.common

@@ -22,10 +22,11 @@ from ingest.textnorm import match_text
 from rag import question as legacy
 from rag.arms import NamedSide, asked_sides
 from rag.entities import EntityIndex
-from rag.lexicon import IndexLexicon, content_stems, says, stem, stopwords, tokens, words
+from rag.lexicon import IndexLexicon, content_stems, says, stem, tokens, words
 from rag.measure import Measure, measures_of
 from rag.spelling import zipf
 from rag.status import status_spans
+from rag.synonyms import Groups, alternatives_of, foreign_synonyms, synonym_groups, synonyms_of
 from rag.timepoint import TIME_PHRASE, TimePoint, time_points
 from rag.unknown_names import unknown_entities
 from rag.urgent import safety_flags
@@ -180,49 +181,6 @@ def _spaced(text: str) -> str:
     return " " + " ".join(_ALNUM.findall(text.lower())) + " "
 
 
-Groups = list[tuple[list[str], list[str]]]  # per synonym group: members used, others indexed
-
-
-def synonyms_of(groups: Groups) -> list[str]:
-    """The index's words for the plain (or other) words of a text, from its ``groups``
-    (:func:`synonym_groups`): every other member of a group one of whose members the text uses,
-    when the documents use it ("comes back" -> relapse; "heart" -> cardiac)."""
-    out: list[str] = []
-    for _, others in groups:
-        out += [w for w in others if w not in out]
-    return out
-
-
-def synonym_groups(text: str, u: Understanding) -> Groups:
-    """Per synonym group ``text`` uses: the members it uses, and the other members the
-    documents use."""
-    low = f" {' '.join(words(text))} "
-    out = []
-    for group in u.vocab.synonyms:
-        used = [w for w in group if f" {w.lower()} " in low]
-        if used:
-            out.append((used, [w for w in group if w not in used and _index_says(w, u)]))
-    return out
-
-
-def alternatives_of(
-    groups: Groups, terms: Sequence[str]
-) -> tuple[tuple[tuple[str, ...], ...], ...]:
-    """A text's synonym ``groups`` as stems per phrase, limited to topic ``terms``."""
-    keep = set(terms)
-    out = []
-    for used, others in groups:
-        phrases = [tuple(s for s in content_stems(w) if s in keep) for w in used + others]
-        phrases = [p for p in dict.fromkeys(phrases) if p]
-        if len(phrases) > 1:
-            out.append(tuple(phrases))
-    return tuple(out)
-
-
-def _index_says(phrase: str, u: Understanding) -> bool:
-    return all(u.lexicon.knows(w) for w in words(phrase) if w not in stopwords())
-
-
 def topic_terms(text: str, u: Understanding, exclude: set[str]) -> list[str]:
     """Stems of the content words the question asks about (names, numbers, statistic cues and
     generic words left out)."""
@@ -359,7 +317,9 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
         raw=raw,
         text=text,
         retrieval=" ".join([asking, *extra]),
-        focus=asking,
+        focus=f"{asking} ({', '.join(unsaid)})"
+        if (unsaid := foreign_synonyms(groups, u))
+        else asking,
         slots=slots,
         flags=frozenset(flags),
         did_you_mean=did_you_mean,

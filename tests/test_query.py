@@ -51,7 +51,7 @@ def test_a_venue_with_a_short_year_is_a_report_not_an_unknown_trial() -> None:
     for text in ("aall1731 4y dfs in the ash25 update", "AALL1731 at ASH'25?", "ash2025 aall1731"):
         q = parse_query(text, U)
         assert q.unknown == () and set(q.slots.reports) == {"ash", "2025"}, text
-    assert parse_query("aall1731 at xyz25", U).unknown == ("xyz25",)  # no such venue indexed
+    assert parse_query("aall1731 at xyz2025", U).unknown == ("xyz2025",)  # no such venue indexed
 
 
 def test_topic_terms_leave_out_names_time_and_generic_words() -> None:
@@ -271,10 +271,17 @@ def test_a_followup_naming_a_new_thing_asks_the_same_of_it() -> None:
         assert q.slots.outcomes or "crs" in q.slots.terms, same
 
 
-def test_synonyms_are_searched_for_but_not_scored_against() -> None:
-    """A word's synonyms widen the search; the cross-encoder scores units against the
-    question as asked (a list of synonyms beside it lowered the score of the units that
-    answer: dev 242 -> 244)."""
-    q = parse_query("how often did the leukemia come back in AALL1731", U)
-    assert q.focus == "how often did the leukemia come back in AALL1731"
-    assert "relapse" in q.retrieval
+def test_synonyms_are_scored_against_only_for_words_the_index_never_uses() -> None:
+    """A word's synonyms widen the search. The cross-encoder gets the index's word beside the
+    question only when the index never uses the question's own word ("heart" -> cardiac); a
+    word it uses has its own passages, and a list of synonyms beside it only blurs the question
+    (dev 242 -> 244 without them)."""
+    cardiac = chunk(
+        "c", "Cardiac toxicity was not observed. The leukemia did not come back in 96%."
+    )
+    u = understanding([*TRIALS, cardiac])
+    heart = parse_query("did blinatumomab affect the heart?", u)
+    assert heart.focus == "did blinatumomab affect the heart? (cardiac)"
+    back = parse_query("how often did the leukemia come back in AALL1731", u)
+    assert back.focus == "how often did the leukemia come back in AALL1731"
+    assert "relapse" in back.retrieval
