@@ -24,7 +24,7 @@ from rag.arms import NamedSide, asked_sides
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems, says, stem, tokens, words
 from rag.measure import Measure, measures_of
-from rag.spelling import zipf
+from rag.spelling import is_ordinary, zipf
 from rag.status import status_spans
 from rag.synonyms import Groups, alternatives_of, foreign_synonyms, synonym_groups, synonyms_of
 from rag.timepoint import TIME_PHRASE, TimePoint, time_points
@@ -253,8 +253,10 @@ def parse_slots(
     asked = () if claim else tuple(status_spans(asking, known, aliases))
     markers = {m for (m, _), _ in asked}
     alternatives = alternatives_of(groups, terms)
+    # a measure word no document uses leaves the measure when it is ordinary English ("sick");
+    # a term of the field ("hepatotoxicity") stays: no unit can name it, so none answers
     generic = {stem(w) for w in u.vocab.generic_words} | {
-        t for t in content_stems(asking) if not u.lexicon.df.get(t)
+        stem(w) for w in words(asking) if not u.lexicon.df.get(stem(w)) and is_ordinary(w)
     }
     long_forms = {k.lower(): v for k, v in u.vocab.abbreviations.items()}  # "blin", "soc"
     long_forms |= {k: a.long for k, a in u.lexicon.abbreviations.items()}

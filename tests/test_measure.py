@@ -179,3 +179,13 @@ def test_a_side_is_named_by_its_synonyms_too() -> None:
     (unit,) = units_from(scored([male]))
     q = parse_query("DFS by sex in AALL1731, boys vs girls?", u)
     assert bind(q, unit, u.entities, u.lexicon).sides == MATCHED
+
+
+def test_a_term_of_the_field_no_document_uses_stays_the_measure() -> None:
+    """ "% with hepatotoxicity": no unit can name it, so none answers (the decline names it);
+    an ordinary English word the index does not use ("sick") leaves the measure instead."""
+    u = understanding(TRIALS)
+    field = parse_query("what % of kids got hepatotoxicity in AALL1731?", u)
+    assert [m.written for m in field.slots.measures] == ["hepatotoxicity"]
+    ordinary = parse_query("what % of kids got sick in AALL1731?", u)
+    assert ordinary.slots.measures == ()
