@@ -37,6 +37,12 @@ if TYPE_CHECKING:
 
 _WH = re.compile(r"^\s*(what|whats|what's|how|why|when|who|which|where|is|are|was|were|does|do|"
                  r"did|can|could|should|will|would|has|have|tell|explain|define|list)\b", re.I)  # fmt: skip
+# a question after a filler word ("like what % of the kids...", "ok so how many")
+_FILLED_WH = re.compile(
+    r"^\s*(?:(?:like|so|ok|okay|and|but|also|then|well|hmm|um|just)[,]?\s+)+"
+    r"(?:what|whats|what's|how|why|when|who|which|where)\b",
+    re.I,
+)
 _LEAD = re.compile(
     r"^\s*(?:ok(?:ay)?[,.]?\s+|so\s+|then\s+)?(and|but|also|what about|how about|same for|"
     r"same in|and in|and for|and what about|what if|then what|ok and|in the|for the|among)\b",
@@ -208,7 +214,7 @@ def question_part(text: str) -> str:
     A message without any question is kept whole. (People type sentences in lower case, so
     any full stop followed by a space ends one.)"""
     sents = [s.strip() for s in _MESSAGE_SENTENCE.split(text) if s.strip()]
-    asks = [s for s in sents if s.endswith("?") or _WH.match(s)]
+    asks = [s for s in sents if s.endswith("?") or _WH.match(s) or _FILLED_WH.match(s)]
     return " ".join(asks) if asks and len(sents) > 1 else text
 
 

@@ -285,3 +285,8 @@ def test_synonyms_are_scored_against_only_for_words_the_index_never_uses() -> No
     back = parse_query("how often did the leukemia come back in AALL1731", u)
     assert back.focus == "how often did the leukemia come back in AALL1731"
     assert "relapse" in back.retrieval
+
+
+def test_a_question_after_a_filler_word_is_part_of_what_is_asked() -> None:
+    q = parse_query("how rare is rare? like what % of the kids in aall1731 got severe CRS", U)
+    assert q.slots.figure_required and "crs" in {s.lower() for s, _ in q.slots.outcomes}
