@@ -5,9 +5,10 @@ A sentence that gives a percentage about the right study but counts something el
 4-year cumulative incidence of relapse was 4.4%") does not answer a question about seizures.
 The measure is read next to a word asking for a rate, count or median: the words after it
 ("rate of X", "% of kids who had X", "median follow-up", up to the next preposition or
-punctuation) or the words just before it ("X rate", "X %"). Its *head* is its last content word ("infections" of "grade 3+
-infections"). It is a hard slot: a unit whose sentence and context use neither the head nor a
-word of its long form or synonyms does not answer (rag/binding.py).
+punctuation) or the words just before it ("X rate", "X %"). Its *head* is its last content
+word ("infections" of "grade 3+ infections"). It is a hard slot: a unit whose sentence and
+context use neither the head nor a word of its long form or synonyms does not answer
+(rag/binding.py).
 """
 
 from __future__ import annotations
