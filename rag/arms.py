@@ -118,14 +118,7 @@ def asked_sides(text: str, vocab: Vocabulary, shown: Callable[[str], bool]) -> l
     """:func:`named_sides` of a question, with the profile's shorthand read in its long form
     and without its statistic, generic and time-point words, nor those ``shown`` says are
     shown elsewhere (the outcomes and studies asked)."""
-    short = {k.lower(): v for k, v in vocab.abbreviations.items()}
-    stats = (w for ws in vocab.statistics.values() for w in ws)
-    noise = {w.lower() for w in (*stats, *vocab.generic_words)}
-
-    def drop(w: str) -> bool:
-        return w.lower() in noise or bool(time_points(w)) or shown(w)
-
-    synonyms = {w.lower(): group for group in vocab.synonyms for w in group}
+    drop, short, synonyms = _profile_words(vocab, shown)
     return named_sides(text, drop, short, synonyms)
 
 
@@ -136,20 +129,28 @@ def group_side(text: str, vocab: Vocabulary, shown: Callable[[str], bool]) -> Na
     m = _GROUP.search(text)
     if m is None:
         return None
-    short = {k.lower(): v for k, v in vocab.abbreviations.items()}
-    stats = (w for ws in vocab.statistics.values() for w in ws)
-    noise = {w.lower() for w in (*stats, *vocab.generic_words)}
-    part = m.group("got") or m.group("named")
-    side = [
-        w
-        for w in _side(_BOUNDARY.split(part)[0], lambda w: w.lower() in noise or shown(w))
-        if not time_points(w)
-    ][:_MAX_WORDS]
+    drop, short, synonyms = _profile_words(vocab, shown)
+    side = _side(_BOUNDARY.split(m.group("got") or m.group("named"))[0], drop)[:_MAX_WORDS]
     stems = _stems(side, short)
     if not stems:
         return None
-    synonyms = {w.lower(): group for group in vocab.synonyms for w in group}
     return NamedSide(" ".join(side), frozenset(stems), _words(side, short, synonyms))
+
+
+def _profile_words(
+    vocab: Vocabulary, shown: Callable[[str], bool]
+) -> tuple[Callable[[str], bool], dict[str, str], dict[str, Sequence[str]]]:
+    """What a side's words are read with: ``drop(word)`` (a statistic, generic or time-point
+    word, or one ``shown`` elsewhere), shorthand -> long form, and word -> its synonym group."""
+    short = {k.lower(): v for k, v in vocab.abbreviations.items()}
+    stats = (w for ws in vocab.statistics.values() for w in ws)
+    noise = {w.lower() for w in (*stats, *vocab.generic_words)}
+
+    def drop(w: str) -> bool:
+        return w.lower() in noise or bool(time_points(w)) or shown(w)
+
+    synonyms: dict[str, Sequence[str]] = {w.lower(): g for g in vocab.synonyms for w in g}
+    return drop, short, synonyms
 
 
 def _side(part: str, drop: Callable[[str], bool]) -> list[str]:

@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from rag.arms import NamedSide, group_side
-from rag.lexicon import content_stems, stem, words
+from rag.lexicon import content_stems, stem
 from rag.measure import Measure
-from rag.query import Query, Slots, Understanding
+from rag.query import Query, Slots, Understanding, shown_elsewhere
 
 
 def study_names(studies: Sequence[str], u: Understanding) -> str:
@@ -161,6 +161,4 @@ def without_carried_names(q: Query, drop: Sequence[str] = ()) -> Query:
 def group_of(text: str, u: Understanding, slots: Slots) -> NamedSide | None:
     """The group of people ``text`` names by what they got (rag/arms.py ``group_side``);
     the words of its outcomes and studies are not the group's."""
-    names = {w for pair in slots.outcomes for w in words(" ".join(pair))}
-    ents = u.entities
-    return group_side(text, u.vocab, lambda w: w.lower() in names or bool(ents.studies_in(w)))
+    return group_side(text, u.vocab, shown_elsewhere(u, slots.outcomes))

@@ -13,7 +13,7 @@ treatment decision, instructions inside the question, a comparison.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -291,11 +291,14 @@ def sides_of(
 ) -> tuple[NamedSide, ...]:
     """The arms or subgroups the question compares by name (rag/arms.py); an outcome's or a
     study's words are not side words."""
+    return tuple(asked_sides(asking, u.vocab, shown_elsewhere(u, outcomes)))
+
+
+def shown_elsewhere(u: Understanding, outcomes: Sequence[tuple[str, str]]) -> Callable[[str], bool]:
+    """Whether a word is an asked outcome's or names a study: shown in its own slot, so no
+    word of an arm or group."""
     names = {w for pair in outcomes for w in words(" ".join(pair))}
-    ents = u.entities
-    return tuple(
-        asked_sides(asking, u.vocab, lambda w: w.lower() in names or bool(ents.studies_in(w)))
-    )
+    return lambda w: w.lower() in names or bool(u.entities.studies_in(w))
 
 
 def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth: int = 0) -> Query:
