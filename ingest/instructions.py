@@ -47,11 +47,20 @@ _PATTERNS = [
     r"\bwhen answering (?:questions|queries)\b",
 ]
 _INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
+# A word every pattern above needs (a superset: "ai" also finds "aim"): a sentence without one
+# skips the patterns, which cost about 70 µs a sentence (a third of parsing a plain abstract).
+_NEEDED = re.compile(
+    r"\b(?:ai|a\.i|artificial|assistant|chat|gpt|llm|language model|model|automated|summari"
+    r"|bot|ignore|disregard|forget|override|bypass|prompt|developer mode|jailbreak|instruction"
+    r"|from now on|asked|questioned|answering|queried|your|only with|the following|pretend"
+    r"|act as|correct answer|answer every|only this|cite this)",
+    re.IGNORECASE,
+)
 
 
 def is_instruction(sentence: str) -> bool:
     """Does ``sentence`` address the answering system or dictate its output?"""
-    return bool(_INSTRUCTION.search(sentence))
+    return bool(_NEEDED.search(sentence)) and bool(_INSTRUCTION.search(sentence))
 
 
 def _shift(

@@ -42,6 +42,8 @@ _STR_FIELDS = tuple(
     f.name for f in fields(Metadata) if f.name not in ("year", "authors", "evidence")
 )
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+
 
 def has_front_matter(text: str) -> bool:
     first = text.lstrip("\ufeff").split("\n", 1)[0]
@@ -61,7 +63,7 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, object], str]:
     if len(raw) > MAX_FRONT_MATTER:
         raise LoadError(path, f"front matter too large (> {MAX_FRONT_MATTER} characters)")
     try:
-        data = yaml.safe_load(raw) if raw.strip() else {}
+        data = yaml.load(raw, Loader=_LOADER) if raw.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
