@@ -46,7 +46,8 @@ _WORD_RATE = r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|half)\b[^.]
 _P_VALUE = r"\bP\s?(?:[<=>≤≥]|value)\s?\.?\d|not (?:statistically )?significant|significan"
 SPANS: dict[str, re.Pattern[str]] = {
     "rate": re.compile(rf"{_PCT}|\b\d+\s+(?:of|out of)\s+\d+\b|{_WORD_RATE}", re.I),
-    "hr": re.compile(rf"\b(?:HR|hazard ratio)[^0-9]{{0,25}}{_NUM}", re.I),
+    # the ratio may come late: "the hazard ratio (HR) for DFS with X versus Y was 0.39"
+    "hr": re.compile(rf"\b(?:HR|hazard ratio)[^0-9]{{0,100}}{_NUM}", re.I),
     # an interval in brackets after a figure ("0.39 (0.24-0.64)"); "aged 1 to 9" is no CI
     "ci": re.compile(
         rf"\b(?:CI|confidence interval)\b|[(\[]\s*{_NUM}\s?(?:[-–,]|to)\s?{_NUM}\s*[)\],;]", re.I

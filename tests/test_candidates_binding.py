@@ -81,6 +81,10 @@ def test_statistic_spans() -> None:
     hr = parse_query("what was the HR for DFS", U)
     assert stat_binding(hr, "The hazard ratio for DFS was 0.39 (95% CI 0.24-0.64).") == MATCHED
     assert stat_binding(hr, "3-year DFS was 96.0% versus 87.9%.") == CONFLICT
+    late = (
+        "The hazard ratio (HR) for EFS with drug X plus chemotherapy versus chemotherapy was 0.61."
+    )
+    assert stat_binding(hr, late) == MATCHED  # the ratio after its comparison
     count = parse_query("how many children were randomized", U)
     assert stat_binding(count, "1,440 children were randomized.") == MATCHED
     assert stat_binding(count, "In the chemo-only groups, it was 86.9%.") == CONFLICT
