@@ -34,12 +34,19 @@ _STOP = {"in", "during", "for", "with", "among", "by", "after", "before", "on", 
 _TOKEN = re.compile(r"%|[A-Za-z0-9][\w+/:≥-]*|[,?.;:()]")
 
 
+_ARTICLES = {"a", "an", "the"}
+
+
 def _after(toks: list[str], i: int) -> list[str]:
     j = i
     out: list[str] = []
     while j < len(toks) and len(out) < 4:
         t = toks[j].lower()
-        if not re.match(r"[\w%]", t) or (out and t in _STOP) or (not out and t in _STOP - _SKIP):
+        # an article after a verb of having goes on ("got an infection", "had a seizure")
+        had = t in _ARTICLES and j > i and toks[j - 1].lower() in _SKIP - _STOP
+        if not had and (
+            not re.match(r"[\w%]", t) or (out and t in _STOP) or (not out and t in _STOP - _SKIP)
+        ):
             break
         if t not in _SKIP:
             out.append(toks[j])

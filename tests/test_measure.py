@@ -26,6 +26,7 @@ from tests.core_support import TRIALS, chunk, scored, understanding
         ("what was the median follow-up in the TOWER trial?", ["follow-up"]),  # a median of what
         ("median time to relapse, blina arm", ["time"]),
         ("median f/u E1910 journal paper versus the abstract", ["f/u E1910"]),
+        ("rate of CRS in the blina arm", ["CRS"]),
     ],
 )
 def test_the_measure_is_read_next_to_the_asked_rate(question: str, phrases: list[str]) -> None:
@@ -52,6 +53,14 @@ def test_a_measure_word_is_covered_by_its_long_form_or_synonym() -> None:
     come_back = tuple(content_stems("come back"))  # a synonym group, stems per phrase
     (m,) = measures_of("relapse rate?", set(), {}, [(("relaps",), come_back)])
     assert m.covered(set(content_stems("the leukemia had come back in 4.4%")))
+
+
+def test_an_article_after_a_verb_of_having_does_not_end_the_measure() -> None:
+    """ "got an infection" after a generic word: the article goes on to the noun."""
+    (m,) = measures_of("what % of the kids actually got an infection?", {"actual"}, {}, [])
+    assert m.words == ((("infect",),),)
+    (m,) = measures_of("how many kids really had a seizure in TOWER", {"realli"}, {}, [])
+    assert m.words == ((("seizur",),),)
 
 
 def test_names_and_grades_are_not_part_of_the_measure() -> None:
