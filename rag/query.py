@@ -48,6 +48,19 @@ _LEAD = re.compile(
     r"same in|and in|and for|and what about|what if|then what|ok and|in the|for the|among)\b",
     re.I,
 )
+# A request put as a statement, at the start of a sentence or clause ("From the NEJM paper, I
+# need the 3-year DFS in each arm.", "looking for the HR"); not a reported one ("asked if we want")
+_NEED = re.compile(
+    r"(?:^|,)\s*(?:(?:so|and|but|ok|okay|hi|hello)[,]?\s+)*(?:i|we)\s+(?:need|want|would like|'d like"
+    r"|am looking for|'m looking for|are looking for)\b"
+    r"|^\s*(?:looking for|please (?:give|send|list|tell|show)|give me|send me|need)\b",
+    re.I,
+)
+# A report the asker rules out ("the NEJM figures, not the ASH update", "rather than the
+# abstract"): not a qualifier every quoted unit must match.
+_NOT_REPORT = re.compile(
+    r"\b(?:not|rather than|instead of|other than|excluding|except)\s+((?:\S+\s+){0,3}\S+)", re.I
+)
 _ANAPHOR = re.compile(r"\b(it|its|that|this|these|those|they|them|their|there|same|then)\b", re.I)
 _COMPARE = re.compile(
     r"\b(vs\.?|versus|compared?|comparison|difference|differ|better|worse|against|both)\b", re.I
@@ -214,7 +227,11 @@ def question_part(text: str) -> str:
     A message without any question is kept whole. (People type sentences in lower case, so
     any full stop followed by a space ends one.)"""
     sents = [s.strip() for s in _MESSAGE_SENTENCE.split(text) if s.strip()]
-    asks = [s for s in sents if s.endswith("?") or _WH.match(s) or _FILLED_WH.match(s)]
+    asks = [
+        s
+        for s in sents
+        if s.endswith("?") or _WH.match(s) or _FILLED_WH.match(s) or _NEED.search(s)
+    ]
     return " ".join(asks) if asks and len(sents) > 1 else text
 
 
@@ -244,6 +261,8 @@ def parse_slots(
     text_for_names = _with_journal_names(text, u)
     studies = u.entities.studies_in(text_for_names)
     reports = [r for r in u.entities.reports_in(text_for_names) if r not in studies]
+    refused = {r for m in _NOT_REPORT.finditer(text_for_names) for r in u.entities.reports_in(m[1])}
+    reports = [r for r in reports if r not in refused] or reports  # "..., not the ASH update"
     names = set(studies) | set(reports)
     outcomes = outcomes_named(asking, u, names)
     # words bound by a slot (a study's name, an outcome's short and long form) are not topic

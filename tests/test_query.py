@@ -47,6 +47,26 @@ def test_report_qualifiers_through_journal_aliases() -> None:
     assert U.entities.docs_of_reports(q.slots.reports) == {"nejm-a"}
 
 
+def test_a_report_the_asker_rules_out_is_no_qualifier() -> None:
+    for text in (
+        "3-year DFS in AALL1731 from the NEJM report, not the ASH 2025 update",
+        "AALL1731 DFS: the NEJM paper rather than the ASH abstract, please",
+    ):
+        q = parse_query(text, U)
+        assert U.entities.docs_of_reports(q.slots.reports) == {"nejm-a"}, text
+    # a question that rules out every report it names keeps them (nothing else to ask about)
+    assert parse_query("is AALL1731 not in NEJM?", U).slots.reports
+
+
+def test_a_request_put_as_a_statement_is_what_a_message_asks() -> None:
+    from rag.query import question_part
+
+    msg = "Slides for Thursday. From the NEJM paper, I need the 3-year DFS in each arm."
+    assert question_part(msg) == "From the NEJM paper, I need the 3-year DFS in each arm."
+    told = "The team asked if we want him in a trial. What does randomized mean?"
+    assert question_part(told) == "What does randomized mean?"  # a reported want asks nothing
+
+
 def test_a_venue_with_a_short_year_is_a_report_not_an_unknown_trial() -> None:
     for text in ("aall1731 4y dfs in the ash25 update", "AALL1731 at ASH'25?", "ash2025 aall1731"):
         q = parse_query(text, U)
