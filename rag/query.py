@@ -52,7 +52,7 @@ _LEAD = re.compile(
 # need the 3-year DFS in each arm.", "looking for the HR"); not a reported one ("asked if we want")
 _NEED = re.compile(
     r"(?:^|,)\s*(?:(?:so|and|but|ok|okay|hi|hello)[,]?\s+)*(?:i|we)\s+(?:need|want|would like|'d like"
-    r"|am looking for|'m looking for|are looking for)\b"
+    r"|am looking for|'m looking for|are looking for)\b(?!\s+to\s+(?!know|find out|understand|see|learn)\w)"
     r"|^\s*(?:looking for|please (?:give|send|list|tell|show)|give me|send me|need)\b",
     re.I,
 )

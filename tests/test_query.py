@@ -65,6 +65,9 @@ def test_a_request_put_as_a_statement_is_what_a_message_asks() -> None:
     assert question_part(msg) == "From the NEJM paper, I need the 3-year DFS in each arm."
     told = "The team asked if we want him in a trial. What does randomized mean?"
     assert question_part(told) == "What does randomized mean?"  # a reported want asks nothing
+    plan = "Is blina a shot every day? I need to prepare her."
+    assert question_part(plan) == "Is blina a shot every day?"  # a plan of one's own asks nothing
+    assert question_part("Hi. I need to know if it hurts.") == "I need to know if it hurts."
 
 
 def test_a_venue_with_a_short_year_is_a_report_not_an_unknown_trial() -> None:
