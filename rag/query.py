@@ -222,8 +222,9 @@ _MESSAGE_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def question_part(text: str) -> str:
-    """The asking part of a message: its questions ("...?", or sentences that start like a
-    question); the context around them (ages, days, what happened) is left to the flags.
+    """The asking part of a message: its questions ("...?", sentences that start like a
+    question, and requests put as statements: "I need the 3-year DFS"); the context around
+    them (ages, days, what happened) is left to the flags.
     A message without any question is kept whole. (People type sentences in lower case, so
     any full stop followed by a space ends one.)"""
     sents = [s.strip() for s in _MESSAGE_SENTENCE.split(text) if s.strip()]
