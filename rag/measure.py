@@ -35,6 +35,8 @@ _TOKEN = re.compile(r"%|[A-Za-z0-9][\w+/:≥-]*|[,?.;:()]")
 
 
 _ARTICLES = {"a", "an", "the"}
+_HAVING = _SKIP - _STOP  # verbs of having and words of people ("got", "had", "kids")
+_OPENING = _STOP - _SKIP  # words that end a measure even before its first word
 
 
 def _after(toks: list[str], i: int) -> list[str]:
@@ -43,9 +45,9 @@ def _after(toks: list[str], i: int) -> list[str]:
     while j < len(toks) and len(out) < 4:
         t = toks[j].lower()
         # an article after a verb of having goes on ("got an infection", "had a seizure")
-        had = t in _ARTICLES and j > i and toks[j - 1].lower() in _SKIP - _STOP
+        had = t in _ARTICLES and j > i and toks[j - 1].lower() in _HAVING
         if not had and (
-            not re.match(r"[\w%]", t) or (out and t in _STOP) or (not out and t in _STOP - _SKIP)
+            not re.match(r"[\w%]", t) or (out and t in _STOP) or (not out and t in _OPENING)
         ):
             break
         if t not in _SKIP:

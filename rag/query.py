@@ -262,8 +262,11 @@ def parse_slots(
     text_for_names = _with_journal_names(text, u)
     studies = u.entities.studies_in(text_for_names)
     reports = [r for r in u.entities.reports_in(text_for_names) if r not in studies]
-    refused = {r for m in _NOT_REPORT.finditer(text_for_names) for r in u.entities.reports_in(m[1])}
-    reports = [r for r in reports if r not in refused] or reports  # "..., not the ASH update"
+    if reports:  # "..., not the ASH update": a report ruled out is no qualifier
+        ruled_out = {
+            r for m in _NOT_REPORT.finditer(text_for_names) for r in u.entities.reports_in(m[1])
+        }
+        reports = [r for r in reports if r not in ruled_out] or reports
     names = set(studies) | set(reports)
     outcomes = outcomes_named(asking, u, names)
     # words bound by a slot (a study's name, an outcome's short and long form) are not topic
