@@ -18,8 +18,15 @@ from ingest.textnorm import match_text
 from rag.citations import strip_markers
 from rag.question import is_injection
 
-# Sentences that lean on the one before ("It is ...", "This can ...").
-DANGLING = re.compile(r"^(?:it|this|that|these|those|they|both|he|she|such|its|their)\b", re.I)
+# Sentences that lean on the one before: a pronoun subject ("It is ...", "This can ..."), also
+# after an opening phrase ("In the chemo-only groups, it was 86.9%."), or a bare "the figure was".
+DANGLING = re.compile(
+    r"^(?:(?:in|with|for|among|at|after|by|without|from|of)\b[^,.;:]{0,60},\s*)?"
+    r"(?:(?:it|this|that|these|those|they|both|he|she|such|its|their)\b"
+    r"|the\s+(?:figure|rate|number|share|proportion)\s+(?:was|were|is|are)\b)",
+    re.I,
+)
+_CHAIN = 3  # at most this many sentences quoted as one unit
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 
 
@@ -121,7 +128,7 @@ def units_of(sc: ScoredChunk, rank: int, boilerplate: re.Pattern[str] | None = N
     if items:
         lead = chunk.section.strip()
         out.append(Unit(lead, items, sc, rank, 0, (0, skip_until), context_of(chunk, "")))
-    prev: tuple[int, str] | None = None  # (start offset, text) of the previous sentence
+    prev: tuple[int, str, int] | None = None  # (start, text, position) of the unit before
     for pos, s in enumerate(spans):
         raw = chunk.text[s.start : s.end]
         if s.start < skip_until:
@@ -141,13 +148,15 @@ def units_of(sc: ScoredChunk, rank: int, boilerplate: re.Pattern[str] | None = N
                 DANGLING.match(flat)
                 and prev is not None
                 and _same_paragraph(chunk, prev[0], s.start)
+                and prev[1].count(". ") < _CHAIN - 1
             ):
                 whole = f"{prev[1]} {flat}"
                 span = (prev[0], s.end)
-                out.append(Unit(whole, (), sc, rank, pos - 1, span, context_of(chunk, "")))
-            else:
-                out.append(Unit(flat, (), sc, rank, pos, (s.start, s.end), context_of(chunk, "")))
-        prev = (s.start, flat) if quotable(text, boilerplate) else None
+                out.append(Unit(whole, (), sc, rank, prev[2], span, context_of(chunk, "")))
+                prev = (prev[0], whole, prev[2])  # a chain: "X. It is ... In most, it is ..."
+                continue
+            out.append(Unit(flat, (), sc, rank, pos, (s.start, s.end), context_of(chunk, "")))
+        prev = (s.start, flat, pos) if quotable(text, boilerplate) else None
     return out
 
 

@@ -170,6 +170,30 @@ def fits(s: Scored, chosen: Sequence[Scored], policy: Policy) -> bool:
     return policy.audience is not Audience.FAMILY or readable([*chosen, s], policy)
 
 
+def widen(s: Scored, chosen: list[Scored], policy: Policy) -> bool:
+    """Quote ``s`` in place of a chosen unit it contains (a sentence, and then the same
+    sentence with the one leaning on it: "... 94.8% with blinatumomab. In the chemo-only
+    groups, it was 86.9%."), when it fits beside the others; whether it did."""
+    inner = next((c for c in chosen if contains(s.unit, c.unit)), None)
+    if inner is None:
+        return False
+    others = [c for c in chosen if c is not inner]
+    if not fits(s, others, policy):
+        return False
+    chosen[chosen.index(inner)] = s
+    return True
+
+
+def contains(a: Unit, b: Unit) -> bool:
+    """``a`` quotes all of ``b`` and more, in the same passage."""
+    return (
+        a.chunk.chunk_id == b.chunk.chunk_id
+        and a.span != b.span
+        and a.span[0] <= b.span[0]
+        and b.span[1] <= a.span[1]
+    )
+
+
 def overlapping(a: Unit, b: Unit) -> bool:
     """Two units quoting the same text of one passage (a sentence, and the sentence leaning
     on it quoted with it)."""
@@ -198,7 +222,8 @@ def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex
     waiting: list[Scored] = []  # too hard alone for a family: may fit beside plain units
     for s in pool:
         if not fits(s, chosen, policy):
-            waiting.append(s)
+            if not widen(s, chosen, policy):
+                waiting.append(s)
             continue
         chosen.append(s)
         for w in [w for w in waiting if fits(w, chosen, policy)][:1]:

@@ -61,6 +61,21 @@ def test_dangling_sentence_is_quoted_with_the_sentence_it_leans_on() -> None:
     assert second.context == "What it is:"
 
 
+def test_a_pronoun_after_an_opening_phrase_also_leans_and_chains_stay_whole() -> None:
+    text = (
+        "At 2 years, 71% of patients on drug A were in remission. "
+        "Among those on drug B, they numbered 52%. "
+        "For the placebo group, the rate was 30%. "
+        "In the study, the rate of nausea was low."
+    )
+    units = [u.text for u in units_from(scored([chunk("d", text, section="Results")]))]
+    first = "At 2 years, 71% of patients on drug A were in remission."
+    two = f"{first} Among those on drug B, they numbered 52%."
+    assert units[:3] == [first, two, f"{two} For the placebo group, the rate was 30%."]
+    # a full subject ("the rate of nausea") stands alone, like a sentence after a chain of 3
+    assert units[3] == "In the study, the rate of nausea was low."
+
+
 def test_study_binding() -> None:
     q = parse_query("4-year DFS in AALL1731", U)
     assert bind(q, unit("In AALL1731, 4-year"), U.entities, U.lexicon).study == MATCHED

@@ -18,6 +18,7 @@ from rag.select import (
     overlapping,
     readable,
     score_units,
+    widen,
 )
 from tests.core_support import TRIALS, OverlapReranker, chunk, scored, understanding
 
@@ -118,6 +119,18 @@ def test_a_sentence_and_the_sentence_leaning_on_it_overlap() -> None:
     assert overlapping(first, pair)
     other = units_from(scored([chunk("e", "Standard risk meant ages 1 to 9.")]))[0]
     assert not overlapping(first, other)
+
+
+def test_a_chosen_sentence_is_widened_to_the_sentence_leaning_on_it() -> None:
+    c = chunk("d", "At 2 years, 71% on drug A were well. With drug B, it was 52%.")
+    first, pair = (guidance_scored(u) for u in units_from(scored([c])))
+    other = guidance_scored(units_from(scored([chunk("e", "Drug C was not tested.")]))[0])
+    policy = Policy.of(Settings().answer, MODEL, Audience.CLINICIAN)
+    chosen = [other, first]
+    assert widen(pair, chosen, policy)
+    assert chosen == [other, pair]  # in its place, the first sentence not quoted twice
+    assert not widen(first, chosen, policy)  # the shorter one never replaces the longer
+    assert not widen(other, [first], policy)  # another passage: nothing to widen
 
 
 def _draft(*kinds: str) -> Draft:
