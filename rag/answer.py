@@ -43,6 +43,7 @@ from rag.query import Query, Understanding, parse_query
 from rag.query_view import query_view
 from rag.ranker import RankerModel, load_ranker
 from rag.readability import fk_grade
+from rag.reasons import own_words
 from rag.select import (
     HARD_WORDS,
     Choice,
@@ -52,7 +53,6 @@ from rag.select import (
     choose,
     draft_of,
     nearest_sources,
-    own_words,
     score_units,
     with_guidance,
 )

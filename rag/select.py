@@ -12,21 +12,22 @@ follows them): a unit too hard alone may join once a plainer one is chosen.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from citeqa.answer import AnswerSentence, Audience, Citation, UnitKind
 from citeqa.protocols import Reranker
 from citeqa.settings import AnswerSettings
 from ingest.numbers import number_values
-from rag.binding import ABSENT, CONFLICT, MATCHED, NA, Binding, bind, study_binding
+from rag.binding import MATCHED, NA, Binding, bind, study_binding
 from rag.candidates import Unit
 from rag.compose import Draft
 from rag.entities import EntityIndex
-from rag.lexicon import IndexLexicon, content_stems, stem, words
+from rag.lexicon import IndexLexicon, content_stems
 from rag.query import Query
 from rag.ranker import RankerModel, features
 from rag.readability import fk_grade
+from rag.reasons import reason_for
 
 
 @dataclass(frozen=True)
@@ -281,70 +282,6 @@ def order(chosen: list[Scored]) -> list[Scored]:
         cid = s.unit.chunk.chunk_id
         best_of[cid] = max(best_of.get(cid, float("-inf")), s.p)
     return [lead, *sorted(rest, key=lambda s: (-best_of[s.unit.chunk.chunk_id], s.unit.position))]
-
-
-def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
-    """The first unbound slot, in words: why the sources do not answer. Slots are checked in
-    order (study, outcome, marker status, time point, statistic, topic) over the units about the named study."""
-    if not scored:
-        return "no-passage", "nothing in the indexed documents is about this question"
-    studies = ", ".join(s.upper() for s in q.slots.studies)
-    where = f" for {studies}" if studies else ""
-    about = [s for s in scored if s.binding.study not in (CONFLICT, ABSENT)]
-    if q.slots.studies and not about:
-        return "unbound-study", f"no indexed passage on this topic is about {studies}"
-    top = (about or list(scored))[: max(5, len(scored) // 3)]
-    if q.slots.outcomes and all(s.binding.outcome == CONFLICT for s in top):
-        names = " or ".join(short for short, _ in q.slots.outcomes)
-        return "unbound-outcome", f"no indexed passage reports {names}{where}"
-    if q.slots.statuses and all(s.binding.status == CONFLICT for s in top):
-        asked = " or ".join(w for _, w in q.slots.statuses)
-        about_study = f" about {studies}" if studies else ""
-        return "unbound-status", f"no indexed passage{about_study} reports results for {asked}"
-    named = {x.lower() for x in q.slots.studies}
-    written = [
-        " ".join(w for w in m.written.split() if w.lower() not in named) for m in q.slots.measures
-    ]
-    measure = " or ".join(w for w in written if w)
-    if q.slots.measures and all(s.binding.measure == CONFLICT for s in top):
-        return "unbound-measure", f"no indexed passage{where} gives a figure of {measure}"
-    if q.slots.sides and all(s.binding.sides == CONFLICT for s in top):
-        asked = " or ".join(x.label for x in q.slots.sides)
-        return "unbound-sides", f"no indexed passage{where} reports {asked} separately"
-    figureless = [s for s in (about or scored) if s.binding.conflicting() == "statistic"]
-    if measure and figureless:  # "what % had seizures": seizures named, with no figure
-        return "unbound-measure", f"no indexed passage{where} gives a figure of {measure}"
-    if q.slots.time_points and all(s.binding.time != MATCHED for s in top):
-        asked = ", ".join(str(t) for t in q.slots.time_points)
-        return "unbound-time", f"no indexed source reports a {asked} figure{where}"
-    if q.slots.statistics and all(s.binding.statistic == CONFLICT for s in top):
-        kinds = ", ".join(q.slots.statistics)
-        return "unbound-statistic", f"no indexed passage gives the asked {kinds}{where}"
-    # words no indexed document uses at all ("tungsten") are named too
-    missing = own_words(q, _common_missing(top) | set(q.slots.unseen))
-    if missing:
-        return "unbound-topic", f"no indexed passage is about {', '.join(missing)}"
-    return "low-relevance", "no indexed passage states what was asked"
-
-
-def _common_missing(top: Sequence[Scored]) -> set[str]:
-    """The topic stems every one of the top units misses."""
-    sets = [set(s.binding.missing_terms) for s in top if s.binding.missing_terms]
-    if not sets or len(sets) < len(top):
-        return set()
-    return set.intersection(*sets)
-
-
-def own_words(q: Query, stems: Iterable[str]) -> list[str]:
-    """The question's own words (lower-cased, as typed, in order) for topic ``stems``: what a
-    decline names instead of stems. A compound covers its parts ("disease-free", not also
-    "disease")."""
-    wanted = set(stems)
-    out: list[str] = []
-    for w in words(q.focus):
-        if stem(w) in wanted and w not in out and not any(w in x.split("-") for x in out):
-            out.append(w)
-    return out
 
 
 def draft_of(choice: Choice) -> Draft:
