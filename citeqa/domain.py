@@ -80,6 +80,13 @@ class Vocabulary(Strict):
     abbreviations: dict[str, str] = Field(description="General clinical shorthand -> long form.")
     synonyms: tuple[tuple[str, ...], ...] = Field(description="Groups of words of one meaning.")
     drug_suffixes: tuple[str, ...] = Field(description="Word endings of drug names.")
+    arm_words: tuple[str, ...] = Field(
+        default=(),
+        description="Words that name a treatment arm ('chemo', 'control'): a group a question "
+        "names by them ('the chemo-only group') is an arm, which sources name in many ways, "
+        "not a subgroup a quoted unit must name (rag/arms.py subgroup_side). Drug names (by "
+        "drug_suffixes) count too.",
+    )
     disease_names: tuple[str, ...] = Field(
         default=(),
         description="Other diseases, by name or acronym (capitals: matched as written): a "

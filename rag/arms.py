@@ -44,6 +44,15 @@ _GROUP = re.compile(
     re.I,
 )
 _MAX_WORDS = 3
+# one subgroup a question asks about by name: "for the SR-high group", "within the SR-average
+# subgroup of AALL1731", "the EOI MRD >= 0.01% subgroup" (not "each group", "a facebook group",
+# nor "the EPIC cohort": a cohort is often a whole study)
+_NP = r"[\w≥≤<>=%.+/-]+(?:\s+[\w≥≤<>=%.+/-]+){0,2}?"
+_SUBGROUP = re.compile(
+    rf"\b(?:for|in|within|among|of)\s+the\s+(?P<named>{_NP})\s+(?:sub)?groups?\b"
+    rf"|\b(?:the|a|an)\s+(?P<sub>{_NP})\s+subgroups?\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -127,10 +136,29 @@ def group_side(text: str, vocab: Vocabulary, shown: Callable[[str], bool]) -> Na
     chemo?", "kids on blina", "the control arm"), as a side; None when it names none. Word
     choice as in :func:`asked_sides`."""
     m = _GROUP.search(text)
+    return None if m is None else _one_side(m.group("got") or m.group("named"), vocab, shown)
+
+
+def subgroup_side(
+    text: str, vocab: Vocabulary, shown: Callable[[str], bool]
+) -> NamedSide | None:
+    """The one subgroup a question asks about by name ("4-yr DFS for the SR-high group",
+    "the EOI MRD >= 0.01% subgroup"), as a side a quoted unit must name; None when it names
+    none. Word choice as in :func:`asked_sides`."""
+    m = _SUBGROUP.search(text)
     if m is None:
         return None
+    named = m.group("named") or m.group("sub")
+    arms = {w.lower() for w in vocab.arm_words}
+    parts = {p for w in _TOKEN.findall(named.lower()) for p in re.split(r"[-+/]", w)}
+    if parts & arms or any(p.endswith(tuple(vocab.drug_suffixes)) for p in parts):
+        return None  # an arm ("the chemo-only group"): sources name it in many ways
+    return _one_side(named, vocab, shown)
+
+
+def _one_side(words: str, vocab: Vocabulary, shown: Callable[[str], bool]) -> NamedSide | None:
     drop, short, synonyms = _profile_words(vocab, shown)
-    side = _side(_BOUNDARY.split(m.group("got") or m.group("named"))[0], drop)[:_MAX_WORDS]
+    side = _side(_BOUNDARY.split(words)[0], drop)[:_MAX_WORDS]
     stems = _stems(side, short)
     if not stems:
         return None

@@ -242,9 +242,9 @@ def measure_binding(q: Query, u: Unit) -> str:
 
 
 def sides_binding(q: Query, u: Unit) -> str:
-    """See the module docstring (sides). Reports compared are the report slot's (the sides
-    then only name the comparison table's rows)."""
-    if not q.slots.sides or q.slots.reports:
+    """See the module docstring (sides). Reports compared are the report slot's (two sides
+    then only name the comparison table's rows); one subgroup asked is always named."""
+    if not q.slots.sides or (q.slots.reports and len(q.slots.sides) > 1):
         return NA
     text = f"{u.chunk.meta.title} {u.context} {u.match}"
     return MATCHED if any(s.named_in(text) for s in q.slots.sides) else CONFLICT

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from citeqa.domain import Safety, Vocabulary
 from ingest.textnorm import match_text
 from rag import question as legacy
-from rag.arms import NamedSide, asked_sides
+from rag.arms import NamedSide, asked_sides, subgroup_side
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems, says, stem, tokens, words
 from rag.measure import Measure, measures_of
@@ -312,9 +312,12 @@ def parse_slots(
 def sides_of(
     asking: str, u: Understanding, outcomes: Sequence[tuple[str, str]]
 ) -> tuple[NamedSide, ...]:
-    """The arms or subgroups the question compares by name (rag/arms.py); an outcome's or a
-    study's words are not side words."""
-    return tuple(asked_sides(asking, u.vocab, shown_elsewhere(u, outcomes)))
+    """The arms or subgroups the question compares by name, or else the one subgroup it asks
+    about by name (rag/arms.py); an outcome's or a study's words are not side words."""
+    shown = shown_elsewhere(u, outcomes)
+    compared = asked_sides(asking, u.vocab, shown)
+    one = None if compared else subgroup_side(asking, u.vocab, shown)
+    return tuple(compared) if compared else (one,) if one is not None else ()
 
 
 def shown_elsewhere(u: Understanding, outcomes: Sequence[tuple[str, str]]) -> Callable[[str], bool]:

@@ -42,6 +42,9 @@ def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
     if q.slots.sides and all(s.binding.sides == CONFLICT for s in top):
         asked = " or ".join(x.label for x in q.slots.sides)
         return "unbound-sides", f"no indexed passage{where} reports {asked} separately"
+    if len(q.slots.sides) == 1:  # one subgroup asked: what is unbound is unbound for it
+        top = [s for s in top if s.binding.sides == MATCHED] or top
+        where = f"{where or ' '} in the {q.slots.sides[0].label} group".replace("  ", " ")
     figureless = [s for s in (about or scored) if s.binding.conflicting() == "statistic"]
     if measure and figureless:  # "what % had seizures": seizures named, with no figure
         return "unbound-measure", f"no indexed passage{where} gives a figure of {measure}"

@@ -8,7 +8,15 @@ from dataclasses import replace
 from citeqa.answer import Audience
 from citeqa.domain import load_profile
 from evals.cells import CellVocab, arm_named, row_in_cell
-from rag.arms import NamedSide, asked_sides, group_side, named_sides, owned_segments, segments
+from rag.arms import (
+    NamedSide,
+    asked_sides,
+    group_side,
+    named_sides,
+    owned_segments,
+    segments,
+    subgroup_side,
+)
 from rag.compare import has_figure
 from rag.evidence import Sources, annotate
 from rag.query import Query
@@ -233,3 +241,23 @@ def test_one_group_named_by_what_its_people_got() -> None:
     assert group("how many patients with CRS in aall1731") is None  # words shown elsewhere
     side = group_side("those given blina", vocab, lambda w: False)
     assert side is not None and side.named_in("children in the blinatumomab arms")
+
+
+def test_one_subgroup_asked_by_name_is_a_side_arms_and_whole_studies_are_not() -> None:
+    vocab = load_profile("ball-blinatumomab").vocabulary
+
+    def subgroup(text: str) -> str | None:
+        side = subgroup_side(text, vocab, lambda w: w.lower() in {"os", "dfs", "e1910", "hr"})
+        return side.label if side else None
+
+    assert subgroup("median OS for the Ph-positive group in E1910?") == "Ph-positive"
+    assert subgroup("HR within the SR-average subgroup of aall1731") == "SR-average"
+    assert subgroup("is there data on a Down syndrome subgroup?") == "Down syndrome"
+    assert subgroup("what was DFS in the chemo-only group?") is None  # an arm, named many ways
+    assert subgroup("OS in the blinatumomab group") is None  # a drug names an arm
+    assert subgroup("how many died in each group?") is None
+    assert subgroup("a parent in a facebook group said so") is None
+    assert subgroup("DFS in the EPIC cohort") is None  # a cohort is often the whole study
+    side = subgroup_side("for the SR-high group", vocab, lambda w: False)
+    assert side is not None and side.named_in("In the AALL1731 SR-high group, DFS was 94.1%")
+    assert not side.named_in("4-year DFS among children with standard-risk B-ALL was 94.8%")

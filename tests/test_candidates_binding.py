@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from rag.binding import ABSENT, CONFLICT, MATCHED, NA, bind, stat_binding, time_binding
@@ -233,3 +235,16 @@ def test_reports_compared_bind_either_report_and_reports_named_together_bind_the
     assert report_binding(both, ash, Ents()) == CONFLICT  # "the NEJM 2025 paper": one report
     assert report_binding(both, ash, Ents(), compared=True) == MATCHED  # "NEJM vs 2025 abstract"
     assert report_binding(("nengljmed",), ash, Ents(), compared=True) == CONFLICT
+
+
+def test_one_subgroup_asked_is_a_hard_slot_also_when_a_report_is_named() -> None:
+    c = chunk(
+        "d", "In the AALL1731 SR-high group, 3-year DFS was 94.1%. In AALL1731, DFS was 96.0%."
+    )
+    sub, whole = units_from(scored([c]))
+    q = parse_query("3-year DFS for the SR-high group in AALL1731?", U)
+    assert [s.label for s in q.slots.sides] == ["SR-high"]
+    assert bind(q, sub, U.entities, U.lexicon).sides == MATCHED
+    assert bind(q, whole, U.entities, U.lexicon).sides == CONFLICT
+    named = dataclasses.replace(q, slots=dataclasses.replace(q.slots, reports=("nejm",)))
+    assert bind(named, whole, U.entities, U.lexicon).sides == CONFLICT

@@ -46,6 +46,23 @@ def test_unreported_time_point_abstains_naming_it() -> None:
     assert not ch.units and ch.reason_code == "unbound-time" and "5-year" in ch.reason
 
 
+def test_a_subgroup_no_unit_names_abstains_naming_it() -> None:
+    _, ss, ch = run("What was the 4-year DFS for the SR-high group in AALL1731?")
+    assert not ch.units and ch.reason_code == "unbound-sides" and "SR-high" in ch.reason
+    assert all(s.binding.sides == "conflicting" for s in ss)
+
+
+def test_a_subgroup_reported_at_another_time_point_abstains_naming_both() -> None:
+    sr_high = chunk("n", "In the AALL1731 SR-high group, 3-year DFS was 94.1%.", trial="AALL1731")
+    units = units_from(scored([*TRIALS, sr_high]))
+    q = parse_query("What was the 4-year DFS for the SR-high group in AALL1731?", U)
+    policy = Policy.of(Settings().answer, MODEL, Audience.CLINICIAN)
+    ss = score_units(q, units, OverlapReranker(), policy, (U.entities, U.lexicon))
+    ch = choose(q, ss, policy, U.entities)
+    assert not ch.units and ch.reason_code == "unbound-time"
+    assert ch.reason.endswith("4-year figure for AALL1731 in the SR-high group")
+
+
 def test_other_study_is_never_quoted_for_a_named_study() -> None:
     _, _, ch = run("2-year DFS in AALL1731?")
     assert not ch.units or all("AALL1331" not in s.unit.full for s in ch.units)
