@@ -139,9 +139,7 @@ def group_side(text: str, vocab: Vocabulary, shown: Callable[[str], bool]) -> Na
     return None if m is None else _one_side(m.group("got") or m.group("named"), vocab, shown)
 
 
-def subgroup_side(
-    text: str, vocab: Vocabulary, shown: Callable[[str], bool]
-) -> NamedSide | None:
+def subgroup_side(text: str, vocab: Vocabulary, shown: Callable[[str], bool]) -> NamedSide | None:
     """The one subgroup a question asks about by name ("4-yr DFS for the SR-high group",
     "the EOI MRD >= 0.01% subgroup"), as a side a quoted unit must name; None when it names
     none. Word choice as in :func:`asked_sides`."""
