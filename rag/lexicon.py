@@ -52,7 +52,10 @@ def stopwords() -> frozenset[str]:
         "whats what's im i'm ive i've dont don't doesnt doesn't isnt isn't wasnt wasn't its it's "
         "hes he's shes she's were we're theyre they're thats that's there's theres u ur pls plz "
         # the part before the apostrophe of "wasn't", "doesn't"... (words split it there)
-        "wasn isn doesn didn aren weren hasn haven hadn couldn wouldn shouldn don ain mustn needn"
+        "wasn isn doesn didn aren weren hasn haven hadn couldn wouldn shouldn don ain mustn needn "
+        "aren't weren't hasn't haven't hadn't didn't couldn't wouldn't shouldn't can't won't "
+        "ain't mustn't needn't you're you've we've they've i'd you'd he'd she'd we'd they'd "
+        "i'll you'll he'll she'll we'll they'll"
     )
     words = {w for w in listed if w and not w.startswith("#")}
     return frozenset(STOPWORDS_EN) | frozenset(extra.split()) | frozenset(words)

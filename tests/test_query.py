@@ -265,6 +265,8 @@ def test_a_plus_between_two_words_is_no_marker_status() -> None:
 def test_contractions_leave_no_topic_word_behind() -> None:
     q = parse_query("The approval was based on AALL1731, wasn't it? Doesn't it cover kids?", U)
     assert not {"wasn", "doesn"} & set(q.slots.terms)
+    kept = parse_query("results aren't real, they haven't been published and we'll wait?", U)
+    assert not {"aren't", "haven't", "we'll"} & set(kept.slots.terms)
 
 
 def test_a_followup_naming_another_group_asks_about_that_group_alone() -> None:
