@@ -26,7 +26,7 @@ DANGLING = re.compile(
     r"|the\s+(?:figure|rate|number|share|proportion)\s+(?:was|were|is|are)\b)",
     re.I,
 )
-_CHAIN = 3  # at most this many sentences quoted as one unit
+_CHAIN = 4  # at most this many sentences quoted as one unit
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 
 
@@ -128,7 +128,7 @@ def units_of(sc: ScoredChunk, rank: int, boilerplate: re.Pattern[str] | None = N
     if items:
         lead = chunk.section.strip()
         out.append(Unit(lead, items, sc, rank, 0, (0, skip_until), context_of(chunk, "")))
-    prev: tuple[int, str, int] | None = None  # (start, text, position) of the unit before
+    chain: list[tuple[int, str, int]] = []  # (start, text, position): what may be leaned on
     for pos, s in enumerate(spans):
         raw = chunk.text[s.start : s.end]
         if s.start < skip_until:
@@ -140,23 +140,21 @@ def units_of(sc: ScoredChunk, rank: int, boilerplate: re.Pattern[str] | None = N
                 ctx = context_of(chunk, "")
                 out.append(Unit(text.strip(), items, sc, rank, pos, (s.start, end), ctx))
                 skip_until = end
-                prev = None
+                chain = []
                 continue
         flat = " ".join(text.split())
-        if quotable(text, boilerplate):
-            if (
-                DANGLING.match(flat)
-                and prev is not None
-                and _same_paragraph(chunk, prev[0], s.start)
-                and prev[1].count(". ") < _CHAIN - 1
-            ):
-                whole = f"{prev[1]} {flat}"
-                span = (prev[0], s.end)
-                out.append(Unit(whole, (), sc, rank, prev[2], span, context_of(chunk, "")))
-                prev = (prev[0], whole, prev[2])  # a chain: "X. It is ... In most, it is ..."
-                continue
-            out.append(Unit(flat, (), sc, rank, pos, (s.start, s.end), context_of(chunk, "")))
-        prev = (s.start, flat, pos) if quotable(text, boilerplate) else None
+        if not quotable(text, boilerplate):
+            chain = []
+            continue
+        if DANGLING.match(flat) and chain and _same_paragraph(chunk, chain[-1][0], s.start):
+            chain = chain[-(_CHAIN - 1) :]  # "X. It is ... In most, it is ...", contiguous
+            whole = " ".join([*(c[1] for c in chain), flat])
+            span = (chain[0][0], s.end)
+            out.append(Unit(whole, (), sc, rank, chain[0][2], span, context_of(chunk, "")))
+            chain.append((s.start, flat, pos))
+            continue
+        out.append(Unit(flat, (), sc, rank, pos, (s.start, s.end), context_of(chunk, "")))
+        chain = [(s.start, flat, pos)]
     return out
 
 

@@ -74,8 +74,11 @@ def test_a_pronoun_after_an_opening_phrase_also_leans_and_chains_stay_whole() ->
     first = "At 2 years, 71% of patients on drug A were in remission."
     two = f"{first} Among those on drug B, they numbered 52%."
     assert units[:3] == [first, two, f"{two} For the placebo group, the rate was 30%."]
-    # a full subject ("the rate of nausea") stands alone, like a sentence after a chain of 3
+    # a full subject ("the rate of nausea") stands alone
     assert units[3] == "In the study, the rate of nausea was low."
+    five = "A is a drug. It is new. It is safe. It is cheap. It is sold here."
+    last = units_from(scored([chunk("e", five)]))[-1].text
+    assert last == "It is new. It is safe. It is cheap. It is sold here."  # 4 at most, in a row
 
 
 def test_study_binding() -> None:
