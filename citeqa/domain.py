@@ -119,6 +119,17 @@ class Vocabulary(Strict):
         "read as 'Ph+' (rag/status.py).",
     )
 
+    @model_validator(mode="after")
+    def _no_figures_as_words(self) -> Vocabulary:
+        """A synonym or shorthand with a digit ("911", "1L") would be read as a figure:
+        measured, a group [emergency services, 911, 999, 112] matched the numbers of passages
+        and cost 22 of 258 dev answers."""
+        words = [w for g in self.synonyms for w in g] + list(self.abbreviations)
+        bad = [w for w in words if any(c.isdigit() for c in w)]
+        if bad:
+            raise ValueError(f"synonyms and shorthand may not contain digits: {bad}")
+        return self
+
 
 class Safety(Strict):
     urgent_heading: str = Field(description="Regex of explainer headings of urgent guidance.")
