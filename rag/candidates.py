@@ -24,7 +24,7 @@ DANGLING = re.compile(
     r"^(?:(?:in|with|for|among|at|after|by|without|from|of)\b[^,.;:]{0,60},\s*)?"
     r"(?:(?:it|this|that|these|those|they|both|he|she|such|its|their)\b"
     r"|the\s+(?:figure|rate|number|share|proportion)\s+(?:was|were|is|are)\b)"
-    r"|^[^.;:]{0,40}?\b(?:of|among)\s+(?:them|these)\b",  # "92.8% of them", "One of these"
+    r"|^(?:[^.;:]|\.(?=\d)){0,40}?\b(?:of|among)\s+(?:them|these)\b",  # "92.8% of them"
     re.I,
 )
 _CHAIN = 4  # at most this many sentences quoted as one unit
