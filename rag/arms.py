@@ -148,7 +148,8 @@ def subgroup_side(text: str, vocab: Vocabulary, shown: Callable[[str], bool]) ->
         return None
     named = m.group("named") or m.group("sub")
     arms = {w.lower() for w in vocab.arm_words}
-    parts = {p for w in _TOKEN.findall(named.lower()) for p in re.split(r"[-+/]", w)}
+    whole = _TOKEN.findall(named.lower())
+    parts = {*whole, *(p for w in whole for p in re.split(r"[-+/]", w))}
     if parts & arms or any(p.endswith(tuple(vocab.drug_suffixes)) for p in parts):
         return None  # an arm ("the chemo-only group"): sources name it in many ways
     return _one_side(named, vocab, shown)

@@ -14,9 +14,21 @@ if TYPE_CHECKING:
     from rag.select import Scored
 
 
+# what a decline calls each statistic type (rag/binding.py SPANS)
+_STATISTIC_NAMES = {
+    "hr": "hazard ratio",
+    "ci": "confidence interval",
+    "p": "P value",
+    "iqr": "interquartile range",
+}
+
+
 def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
     """The first unbound slot, in words: why the sources do not answer. Slots are checked in
-    order (study, outcome, marker status, time point, statistic, topic) over the units about the named study."""
+    order (study, outcome, marker status, measure, sides, time point, statistic, topic) over
+    the units about the named study; when one subgroup is asked and some units name it, the
+    later checks are over those units ("no indexed source reports a 4-year figure for
+    AALL1731 in the SR-high group")."""
     if not scored:
         return "no-passage", "nothing in the indexed documents is about this question"
     studies = ", ".join(s.upper() for s in q.slots.studies)
@@ -44,7 +56,7 @@ def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
         return "unbound-sides", f"no indexed passage{where} reports {asked} separately"
     if len(q.slots.sides) == 1:  # one subgroup asked: what is unbound is unbound for it
         top = [s for s in top if s.binding.sides == MATCHED] or top
-        where = f"{where or ' '} in the {q.slots.sides[0].label} group".replace("  ", " ")
+        where = f"{where} in the {q.slots.sides[0].label} group"
     figureless = [s for s in (about or scored) if s.binding.conflicting() == "statistic"]
     if measure and figureless:  # "what % had seizures": seizures named, with no figure
         return "unbound-measure", f"no indexed passage{where} gives a figure of {measure}"
@@ -52,7 +64,7 @@ def reason_for(q: Query, scored: Sequence[Scored]) -> tuple[str, str]:
         asked = ", ".join(str(t) for t in q.slots.time_points)
         return "unbound-time", f"no indexed source reports a {asked} figure{where}"
     if q.slots.statistics and all(s.binding.statistic == CONFLICT for s in top):
-        kinds = ", ".join(q.slots.statistics)
+        kinds = ", ".join(_STATISTIC_NAMES.get(k, k) for k in q.slots.statistics)
         return "unbound-statistic", f"no indexed passage gives the asked {kinds}{where}"
     # words no indexed document uses at all ("tungsten") are named too
     missing = own_words(q, _common_missing(top) | set(q.slots.unseen))

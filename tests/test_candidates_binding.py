@@ -76,7 +76,9 @@ def test_a_pronoun_after_an_opening_phrase_also_leans_and_chains_stay_whole() ->
     assert units[:3] == [first, two, f"{two} For the placebo group, the rate was 30%."]
     # a full subject ("the rate of nausea") stands alone
     assert units[3] == "In the study, the rate of nausea was low."
-    pointed = "Ten adults had MRD. After a year, 80.5% of them were well. Two of these tests failed."
+    pointed = (
+        "Ten adults had MRD. After a year, 80.5% of them were well. Two of these tests failed."
+    )
     units_p = [u.text for u in units_from(scored([chunk("p", pointed)]))]
     assert "Ten adults had MRD. After a year, 80.5% of them were well." in units_p
     assert "After a year, 80.5% of them were well." not in units_p  # never without its referent

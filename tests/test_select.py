@@ -63,6 +63,11 @@ def test_a_subgroup_reported_at_another_time_point_abstains_naming_both() -> Non
     assert ch.reason.endswith("4-year figure for AALL1731 in the SR-high group")
 
 
+def test_an_unreported_statistic_is_named_in_words() -> None:
+    _, _, ch = run("What was the hazard ratio for OS in AALL1331?")
+    assert ch.reason_code == "unbound-statistic" and "hazard ratio" in ch.reason
+
+
 def test_other_study_is_never_quoted_for_a_named_study() -> None:
     _, _, ch = run("2-year DFS in AALL1731?")
     assert not ch.units or all("AALL1331" not in s.unit.full for s in ch.units)
