@@ -139,6 +139,11 @@ class Safety(Strict):
     )
     fallback_guidance: str = Field(description="Regex of the 'if something seems off' guidance.")
     dose_guidance: str = Field(description="Regex of the guidance for personal dosing requests.")
+    pump_guidance: str = Field(
+        default="",
+        description="Regex of the explainers' statement of how the infusion runs ('flows all "
+        "day and all night'): quoted first for a request to pause or change it (empty: none).",
+    )
     own_child: str = Field(description="Regex: the message is about one's own child or patient.")
     now: str = Field(description="Regex: the message describes something happening now.")
     sign_synonyms: tuple[tuple[str, ...], ...] = Field(

@@ -61,6 +61,7 @@ from rag.urgent import (
     about_own_child_now,
     asks_when_to_seek_help,
     build_guidance,
+    dose_lead,
     match_signs,
     urgent_units,
 )
@@ -244,9 +245,7 @@ class Answerer:
             units = urgent_units(matches, g, q.raw, safety)
             return SafetyLead(tuple(units), urgent=True)
         if self._no_dose(q, audience) and g.dose:
-            logits = self.parts.reranker.score(q.focus, [x.full for x in g.dose])
-            ranked = sorted(zip(logits, g.dose, strict=True), key=lambda x: -float(x[0]))
-            return SafetyLead(tuple(x for _, x in ranked[:3]))
+            return SafetyLead(dose_lead(q.focus, q.raw, g, safety, self.parts.reranker))
         worried = about_own_child_now(q.raw, safety) and re.search(safety.worry, q.raw, re.I)
         if worried or asks_when_to_seek_help(q.raw):
             return SafetyLead(fallback=g.fallback[:2])

@@ -38,6 +38,7 @@ class Guidance:
     fallback: tuple[Unit, ...]
     dose: tuple[Unit, ...]
     watch: tuple[Unit, ...] = ()  # lists of signs to watch for, outside the urgent sections
+    pump: tuple[Unit, ...] = ()  # how the infusion runs ("flows all day and all night")
 
     def signs(self) -> list[tuple[str, Unit]]:
         """Every warning sign with the unit that lists it: list items first (a list keeps its
@@ -66,7 +67,30 @@ def build_guidance(chunks: Sequence[Chunk], safety: Safety) -> Guidance:
         for u in units
         if u.items and u not in urgent and re.search(safety.sign_lists, u.text, re.I)
     )
-    return Guidance(urgent, fallback, dose, watch)
+    pump = tuple(
+        u for u in units if safety.pump_guidance and re.search(safety.pump_guidance, u.full, re.I)
+    )
+    return Guidance(urgent, fallback, dose, watch, pump)
+
+
+def dose_lead(
+    focus: str, message: str, g: Guidance, safety: Safety, reranker: Reranker
+) -> tuple[Unit, ...]:
+    """The guidance for a personal dosing or pump request: the 3 dose-guidance units the
+    cross-encoder ranks first against ``focus``; for a request to pause, stop or slow the
+    infusion, the explainers' statement of how it runs comes first ("The medicine flows all day
+    and all night for 28 days.")."""
+    ranked = _by_logit(focus, g.dose, reranker)[:3]
+    if g.pump and re.search(safety.pump_change, message, re.I):
+        ranked = [_by_logit(focus, g.pump, reranker)[0], *ranked]
+    return tuple(ranked)
+
+
+def _by_logit(focus: str, units: Sequence[Unit], reranker: Reranker) -> list[Unit]:
+    if not units:
+        return []
+    logits = [float(x) for x in reranker.score(focus, [u.full for u in units])]
+    return [u for _, u in sorted(zip(logits, units, strict=True), key=lambda x: -x[0])]
 
 
 def statements(message: str) -> str:

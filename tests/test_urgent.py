@@ -10,6 +10,7 @@ import pytest
 from rag.urgent import (
     about_own_child_now,
     build_guidance,
+    dose_lead,
     match_signs,
     plain_signs,
     safety_flags,
@@ -197,3 +198,33 @@ def test_a_personal_treatment_decision_is_flagged_personal(message: str) -> None
 )
 def test_an_action_on_no_treatment_is_not_a_personal_decision(message: str) -> None:
     assert "personal" not in safety_flags(message, SAFETY)
+
+
+RUNS = chunk(
+    "fam-runs",
+    "The medicine flows all day and all night for 28 days. Only touch the pump settings if "
+    "your team has taught you how.",
+    section="How it is given",
+    doc_type="plain-language",
+)
+G4 = build_guidance([SIDE, INFO, RUNS], SAFETY)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "could we unplug the pump for the school trip tomorrow?",
+        "can i stop the infusion over the weekend, she hates the backpack",
+    ],
+)
+def test_a_request_to_pause_the_infusion_is_told_first_how_it_runs(message: str) -> None:
+    lead = dose_lead(message, message, G4, SAFETY, OverlapReranker())
+    assert lead[0].text.startswith("The medicine flows all day and all night")
+    assert "The care team works out the dose for your child." in [u.text for u in lead]
+
+
+def test_a_dose_request_gets_the_dose_guidance_only() -> None:
+    msg = "how many micrograms should her bag have, she is 18 kg"
+    lead = dose_lead(msg, msg, G4, SAFETY, OverlapReranker())
+    assert "all day and all night" not in " ".join(u.full for u in lead)
+    assert "The care team works out the dose for your child." in [u.text for u in lead]
