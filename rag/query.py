@@ -316,8 +316,10 @@ def sides_of(
     about by name (rag/arms.py); an outcome's or a study's words are not side words."""
     shown = shown_elsewhere(u, outcomes)
     compared = asked_sides(asking, u.vocab, shown)
-    one = None if compared else subgroup_side(asking, u.vocab, shown)
-    return tuple(compared) if compared else (one,) if one is not None else ()
+    if compared:
+        return tuple(compared)
+    one = subgroup_side(asking, u.vocab, shown)
+    return () if one is None else (one,)
 
 
 def shown_elsewhere(u: Understanding, outcomes: Sequence[tuple[str, str]]) -> Callable[[str], bool]:
