@@ -27,7 +27,7 @@ from rag.measure import Measure, measures_of
 from rag.spelling import is_ordinary, zipf
 from rag.status import status_spans
 from rag.synonyms import Groups, alternatives_of, foreign_synonyms, synonym_groups, synonyms_of
-from rag.timepoint import TIME_PHRASE, TimePoint, time_points
+from rag.timepoint import TimePoint, time_points, without_time
 from rag.unknown_names import unknown_entities
 from rag.urgent import safety_flags
 
@@ -205,7 +205,7 @@ def topic_terms(text: str, u: Understanding, exclude: set[str]) -> list[str]:
     generic words left out)."""
     generic = {stem(w) for w in u.vocab.generic_words}
     out = []
-    for s in content_stems(TIME_PHRASE.sub(" ", text)):
+    for s in content_stems(without_time(text)):
         if s in exclude or s in generic or (any(ch.isdigit() for ch in s) and not _label(s, u)):
             continue
         out.append(s)

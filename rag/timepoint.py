@@ -1,4 +1,5 @@
-"""Time points of a question or a passage: "4-year", "4 yr", "4y", "18-month" (not ages)."""
+"""Time points of a question or a passage: "4-year", "4 yr", "4y", "18-month" (not ages), "the
+third year"."""
 
 from __future__ import annotations
 
@@ -10,6 +11,23 @@ TIME_PHRASE = re.compile(
     re.I,
 )
 _UNITS = {"y": "year", "yr": "year", "mo": "month", "wk": "week", "d": "day"}
+_ORDINALS = (
+    *("first", "second", "third", "fourth", "fifth"),
+    *("sixth", "seventh", "eighth", "ninth", "tenth"),
+)
+_ORDINAL = r"(?:\d{1,2}(?:st|nd|rd|th)|" + "|".join(_ORDINALS) + ")"
+# "5th-year", "the first, second, and third year", "in year 3", "at month 6": years or months
+# counted in order (days and weeks are left out: "day 29" of a treatment phase is a schedule)
+ORDINAL_TIME = re.compile(
+    rf"(?<![\w.])({_ORDINAL}(?:\s*,?\s*(?:and\s+|or\s+)?{_ORDINAL})*)\s*-?\s*(years?|months?)\b"
+    r"|\b(?:in|at|by|after|during)\s+(year|month)\s+(\d{1,2})\b(?![.,]\d)",
+    re.I,
+)
+
+
+def without_time(text: str) -> str:
+    """``text`` with its time phrases blanked (they are slots, not topic words)."""
+    return ORDINAL_TIME.sub(" ", TIME_PHRASE.sub(" ", text))
 
 
 @dataclass(frozen=True)
@@ -23,9 +41,23 @@ class TimePoint:
 
 
 def time_points(text: str) -> list[TimePoint]:
-    """Time points written as "4-year", "4 yr", "4y", "18-month" (not ages: "4 years old")."""
+    """Time points written as "4-year", "4 yr", "4y", "18-month" (not ages: "4 years old"),
+    or counted in order: "5th-year", "the third year", "in year 3"."""
     out = []
     for m in TIME_PHRASE.finditer(text):
         unit = m.group(2).lower().rstrip("s")
         out.append(TimePoint(float(m.group(1)), _UNITS.get(unit, unit)))
+    for m in ORDINAL_TIME.finditer(text):
+        listed, unit, unit2, number = m.groups()
+        values = re.findall(_ORDINAL, listed, re.I) if listed else [number]
+        for v in values:
+            out.append(TimePoint(_count(v), (unit or unit2).lower().rstrip("s")))
     return out
+
+
+def _count(v: str) -> float:
+    """3 for "3", "3rd" or "third"."""
+    digits = re.match(r"\d+", v)
+    if digits:
+        return float(digits.group())
+    return float(_ORDINALS.index(v.lower()) + 1)

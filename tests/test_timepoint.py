@@ -1,0 +1,52 @@
+"""Time points: written with a number ("4-year") or counted in order ("the third year")."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.binding import CONFLICT, MATCHED, time_binding
+from rag.timepoint import TimePoint, time_points, without_time
+
+
+def years(*values: float) -> list[TimePoint]:
+    return [TimePoint(v, "year") for v in values]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3-yr OS", years(3)),
+        ("mortality in the 5th year on dialysis", years(5)),
+        ("rates in the first, second, and third year were", years(1, 2, 3)),
+        ("the 1st and 2nd year", years(1, 2)),
+        ("relapses by year 4", years(4)),
+        ("at month 6", [TimePoint(6, "month")]),
+        ("in the sixth month", [TimePoint(6, "month")]),
+    ],
+)
+def test_time_points_counted_in_order(text: str, expected: list[TimePoint]) -> None:
+    assert time_points(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "day 29 marrow MRD",  # a schedule day, not a time point
+        "enrolled in year 2019",  # a calendar year
+        "first-line therapy",
+        "the first cycle of blinatumomab",
+        "a 7 year old child",
+    ],
+)
+def test_not_time_points(text: str) -> None:
+    assert time_points(text) == []
+
+
+def test_an_asked_year_conflicts_with_other_years_counted_in_order() -> None:
+    stated = "hazard ratios in the first, second, and third year were 1.45, 1.28 and 1.17"
+    assert time_binding(tuple(years(5)), stated) == CONFLICT
+    assert time_binding(tuple(years(2)), stated) == MATCHED
+
+
+def test_time_phrases_are_not_topic_words() -> None:
+    assert without_time("4-yr DFS in the fifth year").split() == ["DFS", "in", "the"]
