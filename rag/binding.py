@@ -40,7 +40,8 @@ from rag.timepoint import TimePoint, time_points
 
 MATCHED, ABSENT, CONFLICT, NA = "matched", "absent", "conflicting", "n/a"
 
-_PCT = r"\d+(?:\.\d+)?\s?%"
+# a percentage, not a confidence level ("95% CI", "90% confidence interval")
+_PCT = r"\d+(?:\.\d+)?\s?%(?!\s*(?:CIs?\b|confidence|credible))"
 _NUM = r"\d+(?:[.,]\d+)?"
 _WORD_RATE = r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|half)\b[^.]{0,20}\b(?:in|of)\b"
 _P_VALUE = r"\bP\s?(?:[<=>≤≥]|value)\s?\.?\d|not (?:statistically )?significant|significan"

@@ -30,7 +30,10 @@ _STOP = {"in", "during", "for", "with", "among", "by", "after", "before", "on", 
          "versus", "compared", "between", "from", "of", "per", "and", "or", "while", "the",
          "what", "was", "were", "is", "are", "how", "did", "does", "a", "an", "to", "than",
          "overall", "total", "their", "his", "her", "each", "both", "arm", "arms", "higher",
-         "lower", "more", "less", "above", "below", "worse", "better", "high", "low"}  # fmt: skip
+         "lower", "more", "less", "above", "below", "worse", "better", "high", "low",
+         # how a rate was estimated, not what it counts ("pooled incidence of X")
+         "pooled", "cumulative", "crude", "adjusted", "unadjusted", "annual", "estimated",
+         "weighted", "observed"}  # fmt: skip
 _TOKEN = re.compile(r"%|[A-Za-z0-9][\w+/:≥-]*|[,?.;:()]")
 
 

@@ -257,3 +257,11 @@ def test_one_subgroup_asked_is_a_hard_slot_also_when_a_report_is_named() -> None
     assert bind(q, whole, U.entities, U.lexicon).sides == CONFLICT
     named = dataclasses.replace(q, slots=dataclasses.replace(q.slots, reports=("nejm",)))
     assert bind(named, whole, U.entities, U.lexicon).sides == CONFLICT
+
+
+def test_a_confidence_level_is_not_a_rate() -> None:
+    from rag.binding import SPANS
+
+    assert not SPANS["rate"].search("incidence calculated with 95% confidence intervals")
+    assert not SPANS["rate"].search("HR 0.39 (95% CI 0.24-0.64)")
+    assert SPANS["rate"].search("57.3% (95% CI 50.1-64.2) had an adverse event")

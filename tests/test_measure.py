@@ -27,6 +27,10 @@ from tests.core_support import TRIALS, chunk, scored, understanding
         ("median time to relapse, blina arm", ["time"]),
         ("median f/u E1910 journal paper versus the abstract", ["f/u E1910"]),
         ("rate of CRS in the blina arm", ["CRS"]),
+        # how the rate was estimated is not what it counts
+        ("pooled incidence of hepatotoxicity in the meta-analysis", ["hepatotoxicity"]),
+        ("crude and adjusted rates of stroke", ["stroke"]),
+        ("cumulative incidence of relapse at 4 years", ["relapse"]),
     ],
 )
 def test_the_measure_is_read_next_to_the_asked_rate(question: str, phrases: list[str]) -> None:
