@@ -110,6 +110,9 @@ def test_a_rate_asked_as_a_figure_needs_one_and_a_rate_asked_otherwise_does_not(
     q = parse_query("what % of kids had seizures in AALL1731?", u)
     assert q.slots.figure_required
     assert bind(q, rare, u.entities, u.lexicon).conflicting() == "statistic"
+    rate = parse_query("seizure rate during blina courses in AALL1731?", u)  # "rate" asks one too
+    assert rate.slots.figure_required
+    assert bind(rate, rare, u.entities, u.lexicon).conflicting() == "statistic"
     soft = parse_query("how often did kids have seizures in AALL1731?", u)
     assert not soft.slots.figure_required
     assert bind(soft, rare, u.entities, u.lexicon).conflicting() == ""
