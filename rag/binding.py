@@ -46,7 +46,7 @@ _NUM = r"\d+(?:[.,]\d+)?"
 _WORD_RATE = r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|half)\b[^.]{0,20}\b(?:in|of)\b"
 _P_VALUE = r"\bP\s?(?:[<=>≤≥]|value)\s?\.?\d|not (?:statistically )?significant|significan"
 SPANS: dict[str, re.Pattern[str]] = {
-    "rate": re.compile(rf"{_PCT}|\b\d+\s+(?:of|out of)\s+\d+\b|{_WORD_RATE}", re.I),
+    "rate": re.compile(rf"{_PCT}|\b\d+\s+(?:of|out of)\s+(?:the\s+)?\d+\b|{_WORD_RATE}", re.I),
     # the ratio may come late: "the hazard ratio (HR) for DFS with X versus Y was 0.39"
     "hr": re.compile(rf"\b(?:HR|hazard ratio)[^0-9]{{0,100}}{_NUM}", re.I),
     # an interval in brackets after a figure ("0.39 (0.24-0.64)"); "aged 1 to 9" is no CI

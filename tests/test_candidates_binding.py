@@ -265,3 +265,4 @@ def test_a_confidence_level_is_not_a_rate() -> None:
     assert not SPANS["rate"].search("incidence calculated with 95% confidence intervals")
     assert not SPANS["rate"].search("HR 0.39 (95% CI 0.24-0.64)")
     assert SPANS["rate"].search("57.3% (95% CI 50.1-64.2) had an adverse event")
+    assert SPANS["rate"].search("150 of the 192 nurses who were asked responded")
