@@ -218,7 +218,10 @@ def _label(s: str, u: Understanding) -> bool:
     return bool(re.fullmatch(r"(?=.*[a-z])(?=.*\d)[a-z0-9:/-]{2,}", s)) and s in u.lexicon.df
 
 
-_MESSAGE_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# a full stop ends a sentence, but not that of "e.g.", "i.e.", "vs." or "etc."
+_MESSAGE_SENTENCE = re.compile(
+    r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\betc\.)\s+|\n+", re.I
+)
 
 
 def question_part(text: str) -> str:

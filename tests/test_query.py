@@ -70,6 +70,17 @@ def test_a_request_put_as_a_statement_is_what_a_message_asks() -> None:
     assert question_part("Hi. I need to know if it hurts.") == "I need to know if it hurts."
 
 
+def test_an_abbreviation_with_a_full_stop_does_not_end_the_question() -> None:
+    from rag.query import question_part
+
+    for msg in (
+        "Any liver toxicity in E1910, e.g. during the later cycles?",
+        "Grade 3+ CRS with blina vs. chemo in TOWER?",
+        "Was MRD checked early, i.e. at day 15?",
+    ):
+        assert question_part(msg) == msg
+
+
 def test_a_venue_with_a_short_year_is_a_report_not_an_unknown_trial() -> None:
     for text in ("aall1731 4y dfs in the ash25 update", "AALL1731 at ASH'25?", "ash2025 aall1731"):
         q = parse_query(text, U)
