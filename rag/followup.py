@@ -158,6 +158,24 @@ def without_carried_names(q: Query, drop: Sequence[str] = ()) -> Query:
     )
 
 
+def with_message_context(q: Query, context: Query, leaned_on: str) -> Query:
+    """A message's question that leans on the message's own earlier sentences ("I read the
+    leaflet and there's a black box warning on it. ... What is that warning about?"). It
+    takes their slots and search words as a follow-up takes the previous question's, but not
+    their topic words: a story's words are not asked. Units are scored against the question
+    alone and against the question after the sentences it leans on, the better of the two
+    (the cross-encoder reads a long story poorly, and a bare "was that the leukemia?" too)."""
+    bare = replace(context, slots=replace(context.slots, terms=(), alternatives=()))
+    out = carry_over(q, bare)
+    return replace(
+        out,
+        flags=q.flags,
+        resolved=q.resolved,
+        focus=q.focus,
+        context_focus=f"{leaned_on} {q.focus}",
+    )
+
+
 def group_of(text: str, u: Understanding, slots: Slots) -> NamedSide | None:
     """The group of people ``text`` names by what they got (rag/arms.py ``group_side``);
     the words of its outcomes and studies are not the group's."""

@@ -24,6 +24,7 @@ from rag.arms import NamedSide, asked_sides, subgroup_side
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems, says, stem, tokens, words
 from rag.measure import Measure, measures_of
+from rag.message import WH_START, leaned_on, message_context, question_part
 from rag.spelling import is_ordinary, zipf
 from rag.status import status_spans
 from rag.synonyms import Groups, alternatives_of, foreign_synonyms, synonym_groups, synonyms_of
@@ -35,25 +36,9 @@ if TYPE_CHECKING:
     from rag.spelling import Speller
     from rag.urgent import Guidance
 
-_WH = re.compile(r"^\s*(what|whats|what's|how|why|when|who|which|where|is|are|was|were|does|do|"
-                 r"did|can|could|should|will|would|has|have|tell|explain|define|list)\b", re.I)  # fmt: skip
-# a question after a filler word ("like what % of the kids...", "ok so how many")
-_FILLED_WH = re.compile(
-    r"^\s*(?:(?:like|so|ok|okay|and|but|also|then|well|hmm|um|just)[,]?\s+)+"
-    r"(?:what|whats|what's|how|why|when|who|which|where)\b",
-    re.I,
-)
 _LEAD = re.compile(
     r"^\s*(?:ok(?:ay)?[,.]?\s+|so\s+|then\s+)?(and|but|also|what about|how about|same for|"
     r"same in|and in|and for|and what about|what if|then what|ok and|in the|for the|among)\b",
-    re.I,
-)
-# A request put as a statement, at the start of a sentence or clause ("From the NEJM paper, I
-# need the 3-year DFS in each arm.", "looking for the HR"); not a reported one ("asked if we want")
-_NEED = re.compile(
-    r"(?:^|,)\s*(?:(?:so|and|but|ok|okay|hi|hello)[,]?\s+)*(?:i|we)\s+(?:need|want|would like|'d like"
-    r"|am looking for|'m looking for|are looking for)\b(?!\s+to\s+(?!know|find out|understand|see|learn)\w)"
-    r"|^\s*(?:looking for|please (?:give|send|list|tell|show)|give me|send me|need)\b",
     re.I,
 )
 # A report the asker rules out ("the NEJM figures, not the ASH update", "rather than the
@@ -103,6 +88,7 @@ class Query:
     unknown: tuple[str, ...] = ()  # named entities (identifiers, drugs) the index never mentions
     soft_studies: tuple[str, ...] = ()  # studies of the conversation, not named in the question
     carried: tuple[str, ...] = ()  # slots a follow-up took from the previous question
+    context_focus: str = ""  # also scored against, the better of the two: see context_of
 
     def has(self, flag: str) -> bool:
         return flag in self.flags
@@ -218,27 +204,6 @@ def _label(s: str, u: Understanding) -> bool:
     return bool(re.fullmatch(r"(?=.*[a-z])(?=.*\d)[a-z0-9:/-]{2,}", s)) and s in u.lexicon.df
 
 
-# a full stop ends a sentence, but not that of "e.g.", "i.e.", "vs." or "etc."
-_MESSAGE_SENTENCE = re.compile(
-    r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\betc\.)\s+|\n+", re.I
-)
-
-
-def question_part(text: str) -> str:
-    """The asking part of a message: its questions ("...?", sentences that start like a
-    question, and requests put as statements: "I need the 3-year DFS"); the context around
-    them (ages, days, what happened) is left to the flags.
-    A message without any question is kept whole. (People type sentences in lower case, so
-    any full stop followed by a space ends one.)"""
-    sents = [s.strip() for s in _MESSAGE_SENTENCE.split(text) if s.strip()]
-    asks = [
-        s
-        for s in sents
-        if s.endswith("?") or _WH.match(s) or _FILLED_WH.match(s) or _NEED.search(s)
-    ]
-    return " ".join(asks) if asks and len(sents) > 1 else text
-
-
 def is_followup(text: str, has_history: bool, own_studies: Sequence[str]) -> bool:
     """A message that only makes sense after the previous one: it starts like a continuation
     ("and in...", "what about..."), or it is a fragment or leans on a pronoun without naming
@@ -250,7 +215,7 @@ def is_followup(text: str, has_history: bool, own_studies: Sequence[str]) -> boo
     if own_studies:
         return False
     ws = [w for w in words(text) if w.isalpha()]
-    fragment = not _WH.match(text) and len(ws) <= 6
+    fragment = not WH_START.match(text) and len(ws) <= 6
     lead_pronoun = bool(_ANAPHOR.search(" ".join(text.split()[:3])))
     own_topic = len(content_stems(text)) > 2
     return fragment or (bool(_ANAPHOR.search(text)) and (lead_pronoun or not own_topic))
@@ -367,8 +332,15 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
         did_you_mean=did_you_mean,
         unknown=tuple(unknown_entities(text, u)),
     )
+    if _depth:
+        return q
+    context = message_context(text, asking)
+    if context and is_followup(asking, True, u.entities.studies_in(asking)):
+        from rag.followup import with_message_context
+
+        q = with_message_context(q, parse_query(context, u, (), 1), leaned_on(context, asking))
     prev = next((h for h in reversed(history) if h.strip()), "")
-    if not prev or _depth:
+    if not prev:
         return q
     from rag.followup import (  # (they use Query)
         asks_attribute_only,

@@ -115,7 +115,11 @@ def score_units(
     bound = [(u, bind(q, u, ents, lex, policy.topic_floor)) for u in units]
     bound.sort(key=lambda ub: -prescore(ub[1], ub[0], policy.prescore_slot))
     bound = [ub for ub in bound[: policy.budget] if every or not ub[1].conflicting()]
-    logits = [float(x) for x in reranker.score(q.focus, [u.scored_text() for u, _ in bound])]
+    texts = [u.scored_text() for u, _ in bound]
+    logits = [float(x) for x in reranker.score(q.focus, texts)]
+    if q.context_focus:  # the better of the question alone and after its context
+        more = reranker.score(q.context_focus, texts)
+        logits = [max(a, float(b)) for a, b in zip(logits, more, strict=True)]
     out = []
     for (u, b), ce in zip(bound, logits, strict=True):
         f = features(u, b, ce, policy.audience)

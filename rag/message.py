@@ -1,0 +1,62 @@
+"""A message's parts: its question part (what it asks) and the context around it (what the
+asker tells first: "My son is 7 and on day 2 of blina. ... is this a side effect?")."""
+
+from __future__ import annotations
+
+import re
+
+from rag.lexicon import content_stems
+
+# the start of a question ("what ...", "is ...", "tell ...")
+WH_START = re.compile(r"^\s*(what|whats|what's|how|why|when|who|which|where|is|are|was|were|does|do|"
+                 r"did|can|could|should|will|would|has|have|tell|explain|define|list)\b", re.I)  # fmt: skip
+# a question after a filler word ("like what % of the kids...", "ok so how many")
+_FILLED_WH = re.compile(
+    r"^\s*(?:(?:like|so|ok|okay|and|but|also|then|well|hmm|um|just)[,]?\s+)+"
+    r"(?:what|whats|what's|how|why|when|who|which|where)\b",
+    re.I,
+)
+# A request put as a statement, at the start of a sentence or clause ("From the NEJM paper, I
+# need the 3-year DFS in each arm.", "looking for the HR"); not a reported one ("asked if we want")
+_NEED = re.compile(
+    r"(?:^|,)\s*(?:(?:so|and|but|ok|okay|hi|hello)[,]?\s+)*(?:i|we)\s+(?:need|want|would like|'d like"
+    r"|am looking for|'m looking for|are looking for)\b(?!\s+to\s+(?!know|find out|understand|see|learn)\w)"
+    r"|^\s*(?:looking for|please (?:give|send|list|tell|show)|give me|send me|need)\b",
+    re.I,
+)
+# a full stop ends a sentence, but not that of "e.g.", "i.e.", "vs." or "etc."
+_MESSAGE_SENTENCE = re.compile(
+    r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\betc\.)\s+|\n+", re.I
+)
+
+
+def question_part(text: str) -> str:
+    """The asking part of a message: its questions ("...?", sentences that start like a
+    question, and requests put as statements: "I need the 3-year DFS"); the context around
+    them (ages, days, what happened) is left to the flags.
+    A message without any question is kept whole. (People type sentences in lower case, so
+    any full stop followed by a space ends one.)"""
+    sents = [s.strip() for s in _MESSAGE_SENTENCE.split(text) if s.strip()]
+    asks = [
+        s
+        for s in sents
+        if s.endswith("?") or WH_START.match(s) or _FILLED_WH.match(s) or _NEED.search(s)
+    ]
+    return " ".join(asks) if asks and len(sents) > 1 else text
+
+
+def message_context(text: str, asking: str) -> str:
+    """The sentences of a message around its question part ``asking`` ("" for none)."""
+    if asking == text:
+        return ""
+    asked = set(asking.split())
+    sents = [s.strip() for s in _MESSAGE_SENTENCE.split(text) if s.strip()]
+    return " ".join(s for s in sents if not set(s.split()) <= asked)
+
+
+def leaned_on(context: str, asking: str) -> str:
+    """The context sentences a question leans on: those sharing a content word with it, else
+    the last one that says something ("She is 9." says little)."""
+    sents = [s for s in _MESSAGE_SENTENCE.split(context) if len(content_stems(s)) > 1]
+    own = set(content_stems(asking))
+    return " ".join([s for s in sents if own & set(content_stems(s))] or sents[-1:])

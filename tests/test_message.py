@@ -1,0 +1,65 @@
+"""A message's parts (rag/message.py) and a question that leans on the message's own context
+(rag/followup.py ``with_message_context``), with the fake cross-encoder."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from citeqa.answer import Audience
+from citeqa.settings import Settings
+from rag.candidates import units_from
+from rag.message import leaned_on, message_context, question_part
+from rag.query import parse_query
+from rag.ranker import DEFAULT
+from rag.select import Policy, score_units
+from tests.core_support import TRIALS, OverlapReranker, scored, understanding
+
+U = understanding(TRIALS)
+BOXED = (
+    "I read the drug leaflet and there's a big black box warning on it. Now my husband "
+    "doesn't want her to have blina at all. She is 9. What is that warning actually about?"
+)
+
+
+def test_the_context_is_what_the_message_tells_around_its_question() -> None:
+    asking = question_part(BOXED)
+    assert asking == "What is that warning actually about?"
+    context = message_context(BOXED, asking)
+    assert context.startswith("I read the drug leaflet") and context.endswith("She is 9.")
+    assert message_context("What is MRD?", "What is MRD?") == ""
+
+
+def test_a_question_leans_on_the_sentences_sharing_its_words_else_the_last_that_says_something() -> (
+    None
+):
+    context = "I read the leaflet. It has a black box warning. She is 9."
+    assert leaned_on(context, "What is that warning about?") == "It has a black box warning."
+    assert leaned_on(context, "Is that true?") == "It has a black box warning."  # not "She is 9."
+
+
+def test_a_question_leaning_on_its_message_takes_its_slots_but_not_its_story_words() -> None:
+    q = parse_query(
+        "The doctor told us about the 4-year results of AALL1731. What were they for kids like him?",
+        U,
+    )
+    assert q.slots.time_points and q.slots.studies == ("aall1731",)
+    assert "doctor" not in q.slots.terms and "told" not in q.slots.terms
+    assert q.focus == "What were they for kids like him?"
+    assert q.context_focus.startswith("The doctor told us about the 4-year results")
+
+
+def test_a_question_of_its_own_does_not_lean_on_the_message() -> None:
+    q = parse_query("Our son is 6. What is the 4-year DFS with blinatumomab in AALL1731?", U)
+    assert q.context_focus == ""
+
+
+def test_units_are_scored_against_the_better_of_the_question_and_its_context() -> None:
+    units = units_from(scored(TRIALS))
+    policy = Policy.of(Settings().answer, dataclasses.replace(DEFAULT), Audience.CLINICIAN)
+    index = (U.entities, U.lexicon)
+    q = parse_query("We were told the median follow-up was long. Is that true?", U)
+    alone = dataclasses.replace(q, context_focus="")
+    both = {id(s.unit): s.ce for s in score_units(q, units, OverlapReranker(), policy, index)}
+    one = {id(s.unit): s.ce for s in score_units(alone, units, OverlapReranker(), policy, index)}
+    assert all(both[k] >= one[k] for k in one)
+    assert any(both[k] > one[k] for k in one)
