@@ -45,6 +45,14 @@ class Texts(Strict):
     )
     care_team_note: str = Field(description="Shown with personal dosing/treatment questions.")
     family_note: str = Field(description="Shown with family answers.")
+    adult_next: str = Field(
+        default="",
+        description="family_next for a message about the asker's own illness or another "
+        "adult's (flag 'adult'); empty: family_next.",
+    )
+    adult_note: str = Field(
+        default="", description="family_note for such a message (flag 'adult'); empty: family_note."
+    )
     injection_note: str = Field(description="Shown when instructions in a question were ignored.")
     not_advice: str = Field(description="The chat's not-medical-advice line (Markdown).")
     family_offer: str = Field(
@@ -60,6 +68,18 @@ class Texts(Strict):
         description="ISO 639-1 code -> the decline, in that language, of a question asked in "
         "a language the index has no documents in ('en': the fallback, in English).",
     )
+
+    def for_asker(self, adult: bool) -> Texts:
+        """The texts for an adult asking about their own or another adult's illness (the
+        family texts speak of "your child")."""
+        if not adult:
+            return self
+        return self.model_copy(
+            update={
+                "family_next": self.adult_next or self.family_next,
+                "family_note": self.adult_note or self.family_note,
+            }
+        )
 
     def decline_for(self, code: str) -> str:
         """The decline text for language ``code`` (the English one when there is none)."""
@@ -162,6 +182,12 @@ class Safety(Strict):
         "daughter'): the chat offers family mode (flag 'caregiver')."
     )
     worry: str = Field(description="Regex: words of worry about one's own child.")
+    adult: str = Field(
+        default="",
+        description="Regex: the message is about the asker's own illness or another adult's "
+        "('I was diagnosed', 'my husband'): family texts do not speak of 'your child' (flag "
+        "'adult', unless the message also reads as a caregiver's); empty: never.",
+    )
 
 
 Patterns = dict[str, tuple[str, ...]]  # label -> regexes (case-insensitive)

@@ -298,7 +298,7 @@ class Answerer:
         if q.has("personal"):
             notes.append(Notice("care-team", self.texts.care_team_note))
         elif audience is Audience.FAMILY:
-            notes.append(Notice("care-team", self.texts.family_note))
+            notes.append(Notice("care-team", self.texts.for_asker(q.has("adult")).family_note))
         if q.has("injection"):
             notes.append(Notice("injection", self.texts.injection_note))
         return tuple(notes)
@@ -316,7 +316,7 @@ class Answerer:
         """What an abstention says: the literature does not answer, and what was not found.
         For families in plain words (grade 6 or lower), naming the question's own words; in
         the question's language when it was not asked in English."""
-        t = self.texts
+        t = self.texts.for_asker(q.has("adult"))
         if reason is not None and reason.code == "language":
             return t.decline_for(reason.text)
         if audience is Audience.CLINICIAN:

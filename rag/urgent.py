@@ -225,7 +225,8 @@ def asks_when_to_seek_help(message: str) -> bool:
 def safety_flags(text: str, s: Safety | None) -> set[str]:
     """``dose-request``: asks for an amount of a medicine or to change how it runs;
     ``personal``: such a request (or a treatment decision) for one's own child or patient;
-    ``caregiver``: the message reads as a parent's or carer's."""
+    ``caregiver``: the message reads as a parent's or carer's; else ``adult``: it is about
+    the asker's own illness or another adult's."""
     flags = set()
     asks = s is not None and bool(
         re.search(s.dose_request, text, re.I) or re.search(s.pump_change, text, re.I)
@@ -239,4 +240,6 @@ def safety_flags(text: str, s: Safety | None) -> set[str]:
         flags.add("personal")
     if s is not None and re.search(s.caregiver, text, re.I):
         flags.add("caregiver")
+    elif s is not None and s.adult and re.search(s.adult, text, re.I):
+        flags.add("adult")
     return flags

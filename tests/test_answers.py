@@ -300,6 +300,20 @@ def test_a_family_decline_for_a_name_says_the_name(
     assert fk_grade(ans.answer) <= 6
 
 
+def test_an_adult_asking_about_their_own_illness_is_not_told_about_their_child(
+    corpus_settings: Any,
+) -> None:
+    ans = answer(
+        "I'm 45 and was just diagnosed with ALL. Will I be able to play football next year?",
+        audience="family",
+        settings=corpus_settings,
+    )
+    assert ans.abstained and "care team can help" in ans.answer
+    texts = " ".join([ans.answer, *(n.text for n in ans.notices)])
+    assert "child" not in texts.lower(), texts
+    assert fk_grade(ans.answer) <= 6
+
+
 def test_warm_up_loads_every_part_then_answers_at_once(corpus_settings: Any) -> None:
     """The server's start: both models, the vector index and the index structures load
     (overlapping), then a first question needs none of them loaded again."""

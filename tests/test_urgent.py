@@ -149,6 +149,30 @@ def test_a_parents_message_is_flagged_caregiver(message: str, caregiver: bool) -
     assert ("caregiver" in safety_flags(message, SAFETY)) is caregiver
 
 
+@pytest.mark.parametrize(
+    ("message", "flag"),
+    [
+        ("I'm 52 and was told last month I have B-ALL. Is blina used for adults?", "adult"),
+        ("my wife starts blinatumomab on monday, what side effects should we expect", "adult"),
+        ("i was recently diagnosed, what does MRD negative mean", "adult"),
+        ("my haematologist mentioned blina for me", "adult"),
+        ("our son is 6 and my husband keeps asking about the pump", "caregiver"),  # a parent
+        ("is blinatumomab chemo?", ""),
+        ("I am 12 weeks into maintenance with my daughter", "caregiver"),
+    ],
+)
+def test_a_message_about_an_adults_own_illness_is_flagged_adult(message: str, flag: str) -> None:
+    flags = safety_flags(message, SAFETY) & {"adult", "caregiver"}
+    assert flags == ({flag} if flag else set())
+
+
+def test_family_texts_for_an_adult_do_not_speak_of_their_child() -> None:
+    texts = PROFILE.texts
+    adult = texts.for_asker(True)
+    assert "child" not in adult.family_next.lower() and "child" not in adult.family_note.lower()
+    assert texts.for_asker(False) is texts and "child" in texts.family_next.lower()
+
+
 def test_a_sign_two_explainers_name_alike_leads_with_the_fuller_section() -> None:
     diary = chunk(
         "fam-diary",
