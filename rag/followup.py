@@ -170,7 +170,7 @@ def with_message_context(q: Query, context: Query, leaned_on: str) -> Query:
     return replace(
         out,
         flags=q.flags,
-        resolved=q.resolved,
+        resolved=f"{q.focus} (after: {leaned_on})",
         focus=q.focus,
         context_focus=f"{leaned_on} {q.focus}",
     )

@@ -157,6 +157,7 @@ def test_a_parents_message_is_flagged_caregiver(message: str, caregiver: bool) -
         ("i was recently diagnosed, what does MRD negative mean", "adult"),
         ("my haematologist mentioned blina for me", "adult"),
         ("our son is 6 and my husband keeps asking about the pump", "caregiver"),  # a parent
+        ("my husband doesn't want her to have blina. She is 9. What is the warning?", ""),
         ("is blinatumomab chemo?", ""),
         ("I am 12 weeks into maintenance with my daughter", "caregiver"),
     ],
