@@ -239,7 +239,7 @@ def eval_fit(
     out: Annotated[Path | None, typer.Option(help="Ranker file to write.")] = None,
     cost: Annotated[
         float, typer.Option(help="Cost of answering an unanswerable question (refusing = 1).")
-    ] = 2.0,
+    ] = 2.5,
     cache: Annotated[
         Path | None, typer.Option(help="Keep (or reuse) the scored units here.")
     ] = None,
