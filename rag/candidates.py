@@ -21,10 +21,15 @@ from rag.question import is_injection
 # Sentences that lean on the one before: a pronoun subject ("It is ...", "This can ..."), also
 # after an opening phrase ("In the chemo-only groups, it was 86.9%."), or a bare "the figure was".
 DANGLING = re.compile(
-    r"^(?:(?:in|with|for|among|at|after|by|without|from|of)\b[^,.;:]{0,60},\s*)?"
+    r"^(?:(?:in|with|for|among|at|after|by|without|from|of)\b(?:[^,.;:]|\.(?=\d)){0,60},\s*)?"
     r"(?:(?:it|this|that|these|those|they|both|he|she|such|its|their)\b"
     r"|the\s+(?:figure|rate|number|share|proportion)\s+(?:was|were|is|are)\b)"
-    r"|^(?:[^.;:]|\.(?=\d)){0,40}?\b(?:of|among)\s+(?:them|these)\b",  # "92.8% of them"
+    r"|^(?:[^.;:]|\.(?=\d)){0,40}?\b(?:of|among)\s+(?:them|these)\b"  # "92.8% of them"
+    # a bare percentage as the subject, after at most a time phrase: "After 4 years, 82.3%
+    # were alive" (82.3% of the group the sentence before named)
+    r"|^(?:(?:after|at|by|within)\s+[^,.;:]{0,30}?\b(?:years?|months?|weeks?|days?),\s*)?"
+    r"\d+(?:\.\d+)?\s?%\s+(?:were|was|had|did|got|reached|achieved|remained|stayed|developed"
+    r"|died|relapsed|survived)\b",
     re.I,
 )
 _CHAIN = 4  # at most this many sentences quoted as one unit

@@ -87,6 +87,24 @@ def test_a_pronoun_after_an_opening_phrase_also_leans_and_chains_stay_whole() ->
     assert last == "It is new. It is safe. It is cheap. It is sold here."  # 4 at most, in a row
 
 
+def test_a_bare_percentage_subject_leans_and_an_opening_phrase_may_hold_a_decimal() -> None:
+    text = (
+        "Some adults got drug A alone. "
+        "At 2 years, 61.5% were in remission. "
+        "For those with a score below 0.5%, the rate was 70.2%. "
+        "In a second trial of older adults, 40% had a relapse."
+    )
+    units = [u.text for u in units_from(scored([chunk("d", text, section="Results")]))]
+    chain = (
+        "Some adults got drug A alone. At 2 years, 61.5% were in remission. "
+        "For those with a score below 0.5%, the rate was 70.2%."
+    )
+    assert chain in units
+    assert "At 2 years, 61.5% were in remission." not in units  # never without its group
+    # a population in the opening phrase: the sentence names its own group
+    assert "In a second trial of older adults, 40% had a relapse." in units
+
+
 def test_study_binding() -> None:
     q = parse_query("4-year DFS in AALL1731", U)
     assert bind(q, unit("In AALL1731, 4-year"), U.entities, U.lexicon).study == MATCHED
