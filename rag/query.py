@@ -311,12 +311,11 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     asking = question_part(text)
     groups = synonym_groups(asking, u) + spelt  # a variant is the same word: one topic term
     slots = parse_slots(text, asking, u, groups, variants)
-    studies = list(slots.studies)
     flags: set[str] = set()
     if injected:
         flags.add("injection")
     flags |= safety_flags(text, u.safety)
-    if len(studies) > 1 or (_COMPARE.search(text) and len(studies) >= 1):
+    if len(slots.studies) > 1 or (_COMPARE.search(text) and slots.studies):
         flags.add("comparison")
     syns = synonyms_of(groups)
     extra = expand_shorthand(asking, u) + syns + list(variants)
@@ -339,6 +338,13 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
         from rag.followup import with_message_context
 
         q = with_message_context(q, parse_query(context, u, (), 1), leaned_on(context, asking))
+    return _in_conversation(q, slots, u, history)
+
+
+def _in_conversation(q: Query, slots: Slots, u: Understanding, history: Sequence[str]) -> Query:
+    """``q`` (whose message's own slots are ``slots``) read after the chat's ``history``: a
+    follow-up, a question asking an attribute of the previous study, or one naming none."""
+    text, studies = q.text, list(slots.studies)
     prev = next((h for h in reversed(history) if h.strip()), "")
     if not prev:
         return q
@@ -350,7 +356,7 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
         with_chat_study,
     )
 
-    before = parse_query(prev, u, history[:-1], _depth + 1)
+    before = parse_query(prev, u, history[:-1], 1)
     if is_followup(text, True, studies):
         groups_named = (group_of(text, u, slots), group_of(prev, u, before.slots))
         long_forms = {k.lower(): v for k, v in u.vocab.abbreviations.items()}
