@@ -185,7 +185,8 @@ class Safety(Strict):
     adult: str = Field(
         default="",
         description="Regex: the message is about the asker's own illness or another adult's "
-        "('I was diagnosed', 'my husband'): family texts do not speak of 'your child' (flag "
+        "('I was diagnosed', 'my wife starts blinatumomab'): family texts do not speak of 'your "
+        "child' (flag "
         "'adult', unless the message also reads as a caregiver's); empty: never.",
     )
 

@@ -88,7 +88,7 @@ class Query:
     unknown: tuple[str, ...] = ()  # named entities (identifiers, drugs) the index never mentions
     soft_studies: tuple[str, ...] = ()  # studies of the conversation, not named in the question
     carried: tuple[str, ...] = ()  # slots a follow-up took from the previous question
-    context_focus: str = ""  # also scored against, the better of the two: see context_of
+    context_focus: str = ""  # also scored against (the better of the two): with_message_context
 
     def has(self, flag: str) -> bool:
         return flag in self.flags
