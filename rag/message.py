@@ -30,28 +30,34 @@ _MESSAGE_SENTENCE = re.compile(
 )
 
 
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _MESSAGE_SENTENCE.split(text) if s.strip()]
+
+
+def _asks(sentence: str) -> bool:
+    """A question ("...?", a question's start) or a request put as a statement."""
+    s = sentence
+    return bool(s.endswith("?") or WH_START.match(s) or _FILLED_WH.match(s) or _NEED.search(s))
+
+
 def question_part(text: str) -> str:
     """The asking part of a message: its questions ("...?", sentences that start like a
     question, and requests put as statements: "I need the 3-year DFS"); the context around
     them (ages, days, what happened) is left to the flags.
     A message without any question is kept whole. (People type sentences in lower case, so
     any full stop followed by a space ends one.)"""
-    sents = [s.strip() for s in _MESSAGE_SENTENCE.split(text) if s.strip()]
-    asks = [
-        s
-        for s in sents
-        if s.endswith("?") or WH_START.match(s) or _FILLED_WH.match(s) or _NEED.search(s)
-    ]
+    sents = _sentences(text)
+    asks = [s for s in sents if _asks(s)]
     return " ".join(asks) if asks and len(sents) > 1 else text
 
 
-def message_context(text: str, asking: str) -> str:
-    """The sentences of a message around its question part ``asking`` ("" for none)."""
-    if asking == text:
+def message_context(text: str) -> str:
+    """The sentences of a message around its question part ("" for none: a message that is
+    all question, or has none)."""
+    sents = _sentences(text)
+    if len(sents) < 2 or not any(_asks(s) for s in sents):
         return ""
-    asked = set(asking.split())
-    sents = [s.strip() for s in _MESSAGE_SENTENCE.split(text) if s.strip()]
-    return " ".join(s for s in sents if not set(s.split()) <= asked)
+    return " ".join(s for s in sents if not _asks(s))
 
 
 def leaned_on(context: str, asking: str) -> str:

@@ -333,7 +333,7 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     )
     if _depth:
         return q
-    context = message_context(text, asking)
+    context = message_context(text)
     if context and is_followup(asking, True, u.entities.studies_in(asking)):
         from rag.followup import with_message_context
 

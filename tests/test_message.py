@@ -24,9 +24,9 @@ BOXED = (
 def test_the_context_is_what_the_message_tells_around_its_question() -> None:
     asking = question_part(BOXED)
     assert asking == "What is that warning actually about?"
-    context = message_context(BOXED, asking)
+    context = message_context(BOXED)
     assert context.startswith("I read the drug leaflet") and context.endswith("She is 9.")
-    assert message_context("What is MRD?", "What is MRD?") == ""
+    assert message_context("What is MRD?") == ""
 
 
 def test_a_question_leans_on_the_sentences_sharing_its_words_else_the_last_that_says_something() -> (
