@@ -35,10 +35,13 @@ $(STAMP): pyproject.toml Makefile
 # degrades when one is missing): Tesseract for OCR of scanned PDF pages, the medical word list
 # for spelling (GPL: read from the system at run time, never copied), headless Chromium for the
 # browser tests, node and npm for axe-core.
-SYSTEM_DEPS := tesseract-ocr tesseract-ocr-eng hunspell-en-med chromium chromium-driver nodejs npm
+# Node and npm come from Debian only when the machine has no npm: Debian's npm conflicts with a
+# NodeSource nodejs that already ships one ("held broken packages").
+SYSTEM_DEPS := tesseract-ocr tesseract-ocr-eng hunspell-en-med chromium chromium-driver
 system-deps:
 	if [ "$$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi; \
-	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(SYSTEM_DEPS) >/dev/null
+	NODE_DEPS=""; command -v npm >/dev/null || NODE_DEPS="nodejs npm"; \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(SYSTEM_DEPS) $$NODE_DEPS >/dev/null
 
 # axe-core (accessibility checks in tests/test_ui_browser.py), pinned by package-lock.json.
 # (npm gives package files a fixed old date, hence the stamp)
