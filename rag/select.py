@@ -28,6 +28,7 @@ from rag.query import Query
 from rag.ranker import RankerModel, features
 from rag.readability import fk_grade
 from rag.reasons import reason_for
+from rag.timepoint import time_points
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,11 @@ def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex
     """See the module docstring."""
     model = policy.model
     eligible = [s for s in scored if s.eligible]
-    if not eligible or model.answer.p(eligible[0].features) < model.threshold:
+    if (
+        not eligible
+        or untimed(q, eligible)
+        or model.answer.p(eligible[0].features) < model.threshold
+    ):
         code, text = reason_for(q, scored)
         return Choice((), code, text)
     floor = model.keep * eligible[0].p
@@ -244,6 +249,21 @@ def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex
     if q.has("comparison") and len(q.slots.studies) > 1:
         chosen, missing = both_sides(q, eligible, chosen, floor / 2, ents)
     return Choice(tuple(order(chosen)), missing_sides=tuple(missing))
+
+
+def untimed(q: Query, eligible: Sequence[Scored]) -> bool:
+    """Whether a time point is asked that no eligible unit states, nor its passage or its
+    document's title: the sources report no figure at that time ("5-year DFS" where 3- and
+    4-year figures are reported), whatever else the units say of the outcome."""
+    if not q.slots.time_points:
+        return False
+    for s in eligible:
+        if s.binding.time == MATCHED:
+            return False
+        stated = time_points(f"{s.unit.chunk.meta.title}. {s.unit.chunk.match()}")
+        if any(t in stated for t in q.slots.time_points):
+            return False
+    return True
 
 
 def leading(q: Query, s: Scored) -> tuple[float, int]:

@@ -46,6 +46,18 @@ def test_unreported_time_point_abstains_naming_it() -> None:
     assert not ch.units and ch.reason_code == "unbound-time" and "5-year" in ch.reason
 
 
+def test_a_time_point_no_passage_states_abstains_though_a_unit_gives_the_statistic() -> None:
+    # the HR sentence states no time point; its passage reports 3-year figures only
+    _, ss, ch = run("What was the 5-year hazard ratio for DFS in AALL1731?")
+    assert any(s.eligible and "0.39" in s.unit.full for s in ss)
+    assert not ch.units and ch.reason_code == "unbound-time" and "5-year" in ch.reason
+
+
+def test_a_time_point_its_passage_states_lets_a_unit_without_it_answer() -> None:
+    _, _, ch = run("What was the 3-year hazard ratio for DFS in AALL1731?")
+    assert any("0.39" in s.unit.full for s in ch.units)
+
+
 def test_a_subgroup_no_unit_names_abstains_naming_it() -> None:
     _, ss, ch = run("What was the 4-year DFS for the SR-high group in AALL1731?")
     assert not ch.units and ch.reason_code == "unbound-sides" and "SR-high" in ch.reason
