@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass
 
 TIME_PHRASE = re.compile(
-    r"(?<![\w.])(\d+(?:\.\d+)?)\s*-?\s*(years?|yrs?|y|months?|mos?|weeks?|wks?|days?|d)\b(?!\s*old)",
+    # a bound ("≥ 10 years of use", "<= 1 yr") is a category of exposure, not a time point
+    r"(?<![\w.<>=≤≥⩽⩾])(?<![<>=≤≥⩽⩾]\s)"
+    r"(\d+(?:\.\d+)?)\s*-?\s*(years?|yrs?|y|months?|mos?|weeks?|wks?|days?|d)\b(?!\s*old)",
     re.I,
 )
 _UNITS = {"y": "year", "yr": "year", "mo": "month", "wk": "week", "d": "day"}

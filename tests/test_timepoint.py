@@ -36,6 +36,8 @@ def test_time_points_counted_in_order(text: str, expected: list[TimePoint]) -> N
         "first-line therapy",
         "the first cycle of blinatumomab",
         "a 7 year old child",
+        "women with >=10 yrs of pill use",  # bounds of an exposure category
+        "duration of use ≥ 5 years vs < 1 year",
     ],
 )
 def test_not_time_points(text: str) -> None:
