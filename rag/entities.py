@@ -138,6 +138,25 @@ class EntityIndex:
 
         return _VENUE_YEAR.sub(spelt, text)
 
+    def with_study_numbers(self, text: str) -> str:
+        """``text`` with a bare number that is the number of exactly one indexed study's
+        identifier written as that identifier ("the 1731 update" -> "the AALL1731 update"), as
+        clinicians shorten trial names. Not a year (1900 to 2099), a figure (decimal, %, a
+        thousands separator) or a count of something ("1331 patients")."""
+        by_number: dict[str, list[str]] = defaultdict(list)
+        for key in self.studies:
+            m = _LETTERS_NUMBER.match(key)
+            if m:
+                by_number[m.group(1)].append(key)
+
+        def spelt(m: re.Match[str]) -> str:
+            keys = by_number.get(m.group(1), [])
+            if len(keys) != 1 or 1900 <= int(m.group(1)) <= 2099:
+                return m.group(0)
+            return self.name(keys[0])
+
+        return _BARE_NUMBER.sub(spelt, text)
+
     def docs_of_study(self, key: str) -> set[str]:
         return set(self.studies.get(key, set()))
 
@@ -171,6 +190,14 @@ class EntityIndex:
 
 
 _VENUE_YEAR = re.compile(r"\b([A-Za-z]{3,6})[-']?((?:19|20)\d{2}|\d{2})\b")
+# an identifier of letters then digits ("aall1731", "e1910"), and a bare number in a question
+_LETTERS_NUMBER = re.compile(r"^[a-z]+(\d{3,})$")
+_BARE_NUMBER = re.compile(
+    r"(?<![\w.,%$£€/=-])(\d{3,})(?![\w%]|[.,]\d|\s?%|\s+(?:[a-z]+\s+)?(?:patients|pts|"
+    r"children|kids|adults|people|participants|subjects|cases|centers|centres|sites|"
+    r"institutions|days|weeks|months|years|mg|mcg|ml|kg)\b)",
+    re.I,
+)
 _POSSESSIVE = re.compile(r"['’]s$", re.I)
 
 

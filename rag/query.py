@@ -300,7 +300,7 @@ def shown_elsewhere(u: Understanding, outcomes: Sequence[tuple[str, str]]) -> Ca
 def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth: int = 0) -> Query:
     """Parse ``raw`` (with the user's earlier messages ``history``, oldest first)."""
     cleaned, injected = legacy.strip_injection(raw)
-    text = u.entities.with_venue_years(match_text(cleaned or raw))
+    text = u.entities.with_study_numbers(u.entities.with_venue_years(match_text(cleaned or raw)))
     did_you_mean: tuple[str, ...] = ()
     variants: tuple[str, ...] = ()
     spelt: Groups = []

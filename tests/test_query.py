@@ -88,6 +88,22 @@ def test_a_venue_with_a_short_year_is_a_report_not_an_unknown_trial() -> None:
     assert parse_query("aall1731 at xyz2025", U).unknown == ("xyz2025",)  # no such venue indexed
 
 
+@pytest.mark.parametrize(
+    ("text", "studies"),
+    [
+        ("4y DFS in the 1731 update?", ("aall1731",)),
+        ("1331 vs 1731: 2-year DFS", ("aall1331", "aall1731")),
+        ("hispanic HR in 1731", ("aall1731",)),
+        ("1731 patients were randomized", ()),  # a count
+        ("DFS was 1731.5 days", ()),  # a figure
+        ("a cohort of n=1731", ()),
+        ("results published in 1910", ()),  # a year is never a trial's number
+    ],
+)
+def test_a_bare_number_of_one_indexed_study_names_it(text: str, studies: tuple[str, ...]) -> None:
+    assert parse_query(text, U).slots.studies == studies
+
+
 def test_topic_terms_leave_out_names_time_and_generic_words() -> None:
     q = parse_query("Please tell me the 4-year DFS in AALL1731", U)
     assert "dfs" in q.slots.terms
