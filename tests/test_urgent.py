@@ -5,6 +5,8 @@ reach the list through the profile's plain words for signs, or the reading model
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rag.urgent import (
@@ -202,6 +204,8 @@ def test_a_sign_two_explainers_name_alike_leads_with_the_fuller_section() -> Non
         "Should I skip my son's chemo while he is getting blinatumomab?",
         "Should we give blinatumomab to my patient, a 4-year-old with detectable MRD?",
         "My patient weighs 40 kg. How much blinatumomab should I infuse per day?",
+        "how much blina will my 5 year old get? she weighs 18kg",
+        "how much of the medicine does our little girl need, shes 3",
     ],
 )
 def test_a_personal_treatment_decision_is_flagged_personal(message: str) -> None:
@@ -219,6 +223,8 @@ def test_a_personal_treatment_decision_is_flagged_personal(message: str) -> None
         "My son just started blina. I read about TOWER. Is that what will happen to him?? I "
         "can't stop crying",
         "How many children in AALL1731 could get blinatumomab?",
+        "how much benefit will my kid get from blina?",
+        "how much does blina cost for my son?",
     ],
 )
 def test_an_action_on_no_treatment_is_not_a_personal_decision(message: str) -> None:
@@ -253,3 +259,17 @@ def test_a_dose_request_gets_the_dose_guidance_only() -> None:
     lead = dose_lead(msg, msg, G4, SAFETY, OverlapReranker())
     assert "all day and all night" not in " ".join(u.full for u in lead)
     assert "The care team works out the dose for your child." in [u.text for u in lead]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "my son (9) is on blina at home and hes been throwing up all day and wont drink",
+        "she has been vomiting since lunch, day 4 of the bag",
+        "he's not eating or drinking today and just lies there",
+    ],
+)
+def test_a_child_unwell_in_ways_no_sign_names_is_a_worry_now(message: str) -> None:
+    # such a message gets the explainers' "if something seems off, call" guidance
+    assert about_own_child_now(message, SAFETY)
+    assert re.search(SAFETY.worry, message, re.I)
