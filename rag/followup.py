@@ -28,9 +28,17 @@ def with_chat_study(q: Query, before: Query, u: Understanding) -> Query:
 def asks_attribute_only(q: Query, before: Query, u: Understanding) -> bool:
     """After a question about a study, one naming no study that asks only for an attribute
     any study has ("how many pts, what ratio", "how long was f/u") asks about that study."""
-    if q.slots.studies or q.slots.reports or not before.slots.studies:
+    if q.slots.studies or q.slots.reports or not (before.slots.studies or before.slots.reports):
         return False
     attributes = {stem(w) for w in u.vocab.study_attributes}
+    # a synonym of an attribute word is one too ("kids": children; "randomized": assigned)
+    attributes |= {
+        t
+        for g in q.slots.alternatives
+        if any(all(x in attributes for x in phrase) for phrase in g)
+        for phrase in g
+        for t in phrase
+    }
     terms = q.slots.terms
     return bool(terms) and not q.slots.outcomes and all(t in attributes for t in terms)
 
@@ -40,7 +48,7 @@ def carry_study(q: Query, before: Query, u: Understanding) -> Query:
     (and report) alone; what the previous question asked is not carried."""
     b = before.slots
     slots = replace(q.slots, studies=b.studies, reports=b.reports)
-    names = study_names(b.studies, u)
+    names = study_names((*b.studies, *b.reports), u)
     return replace(
         q,
         slots=slots,

@@ -168,6 +168,12 @@ def test_a_question_asking_only_a_study_attribute_continues_the_chats_study(text
     assert not parse_query("how many pts had CRS", U, ["3-year DFS in AALL1731?"]).has("followup")
 
 
+def test_an_attribute_asked_after_a_report_named_by_its_author_continues_that_report() -> None:
+    # "kids" and "randomized" are attribute words through their synonyms (children, assigned)
+    q = parse_query("how many kids were randomized", U, ["the Gupta paper, DFS hazard ratio?"])
+    assert q.has("followup") and q.slots.reports == ("gupta",) and "Gupta" in q.resolved
+
+
 def test_comparison_flag() -> None:
     assert parse_query("AALL1731 vs AALL1331 DFS", U).has("comparison")
     assert not parse_query("AALL1731 DFS", U).has("comparison")
