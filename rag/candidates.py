@@ -29,7 +29,11 @@ DANGLING = re.compile(
     # were alive" (82.3% of the group the sentence before named)
     r"|^(?:(?:after|at|by|within)\s+[^,.;:]{0,30}?\b(?:years?|months?|weeks?|days?),\s*)?"
     r"\d+(?:\.\d+)?\s?%\s+(?:were|was|had|did|got|reached|achieved|remained|stayed|developed"
-    r"|died|relapsed|survived)\b",
+    r"|died|relapsed|survived)\b"
+    # a part of what the sentence before named ("One end holds on to a T cell. The other end
+    # ..."), and a consequence of it ("So blinatumomab lowers healthy B cells, too.")
+    r"|^(?:one|the other|the first|the second)\s+(?:end|side|part|half|kind|type)\b"
+    r"|^(?:so|thus|therefore|hence)\b(?!\s+(?:far|much|many|long)\b)",
     re.I,
 )
 _CHAIN = 4  # at most this many sentences quoted as one unit

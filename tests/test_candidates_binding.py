@@ -105,6 +105,21 @@ def test_a_bare_percentage_subject_leans_and_an_opening_phrase_may_hold_a_decima
     assert "In a second trial of older adults, 40% had a relapse." in units
 
 
+def test_a_part_of_what_came_before_and_a_consequence_of_it_lean() -> None:
+    text = (
+        "The device works like a clamp. One side grips the pipe. The other side grips the wall. "
+        "Rust can form on the pipe. So the clamp is checked each year. "
+        "So far, no clamp has failed."
+    )
+    units = [u.text for u in units_from(scored([chunk("c", text, section="How it works")]))]
+    assert (
+        "The device works like a clamp. One side grips the pipe. The other side grips the wall."
+        in units
+    )
+    assert "Rust can form on the pipe. So the clamp is checked each year." in units
+    assert "So far, no clamp has failed." in units  # "so far" is a time phrase: it stands alone
+
+
 def test_study_binding() -> None:
     q = parse_query("4-year DFS in AALL1731", U)
     assert bind(q, unit("In AALL1731, 4-year"), U.entities, U.lexicon).study == MATCHED
