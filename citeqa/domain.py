@@ -43,6 +43,11 @@ class Texts(Strict):
     family_unknown: str = Field(
         description="The family decline for a name the library never mentions ({names})."
     )
+    family_too_hard: str = Field(
+        default="",
+        description="The family decline when the passages that answer are above the family "
+        "reading grade (reason 'too-hard'); empty: family_abstain with what was looked for.",
+    )
     care_team_note: str = Field(description="Shown with personal dosing/treatment questions.")
     family_note: str = Field(description="Shown with family answers.")
     adult_next: str = Field(

@@ -326,6 +326,8 @@ class Answerer:
             return (
                 f"{t.family_did_you_mean.format(names=', '.join(q.did_you_mean))} {t.family_next}"
             )
+        if reason is not None and reason.code == "too-hard" and t.family_too_hard:
+            return f"{t.family_too_hard} {t.family_next}"
         if reason is not None and reason.code == "unknown-entity":
             return f"{t.family_unknown.format(names=', '.join(q.unknown))} {t.family_next}"
         what = plain_topic(q)

@@ -300,6 +300,19 @@ def test_a_family_decline_for_a_name_says_the_name(
     assert fk_grade(ans.answer) <= 6
 
 
+def test_a_family_decline_for_passages_in_hard_words_says_so(corpus_settings: Any) -> None:
+    # the library answers (hazard ratios), but only above the family reading grade: the
+    # decline must not say that nothing was found
+    ans = answer(
+        "what was the hazard ratio for DFS in AALL1731?",
+        audience="family",
+        settings=corpus_settings,
+    )
+    assert ans.abstained and ans.nearest
+    assert ans.answer.startswith("Our library has pages on this, but they use hard medical words.")
+    assert "did not find" not in ans.answer and fk_grade(ans.answer) <= 6
+
+
 def test_an_adult_asking_about_their_own_illness_is_not_told_about_their_child(
     corpus_settings: Any,
 ) -> None:
