@@ -27,9 +27,18 @@ ORDINAL_TIME = re.compile(
 )
 
 
+# an age ("my 8 year old", "a 5-year-old", "he's 7 yrs old", "9yo", "18 months old"): who
+# asks, not what is asked
+AGE = re.compile(
+    r"(?<![\w.])\d+(?:\.\d+)?\s*-?\s*(?:(?:years?|yrs?|y|months?|mos?)\s*-?\s*olds?|yo|y/o)\b",
+    re.I,
+)
+
+
 def without_time(text: str) -> str:
-    """``text`` with its time phrases blanked (they are slots, not topic words)."""
-    return ORDINAL_TIME.sub(" ", TIME_PHRASE.sub(" ", text))
+    """``text`` with its time phrases and ages blanked (slots or the asker's situation, not
+    topic words)."""
+    return ORDINAL_TIME.sub(" ", TIME_PHRASE.sub(" ", AGE.sub(" ", text)))
 
 
 @dataclass(frozen=True)

@@ -52,3 +52,10 @@ def test_an_asked_year_conflicts_with_other_years_counted_in_order() -> None:
 
 def test_time_phrases_are_not_topic_words() -> None:
     assert without_time("4-yr DFS in the fifth year").split() == ["DFS", "in", "the"]
+
+
+@pytest.mark.parametrize(
+    "text", ["my 8 year old", "a 5-year-old", "he's 7 yrs old", "our 9yo", "18 months old"]
+)
+def test_an_age_is_who_asks_not_a_topic_word(text: str) -> None:
+    assert not {"year", "yrs", "yo", "old", "months"} & set(without_time(text).lower().split())
