@@ -8,8 +8,10 @@ something seems off, call" guidance, and the guidance for personal dosing reques
   that lists the sign (emergency services first when the explainer says so for that sign). A
   sign is recognised through the profile's plain words for signs ("burning up" -> fever), else
   by the cross-encoder reading "my child has <sign>" against the message's statements.
-- A worry about one's own child that matches no listed sign, or a question about when to seek
-  help, gets the "if something seems off" guidance instead of a bare decline.
+- A question about when to call or go to the emergency room gets the section of the fullest
+  urgent list (the list and its emergency sentence). A worry about one's own child that
+  matches no listed sign (or such a question when no explainer has that list) gets the "if
+  something seems off" guidance instead of a bare decline.
 - A personal dosing or pump request leads with the dose guidance (and no dose figure is ever
   quoted, see rag/answer.py).
 """
@@ -51,6 +53,15 @@ class Guidance:
     def call_list(self) -> Unit | None:
         """The fullest urgent list ("call right away if your child has:" and its items)."""
         return max((u for u in self.urgent if u.items), key=lambda u: len(u.full), default=None)
+
+    def when_to_call(self) -> tuple[Unit, ...]:
+        """What a question about when to call or go to the emergency room gets: the section of
+        the fullest urgent list (its sentences and the list, in the explainer's order)."""
+        full = self.call_list()
+        if full is None:
+            return ()
+        section = [u for u in self.urgent if u.chunk.chunk_id == full.chunk.chunk_id]
+        return tuple(sorted(section, key=lambda u: u.position))
 
 
 def build_guidance(chunks: Sequence[Chunk], safety: Safety) -> Guidance:

@@ -300,6 +300,18 @@ def test_a_family_decline_for_a_name_says_the_name(
     assert fk_grade(ans.answer) <= 6
 
 
+def test_a_question_about_when_to_call_gets_the_call_list_and_when_to_call_emergency_services(
+    corpus_settings: Any,
+) -> None:
+    ans = answer(
+        "when should we phone the hospital and when is it an ambulance job?",
+        audience="family",
+        settings=corpus_settings,
+    )
+    assert not ans.abstained
+    assert "right away" in ans.sentences[0].text and "emergency services" in ans.answer
+
+
 def test_a_family_decline_for_passages_in_hard_words_says_so(corpus_settings: Any) -> None:
     # the library answers (hazard ratios), but only above the family reading grade: the
     # decline must not say that nothing was found

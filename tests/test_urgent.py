@@ -273,3 +273,9 @@ def test_a_child_unwell_in_ways_no_sign_names_is_a_worry_now(message: str) -> No
     # such a message gets the explainers' "if something seems off, call" guidance
     assert about_own_child_now(message, SAFETY)
     assert re.search(SAFETY.worry, message, re.I)
+
+
+def test_when_to_call_is_the_urgent_lists_section_in_the_explainers_order() -> None:
+    got = [u.text for u in G.when_to_call()]
+    assert got[0] == "Call your child's care team right away if your child has:"
+    assert got[-1].endswith("call emergency services first.")
