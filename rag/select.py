@@ -4,7 +4,8 @@ Every unit is read by the cross-encoder once (with its context), bound to the qu
 slots and given a probability by the ranker. Units with a conflicting hard slot are never
 quoted. The answer quotes the most probable eligible unit when it reaches the ranker's
 threshold, then further eligible units above the keep threshold (near-duplicates dropped, both
-sides of a comparison looked for); otherwise it abstains naming the first unbound slot. For a
+sides of a comparison looked for); otherwise, or when an asked time point is stated by no
+eligible unit nor its passage (:func:`untimed`), it abstains naming the first unbound slot. For a
 family, the chosen units must read at or under the grade ceiling together (with the note that
 follows them): a unit too hard alone may join once a plainer one is chosen.
 """
