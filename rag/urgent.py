@@ -7,7 +7,8 @@ something seems off, call" guidance, and the guidance for personal dosing reques
 - A message describing a warning sign in one's own child, now, leads with the urgent section
   that lists the sign (emergency services first when the explainer says so for that sign). A
   sign is recognised through the profile's plain words for signs ("burning up" -> fever), else
-  by the cross-encoder reading "my child has <sign>" against the message's statements.
+  by the cross-encoder reading "my child has <sign>" against the message's statements. A
+  worried message ("am I overreacting?") also gets the "if something seems off" guidance after it.
 - A question about when to call or go to the emergency room gets the section of the fullest
   urgent list (the list and its emergency sentence). A worry about one's own child that
   matches no listed sign (or such a question when no explainer has that list) gets the "if
@@ -196,7 +197,8 @@ def urgent_units(
     that section that names the same sign ("If your child ... cannot breathe well, call
     emergency services first") comes before the list. Then a section whose heading names a
     sign told ("When the pump alarms"); and a sign known only from a list of signs to watch
-    for gets the fullest urgent list first, then that list."""
+    for gets the fullest urgent list first, then that list. A worried message (the profile's
+    ``worry``) ends with the "if something seems off, call" guidance."""
     if not matches:
         return []
     best = matches[0].unit
@@ -219,7 +221,9 @@ def urgent_units(
         if u.chunk.chunk_id != best.chunk.chunk_id
         and set(plain_signs(u.chunk.section, safety)) & told
     ]
-    return out + headed
+    # a worried parent ("am I overreacting?") is also told that calling is fine
+    reassured = list(g.fallback[:2]) if re.search(safety.worry, message, re.I) else []
+    return out + headed + reassured
 
 
 def asks_when_to_seek_help(message: str) -> bool:

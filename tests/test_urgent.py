@@ -279,3 +279,15 @@ def test_when_to_call_is_the_urgent_lists_section_in_the_explainers_order() -> N
     got = [u.text for u in G.when_to_call()]
     assert got[0] == "Call your child's care team right away if your child has:"
     assert got[-1].endswith("call emergency services first.")
+
+
+def test_a_worried_parent_telling_a_sign_is_also_told_that_calling_is_fine() -> None:
+    worried = "my son has been burning up since lunch, am i overreacting?"
+    units = urgent_units(
+        match_signs(worried, G, SAFETY, OverlapReranker(), 99.0), G, worried, SAFETY
+    )
+    assert units[0].text.startswith("Call your child's care team right away")
+    assert "If something seems off, it is fine to call." in [u.text for u in units[1:]]
+    calm = "my son has been burning up since lunch"
+    units = urgent_units(match_signs(calm, G, SAFETY, OverlapReranker(), 99.0), G, calm, SAFETY)
+    assert "If something seems off, it is fine to call." not in [u.text for u in units]
