@@ -191,8 +191,7 @@ class Safety(Strict):
         default="",
         description="Regex: the message is about the asker's own illness or another adult's "
         "('I was diagnosed', 'my wife starts blinatumomab'): family texts do not speak of 'your "
-        "child' (flag "
-        "'adult', unless the message also reads as a caregiver's); empty: never.",
+        "child' (flag 'adult', unless the message also reads as a caregiver's); empty: never.",
     )
 
 

@@ -245,10 +245,10 @@ class Answerer:
             return SafetyLead(tuple(urgent_units(matches, g, q.raw, safety)), urgent=True)
         if self._no_dose(q, audience) and g.dose:
             return SafetyLead(dose_lead(q.focus, q.raw, g, safety, self.parts.reranker))
-        if asks_when_to_seek_help(q.raw) and g.when_to_call():
-            return SafetyLead(g.when_to_call())
-        worried = about_own_child_now(q.raw, safety) and re.search(safety.worry, q.raw, re.I)
-        if worried or asks_when_to_seek_help(q.raw):
+        when = asks_when_to_seek_help(q.raw)
+        if when and (calls := g.when_to_call()):
+            return SafetyLead(calls)
+        if when or (about_own_child_now(q.raw, safety) and re.search(safety.worry, q.raw, re.I)):
             return SafetyLead(fallback=g.fallback[:2])
         return SafetyLead()
 

@@ -54,6 +54,8 @@ class EntityIndex:
     shown: dict[str, str] = field(default_factory=dict)  # key -> name as documents write it
     common: frozenset[str] = frozenset()  # acronyms that name no particular study
     phrases: dict[str, str] = field(default_factory=dict)  # multi-word report names
+    # the number of a study identified by letters then digits -> its keys ("1731": aall1731)
+    numbers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     @classmethod
     def build(cls, chunks: Iterable[Chunk], common: Iterable[str] = ()) -> EntityIndex:
@@ -73,6 +75,8 @@ class EntityIndex:
             idx.docs[doc_id] = DocEntities(doc_id, frozenset(studies), frozenset(reports))
             for s in studies:
                 idx.studies[s].add(doc_id)
+                if number := _LETTERS_NUMBER.match(s):
+                    idx.numbers[number.group(1)].add(s)
             for r in reports:
                 idx.reports[r].add(doc_id)
         return idx
@@ -143,17 +147,12 @@ class EntityIndex:
         identifier written as that identifier ("the 1731 update" -> "the AALL1731 update"), as
         clinicians shorten trial names. Not a year (1900 to 2099), a figure (decimal, %, a
         thousands separator) or a count of something ("1331 patients")."""
-        by_number: dict[str, list[str]] = defaultdict(list)
-        for key in self.studies:
-            m = _LETTERS_NUMBER.match(key)
-            if m:
-                by_number[m.group(1)].append(key)
 
         def spelt(m: re.Match[str]) -> str:
-            keys = by_number.get(m.group(1), [])
+            keys = self.numbers.get(m.group(1), set())
             if len(keys) != 1 or 1900 <= int(m.group(1)) <= 2099:
                 return m.group(0)
-            return self.name(keys[0])
+            return self.name(next(iter(keys)))
 
         return _BARE_NUMBER.sub(spelt, text)
 

@@ -30,15 +30,11 @@ def asks_attribute_only(q: Query, before: Query, u: Understanding) -> bool:
     any study has ("how many pts, what ratio", "how long was f/u") asks about that study."""
     if q.slots.studies or q.slots.reports or not (before.slots.studies or before.slots.reports):
         return False
-    attributes = {stem(w) for w in u.vocab.study_attributes}
-    # a synonym of an attribute word is one too ("kids": children; "randomized": assigned)
-    attributes |= {
-        t
-        for g in q.slots.alternatives
-        if any(all(x in attributes for x in phrase) for phrase in g)
-        for phrase in g
-        for t in phrase
-    }
+    words = {stem(w) for w in u.vocab.study_attributes}
+    attributes = set(words)
+    for group in q.slots.alternatives:  # a synonym of an attribute word is one ("kids", "assigned")
+        if any(all(x in words for x in phrase) for phrase in group):
+            attributes |= {t for phrase in group for t in phrase}
     terms = q.slots.terms
     return bool(terms) and not q.slots.outcomes and all(t in attributes for t in terms)
 

@@ -63,6 +63,11 @@ def test_dangling_sentence_is_quoted_with_the_sentence_it_leans_on() -> None:
     assert second.context == "What it is:"
 
 
+def unit_texts(text: str, section: str = "Results") -> list[str]:
+    """The texts of the quotable units of one passage."""
+    return [u.text for u in units_from(scored([chunk("d", text, section=section)]))]
+
+
 def test_a_pronoun_after_an_opening_phrase_also_leans_and_chains_stay_whole() -> None:
     text = (
         "At 2 years, 71% of patients on drug A were in remission. "
@@ -70,7 +75,7 @@ def test_a_pronoun_after_an_opening_phrase_also_leans_and_chains_stay_whole() ->
         "For the placebo group, the rate was 30%. "
         "In the study, the rate of nausea was low."
     )
-    units = [u.text for u in units_from(scored([chunk("d", text, section="Results")]))]
+    units = unit_texts(text, section="Results")
     first = "At 2 years, 71% of patients on drug A were in remission."
     two = f"{first} Among those on drug B, they numbered 52%."
     assert units[:3] == [first, two, f"{two} For the placebo group, the rate was 30%."]
@@ -79,7 +84,7 @@ def test_a_pronoun_after_an_opening_phrase_also_leans_and_chains_stay_whole() ->
     pointed = (
         "Ten adults had MRD. After a year, 80.5% of them were well. Two of these tests failed."
     )
-    units_p = [u.text for u in units_from(scored([chunk("p", pointed)]))]
+    units_p = unit_texts(pointed)
     assert "Ten adults had MRD. After a year, 80.5% of them were well." in units_p
     assert "After a year, 80.5% of them were well." not in units_p  # never without its referent
     five = "A is a drug. It is new. It is safe. It is cheap. It is sold here."
@@ -94,7 +99,7 @@ def test_a_bare_percentage_subject_leans_and_an_opening_phrase_may_hold_a_decima
         "For those with a score below 0.5%, the rate was 70.2%. "
         "In a second trial of older adults, 40% had a relapse."
     )
-    units = [u.text for u in units_from(scored([chunk("d", text, section="Results")]))]
+    units = unit_texts(text, section="Results")
     chain = (
         "Some adults got drug A alone. At 2 years, 61.5% were in remission. "
         "For those with a score below 0.5%, the rate was 70.2%."
@@ -111,7 +116,7 @@ def test_a_part_of_what_came_before_and_a_consequence_of_it_lean() -> None:
         "Rust can form on the pipe. So the clamp is checked each year. "
         "So far, no clamp has failed."
     )
-    units = [u.text for u in units_from(scored([chunk("c", text, section="How it works")]))]
+    units = unit_texts(text, section="How it works")
     assert (
         "The device works like a clamp. One side grips the pipe. The other side grips the wall."
         in units
