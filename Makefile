@@ -65,8 +65,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), whole files per worker so that each
+# module's fixtures are built once: on 2 cores 704 s against 984 s on one (2026-11-30).
+TEST_WORKERS ?= 2
 pytest: setup browser-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The whole suite (what CI runs): lint, types, the dependency rule, every test.
 test: lint typecheck pytest

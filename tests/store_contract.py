@@ -300,8 +300,14 @@ FILTER_CASES: list[tuple[Filters, set[str]]] = [
 ]
 
 
+def case_id(value: object) -> str:
+    """A test id that is the same in every process (a set is named sorted, not in hash
+    order, so pytest-xdist workers collect the same tests)."""
+    return "{" + ",".join(sorted(value)) + "}" if isinstance(value, set) else str(value)
+
+
 class FilterTest:
-    @pytest.mark.parametrize(("filters", "docs"), FILTER_CASES, ids=str)
+    @pytest.mark.parametrize(("filters", "docs"), FILTER_CASES, ids=case_id)
     def test_each_filter_field(self, store: VectorStore, filters: Filters, docs: set[str]) -> None:
         fill(store)
         hits = store.query(VECTORS[0], k=len(ALL), filters=filters)
