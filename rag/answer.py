@@ -16,6 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from citeqa.answer import (
@@ -32,9 +33,9 @@ from rag.compose import (
     Context,
     Draft,
     compose_answer,
+    readable_answer,
     retrieved_of,
     returned_text,
-    without_last_unit,
 )
 from rag.evidence import Sources, annotate, leaves_carried_study
 from rag.followup import without_carried_names
@@ -141,16 +142,14 @@ class Answerer:
                 draft = self._abstain("language", language, [])
             timings["answer"] = (time.perf_counter() - t1) * 1000
         flags = (f"language:{language}",) if language else ()
-        ans = self._compose(q, audience, draft, (passages, timings, t0), flags)
-        while audience is Audience.FAMILY and not ans.abstained and not self._readable(ans):
-            shorter = without_last_unit(draft)  # never show a family a hard answer
-            if shorter is None and ans.sentences and ans.sentences[0].kind == "urgent":
-                break  # urgent guidance is quoted whatever its grade
-            # the passages that answer, too hard to quote, are offered to read with the team
-            draft = shorter or dataclasses.replace(
+        compose = partial(self._compose, q, audience, run=(passages, timings, t0), flags=flags)
+        ans = compose(draft)
+        if audience is Audience.FAMILY and not ans.abstained and not self._readable(ans):
+            # too hard to quote: the passages that answer are offered to read with the team
+            hard = dataclasses.replace(
                 self._abstain("too-hard", HARD_WORDS, []), nearest=draft.citations[:3]
             )
-            ans = self._compose(q, audience, draft, (passages, timings, t0), flags)
+            ans = readable_answer(draft, compose, self._readable) or compose(hard)
         if on_token is not None and ans.mode == "extractive":
             for s in ans.answer.split(" "):
                 on_token(s + " ")

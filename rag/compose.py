@@ -9,7 +9,7 @@ families, readability and timings.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from citeqa.answer import (
@@ -123,6 +123,45 @@ def without_last_unit(draft: Draft) -> Draft | None:
     used = {n for u in units for n in u.citations}
     cites = tuple(c for c in draft.citations if c.n in used)
     return dataclasses.replace(draft, units=units, citations=cites)
+
+
+def without_hardest_unit(draft: Draft) -> Draft | None:
+    """``draft`` without its hardest quoted unit (the highest Flesch-Kincaid grade; the later
+    one on a tie) and the citation only it used, before evidence annotation. None as for
+    :func:`without_last_unit`; urgent guidance is never dropped."""
+    if draft.abstained or len(draft.units) < 2 or draft.table is not None:
+        return None
+    droppable = [i for i, u in enumerate(draft.units) if u.kind != "urgent"]
+    if not droppable:
+        return None
+    hardest = max(droppable, key=lambda i: (fk_grade(_plain_text(draft.units[i])), i))
+    units = draft.units[:hardest] + draft.units[hardest + 1 :]
+    used = {n for u in units for n in u.citations}
+    cites = tuple(c for c in draft.citations if c.n in used)
+    return dataclasses.replace(draft, units=units, citations=cites)
+
+
+def _plain_text(u: AnswerSentence) -> str:
+    return " ".join([u.text, *u.items])
+
+
+def readable_answer(
+    draft: Draft, compose: Callable[[Draft], Answer], readable: Callable[[Answer], bool]
+) -> Answer | None:
+    """Never show a family a hard answer: ``draft`` loses its last unit until its composed
+    answer is ``readable``; if that fails, its hardest unit instead, from the whole draft (a
+    plain sentence that answers, ranked below a hard one, is kept). Urgent guidance is quoted
+    whatever its grade. None: no shorter draft reads (decline)."""
+    for drop in (without_last_unit, without_hardest_unit):
+        shorter: Draft | None = draft
+        while shorter is not None:
+            ans = compose(shorter)
+            if readable(ans):
+                return ans
+            shorter = drop(shorter)
+            if shorter is None and ans.sentences and ans.sentences[0].kind == "urgent":
+                return ans
+    return None
 
 
 def retrieved_of(

@@ -7,7 +7,7 @@ import dataclasses
 from citeqa.answer import AnswerSentence, Audience, Citation
 from citeqa.settings import Settings
 from rag.candidates import units_from
-from rag.compose import Draft, without_last_unit
+from rag.compose import Draft, readable_answer, without_hardest_unit, without_last_unit
 from rag.query import parse_query
 from rag.ranker import DEFAULT, FEATURES, features, load_ranker
 from rag.select import (
@@ -186,6 +186,47 @@ def test_without_last_unit_drops_the_unit_and_the_citation_only_it_used() -> Non
     assert [c.n for c in shorter.citations] == [1, 2]
     assert without_last_unit(_draft("sentence")) is None  # one unit: decline instead
     assert without_last_unit(_draft("urgent", "urgent")) is None  # guidance stays whole
+
+
+HARD = "Cumulative incidence of relapse was estimated with competing-risk methodology."
+PLAIN_TEXT = "It is not in a journal yet."
+
+
+def _texts(draft: Draft, *texts: str) -> Draft:
+    units = tuple(dataclasses.replace(u, text=t) for u, t in zip(draft.units, texts, strict=True))
+    return dataclasses.replace(draft, units=units)
+
+
+def test_without_hardest_unit_drops_the_hardest_wherever_it_is() -> None:
+    shorter = without_hardest_unit(_texts(_draft("sentence", "sentence"), HARD, PLAIN_TEXT))
+    assert shorter is not None and [u.text for u in shorter.units] == [PLAIN_TEXT]
+    assert [c.n for c in shorter.citations] == [2]
+    assert without_hardest_unit(_draft("sentence")) is None
+    kept = without_hardest_unit(_texts(_draft("urgent", "sentence"), HARD, PLAIN_TEXT))
+    assert kept is not None and [u.kind for u in kept.units] == ["urgent"]  # guidance stays
+
+
+def _compose(draft: Draft):  # type: ignore[no-untyped-def]
+    """A stand-in for the composed Answer: its text and units."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(answer=" ".join(u.text for u in draft.units), sentences=draft.units)
+
+
+def _plain(ans) -> bool:  # type: ignore[no-untyped-def]
+    return "competing" not in ans.answer
+
+
+def test_a_hard_first_unit_is_dropped_before_a_family_answer_is_declined() -> None:
+    draft = _texts(_draft("sentence", "sentence"), HARD, PLAIN_TEXT)
+    ans = readable_answer(draft, _compose, _plain)
+    assert ans is not None and ans.answer == PLAIN_TEXT
+    # the last unit goes first while that makes it readable
+    ans = readable_answer(
+        _texts(_draft("sentence", "sentence"), PLAIN_TEXT, HARD), _compose, _plain
+    )
+    assert ans is not None and ans.answer == PLAIN_TEXT
+    assert readable_answer(_texts(_draft("sentence"), HARD), _compose, _plain) is None
 
 
 def test_among_equally_probable_units_the_one_adding_least_leads() -> None:
