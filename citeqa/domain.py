@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from citeqa.errors import ConfigError
 
@@ -137,12 +137,25 @@ class Vocabulary(Strict):
         "ratio, arms): a question made only of them, naming no study, asks about the study "
         "of the chat's previous question ('how many pts, what ratio' after 'TOWER CR rate?')."
     )
+    not_reported: str = Field(
+        "",
+        description="Regex: a sentence stating that its source does not report something "
+        "('gives no adverse-event data', 'no time point is stated'). When the unit the "
+        "cross-encoder reads as most relevant says so, the answer declines and quotes it "
+        "(rag/select.py: unreported).",
+    )
     marker_names: dict[str, str] = Field(
         default_factory=dict,
         description="Lower-case names of a marker whose status is written positive or negative "
         "-> its short form ('philadelphia chromosome' -> 'Ph'): 'Philadelphia positive' is "
         "read as 'Ph+' (rag/status.py).",
     )
+
+    @field_validator("not_reported")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        re.compile(v)
+        return v
 
     @model_validator(mode="after")
     def _no_figures_as_words(self) -> Vocabulary:

@@ -145,6 +145,15 @@ class AnswerSettings(Group):
         "each matched study, time point and statistic, plus this / (1 + retrieval rank) "
         "(rag/select.py: prescore); only the best `units` are read.",
     )
+    not_reported_ce: float = Field(
+        -3.0,
+        description="Least cross-encoder logit of a unit stating that its source does not "
+        "report something ('gives no adverse-event data') for the answer to decline and quote "
+        "it, when it is the unit read as most relevant (rag/select.py: unreported). Dev 276 "
+        "-> 279 (+3 -0), dev-real and the old 139 unchanged, at 0 and at -3 alike; -3 also "
+        "declines 'grade 3+ AEs in abstract 758?' (logit -0.95); the unit most relevant to "
+        "an unrelated question reads about -11 (2026-11-30).",
+    )
     duplicate_overlap: float = Field(
         0.8,
         ge=0,

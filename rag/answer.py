@@ -210,9 +210,9 @@ class Answerer:
         if not choice.units and q.carried:  # the follow-up moved on from the previous study
             q = without_carried_names(q)
             scored, choice = self._choose(q, audience, passages, u, lead)
-        if not choice.units:
-            plain = PLAIN if audience is Audience.FAMILY else ""
-            return self._abstain(choice.reason_code, choice.reason, scored, plain)
+        if not choice.units:  # a source's own "not reported" is the first nearest source
+            kind, seen = (PLAIN if audience is Audience.FAMILY else ""), (*choice.nearest, *scored)
+            return self._abstain(choice.reason_code, choice.reason, seen, kind)
         return draft_of(choice)
 
     def _choose(
@@ -273,7 +273,8 @@ class Answerer:
         return with_guidance(choose(q, scored, policy, u.entities), lead or SafetyLead())
 
     def policy(self, audience: Audience) -> Policy:
-        return Policy.of(self.settings.answer, self.model, audience, self.texts.family_note)
+        note, said = self.texts.family_note, self.vocab.not_reported
+        return Policy.of(self.settings.answer, self.model, audience, note, said)
 
     def score(
         self,

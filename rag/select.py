@@ -13,6 +13,7 @@ follows them): a unit too hard alone may join once a plainer one is chosen.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from citeqa.answer import AnswerSentence, Audience, Citation, UnitKind
 from citeqa.protocols import Reranker
 from citeqa.settings import AnswerSettings
 from ingest.numbers import number_values
-from rag.binding import MATCHED, NA, Binding, bind, study_binding
+from rag.binding import CONFLICT, MATCHED, NA, Binding, bind, study_binding
 from rag.candidates import Unit
 from rag.compose import Draft
 from rag.entities import EntityIndex
@@ -46,6 +47,7 @@ class Scored:
 
 
 HARD_WORDS = "the passages that answer use hard medical words"  # the too-hard decline's reason
+NOT_REPORTED = "the source on this says it does not report it (quoted below)"
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,17 @@ class Policy:
     prescore_slot: float  # answer.prescore_slot
     duplicate_overlap: float  # answer.duplicate_overlap
     note: str = ""  # read after every family answer (the profile's family_note)
+    not_reported: str = ""  # regex of "the source does not report X" (vocabulary.not_reported)
+    not_reported_ce: float = 0.0  # answer.not_reported_ce
 
     @classmethod
     def of(
-        cls, cfg: AnswerSettings, model: RankerModel, audience: Audience, note: str = ""
+        cls,
+        cfg: AnswerSettings,
+        model: RankerModel,
+        audience: Audience,
+        note: str = "",
+        not_reported: str = "",
     ) -> Policy:
         return cls(
             model,
@@ -77,6 +86,8 @@ class Policy:
             cfg.prescore_slot,
             cfg.duplicate_overlap,
             note,
+            not_reported,
+            cfg.not_reported_ce,
         )
 
 
@@ -90,6 +101,7 @@ class Choice:
     missing_sides: tuple[str, ...] = ()
     urgent: bool = False  # the first ``lead`` units are the urgent guidance
     lead: int = 0  # units of safety guidance at the head
+    nearest: tuple[Scored, ...] = ()  # a decline's first nearest sources (a "not reported")
 
 
 def prescore(b: Binding, u: Unit, weight: float) -> float:
@@ -110,13 +122,18 @@ def score_units(
 ) -> list[Scored]:
     """The ``budget`` units most likely to answer (by :func:`prescore`) with their
     cross-encoder logit, slot binding, features and probability, most probable first;
-    ``every`` False: only the eligible ones of them (none of the others can be quoted)."""
+    ``every`` False: only the eligible ones of them (none of the others can be quoted), and
+    those saying their source does not report something (:func:`unreported` reads them)."""
     if not units:
         return []
     ents, lex = index
     bound = [(u, bind(q, u, ents, lex, policy.topic_floor)) for u in units]
     bound.sort(key=lambda ub: -prescore(ub[1], ub[0], policy.prescore_slot))
-    bound = [ub for ub in bound[: policy.budget] if every or not ub[1].conflicting()]
+    bound = [
+        ub
+        for ub in bound[: policy.budget]
+        if every or not ub[1].conflicting() or says_not_reported(ub[0], policy)
+    ]
     texts = [u.scored_text() for u, _ in bound]
     logits = [float(x) for x in reranker.score(q.focus, texts)]
     if q.context_focus:  # the better of the question alone and after its context
@@ -220,6 +237,8 @@ def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex
     """See the module docstring."""
     model = policy.model
     eligible = [s for s in scored if s.eligible]
+    if said := unreported(scored, policy):
+        return Choice((), "not-reported", NOT_REPORTED, nearest=(said,))
     if (
         not eligible
         or untimed(q, eligible)
@@ -250,6 +269,24 @@ def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex
     if q.has("comparison") and len(q.slots.studies) > 1:
         chosen, missing = both_sides(q, eligible, chosen, floor / 2, ents)
     return Choice(tuple(order(chosen)), missing_sides=tuple(missing))
+
+
+def unreported(scored: Sequence[Scored], policy: Policy) -> Scored | None:
+    """The unit the cross-encoder reads as most relevant, among those about the asked study
+    and report, when it states that its source does not report something ("The news report
+    gives no adverse-event data, no overall survival ...") and its logit reaches
+    ``not_reported_ce``: the sources say they do not answer."""
+    about = [s for s in scored if CONFLICT not in (s.binding.study, s.binding.report)]
+    if not about:
+        return None
+    best = max(about, key=lambda s: s.ce)
+    return (
+        best if best.ce >= policy.not_reported_ce and says_not_reported(best.unit, policy) else None
+    )
+
+
+def says_not_reported(u: Unit, policy: Policy) -> bool:
+    return bool(policy.not_reported) and bool(re.search(policy.not_reported, u.full, re.I))
 
 
 def untimed(q: Query, eligible: Sequence[Scored]) -> bool:

@@ -6,6 +6,7 @@ import dataclasses
 
 from citeqa.answer import AnswerSentence, Audience, Citation
 from citeqa.settings import Settings
+from rag.binding import CONFLICT
 from rag.candidates import units_from
 from rag.compose import Draft, readable_answer, without_hardest_unit, without_last_unit
 from rag.query import parse_query
@@ -132,6 +133,32 @@ def test_duplicate_units_are_not_quoted_twice() -> None:
 def _scored_unit(text: str, doc: str = "fam") -> Scored:
     [u] = units_from(scored([chunk(doc, text, section="What B-ALL is")]))
     return guidance_scored(u)
+
+
+def _with_ce(s: Scored, ce: float, **binding: str) -> Scored:
+    return dataclasses.replace(s, ce=ce, binding=dataclasses.replace(s.binding, **binding))
+
+
+def test_the_most_relevant_unit_saying_not_reported_declines_and_is_quoted() -> None:
+    from citeqa.domain import load_profile
+    from rag.select import NOT_REPORTED, unreported
+
+    said = load_profile("ball-blinatumomab").vocabulary.not_reported
+    policy = Policy.of(Settings().answer, MODEL, Audience.CLINICIAN, not_reported=said)
+    gap = _with_ce(_scored_unit("The summary gives no quality-of-life data for the trial."), 2.0)
+    figure = _with_ce(_scored_unit("Event-free survival was 80% in the trial."), 1.0)
+    assert unreported([figure, gap], policy) is gap
+    q = parse_query("any quality of life data from the trial?", U)
+    ch = choose(q, [figure, gap], policy, U.entities)
+    assert not ch.units and ch.reason == NOT_REPORTED and ch.nearest == (gap,)
+    # not when a unit that answers reads as more relevant, nor when nothing is relevant
+    assert unreported([_with_ce(figure, 3.0), gap], policy) is None
+    assert unreported([_with_ce(gap, -9.0), _with_ce(figure, -10.0)], policy) is None
+    # a unit of another study does not speak for the asked one
+    assert unreported([figure, _with_ce(gap, 2.0, study=CONFLICT)], policy) is None
+    # "no medicine is given" says nothing of what a source reports
+    pump = _with_ce(_scored_unit("The pump is off and no medicine is given."), 2.0)
+    assert unreported([figure, pump], policy) is None
 
 
 def test_the_family_grade_is_read_over_the_units_with_the_note_that_follows_them() -> None:
