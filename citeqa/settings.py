@@ -154,6 +154,16 @@ class AnswerSettings(Group):
         "declines 'grade 3+ AEs in abstract 758?' (logit -0.95); the unit most relevant to "
         "an unrelated question reads about -11 (2026-11-30).",
     )
+    not_reported_top: int = Field(
+        5,
+        ge=1,
+        le=30,
+        description="A 'not reported' unit among this many read as most relevant (by "
+        "cross-encoder logit) also declines when it uses more of the question's topic words "
+        "than the most relevant one (rag/select.py: unreported). Dev: 1 -> 279, 3 -> 280, "
+        "5 -> 281 (the Hispanic HR's reference group, the marrow relapse time point); "
+        "dev-real and the old 139 unchanged (2026-11-30).",
+    )
     duplicate_overlap: float = Field(
         0.8,
         ge=0,

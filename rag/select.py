@@ -66,6 +66,7 @@ class Policy:
     note: str = ""  # read after every family answer (the profile's family_note)
     not_reported: str = ""  # regex of "the source does not report X" (vocabulary.not_reported)
     not_reported_ce: float = 0.0  # answer.not_reported_ce
+    not_reported_top: int = 1  # answer.not_reported_top
 
     @classmethod
     def of(
@@ -88,6 +89,7 @@ class Policy:
             note,
             not_reported,
             cfg.not_reported_ce,
+            cfg.not_reported_top,
         )
 
 
@@ -272,17 +274,23 @@ def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex
 
 
 def unreported(scored: Sequence[Scored], policy: Policy) -> Scored | None:
-    """The unit the cross-encoder reads as most relevant, among those about the asked study
-    and report, when it states that its source does not report something ("The news report
-    gives no adverse-event data, no overall survival ...") and its logit reaches
-    ``not_reported_ce``: the sources say they do not answer."""
+    """A unit saying that its source does not report something ("The news report gives no
+    adverse-event data, no overall survival ...", "No time point is stated for ..."), with a
+    logit of at least ``not_reported_ce``, that is either the unit the cross-encoder reads as
+    most relevant, among those about the asked study and report, or one of the
+    ``not_reported_top`` most relevant that uses more of the question's topic words than
+    that one: the sources say they do not answer."""
     about = [s for s in scored if CONFLICT not in (s.binding.study, s.binding.report)]
     if not about:
         return None
-    best = max(about, key=lambda s: s.ce)
-    return (
-        best if best.ce >= policy.not_reported_ce and says_not_reported(best.unit, policy) else None
-    )
+    ranked = sorted(about, key=lambda s: -s.ce)
+    best = ranked[0]
+    for s in ranked[: policy.not_reported_top]:
+        if s.ce < policy.not_reported_ce or not says_not_reported(s.unit, policy):
+            continue
+        if s is best or s.binding.topic > best.binding.topic:
+            return s
+    return None
 
 
 def says_not_reported(u: Unit, policy: Policy) -> bool:

@@ -135,7 +135,7 @@ def _scored_unit(text: str, doc: str = "fam") -> Scored:
     return guidance_scored(u)
 
 
-def _with_ce(s: Scored, ce: float, **binding: str) -> Scored:
+def _with_ce(s: Scored, ce: float, **binding: object) -> Scored:
     return dataclasses.replace(s, ce=ce, binding=dataclasses.replace(s.binding, **binding))
 
 
@@ -156,6 +156,11 @@ def test_the_most_relevant_unit_saying_not_reported_declines_and_is_quoted() -> 
     assert unreported([_with_ce(gap, -9.0), _with_ce(figure, -10.0)], policy) is None
     # a unit of another study does not speak for the asked one
     assert unreported([figure, _with_ce(gap, 2.0, study=CONFLICT)], policy) is None
+    # below the most relevant unit, it declines when it uses more of the question's words
+    wider = dataclasses.replace(figure.binding, topic=0.5)
+    first = dataclasses.replace(_with_ce(figure, 3.0), binding=wider)
+    assert unreported([first, _with_ce(gap, 2.0, topic=0.9)], policy) is not None
+    assert unreported([first, _with_ce(gap, 2.0, topic=0.5)], policy) is None
     # "no medicine is given" says nothing of what a source reports
     pump = _with_ce(_scored_unit("The pump is off and no medicine is given."), 2.0)
     assert unreported([figure, pump], policy) is None
