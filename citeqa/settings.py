@@ -164,6 +164,15 @@ class AnswerSettings(Group):
         "5 -> 281 (the Hispanic HR's reference group, the marrow relapse time point); "
         "dev-real and the old 139 unchanged (2026-11-30).",
     )
+    not_reported_margin: float = Field(
+        0.25,
+        ge=0,
+        description="A 'not reported' unit read as most relevant declines only when its "
+        "cross-encoder logit leads the next unit's by this much: a near tie cannot tell which "
+        "part of a two-part question it speaks to ('is abstract 758 peer-reviewed? where do "
+        "the numbers come from (russia)?': 0.05). Dev 281 at 0.25; 0.43 is the least lead "
+        "among the dev questions it declines rightly (2026-11-30).",
+    )
     duplicate_overlap: float = Field(
         0.8,
         ge=0,

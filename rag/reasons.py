@@ -1,8 +1,10 @@
-"""Why the sources do not answer: the first unbound slot of the question, in words
-(rag/select.py abstains with it)."""
+"""Why the sources do not answer: the first unbound slot of the question, in words, or a
+source's own statement that it does not report what was asked (rag/select.py abstains with
+them)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -11,7 +13,10 @@ from rag.lexicon import stem, words
 from rag.query import Query
 
 if TYPE_CHECKING:
-    from rag.select import Scored
+    from rag.candidates import Unit
+    from rag.select import Policy, Scored
+
+NOT_REPORTED = "the source on this says it does not report it (quoted below)"
 
 
 # what a decline calls each statistic type (rag/binding.py SPANS)
@@ -91,3 +96,30 @@ def own_words(q: Query, stems: Iterable[str]) -> list[str]:
         if stem(w) in wanted and w not in out and not any(w in x.split("-") for x in out):
             out.append(w)
     return out
+
+
+def unreported(scored: Sequence[Scored], policy: Policy) -> Scored | None:
+    """A unit saying that its source does not report something ("The news report gives no
+    adverse-event data, no overall survival ...", "No time point is stated for ..."), with a
+    logit of at least ``not_reported_ce``, that is either the unit the cross-encoder reads as
+    most relevant, among those about the asked study and report, by ``not_reported_margin``
+    over the next (a near tie cannot tell which part of the question it speaks to), or one
+    of the ``not_reported_top`` most relevant that uses more of the question's topic words
+    than that one: the sources say they do not answer."""
+    about = [s for s in scored if CONFLICT not in (s.binding.study, s.binding.report)]
+    if not about:
+        return None
+    ranked = sorted(about, key=lambda s: -s.ce)
+    best, ahead = ranked[0], ranked[0].ce - max((s.ce for s in ranked[1:]), default=-99.0)
+    for s in ranked[: policy.not_reported_top]:
+        if s.ce < policy.not_reported_ce or not says_not_reported(s.unit, policy):
+            continue
+        if s is best and ahead >= policy.not_reported_margin:
+            return s
+        if s.binding.topic > best.binding.topic:
+            return s
+    return None
+
+
+def says_not_reported(u: Unit, policy: Policy) -> bool:
+    return bool(policy.not_reported) and bool(re.search(policy.not_reported, u.full, re.I))

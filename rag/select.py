@@ -13,7 +13,6 @@ follows them): a unit too hard alone may join once a plainer one is chosen.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ from citeqa.answer import AnswerSentence, Audience, Citation, UnitKind
 from citeqa.protocols import Reranker
 from citeqa.settings import AnswerSettings
 from ingest.numbers import number_values
-from rag.binding import CONFLICT, MATCHED, NA, Binding, bind, study_binding
+from rag.binding import MATCHED, NA, Binding, bind, study_binding
 from rag.candidates import Unit
 from rag.compose import Draft
 from rag.entities import EntityIndex
@@ -29,7 +28,7 @@ from rag.lexicon import IndexLexicon, content_stems
 from rag.query import Query
 from rag.ranker import RankerModel, features
 from rag.readability import fk_grade
-from rag.reasons import reason_for
+from rag.reasons import NOT_REPORTED, reason_for, says_not_reported, unreported
 from rag.timepoint import time_points
 
 
@@ -47,7 +46,6 @@ class Scored:
 
 
 HARD_WORDS = "the passages that answer use hard medical words"  # the too-hard decline's reason
-NOT_REPORTED = "the source on this says it does not report it (quoted below)"
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,7 @@ class Policy:
     not_reported: str = ""  # regex of "the source does not report X" (vocabulary.not_reported)
     not_reported_ce: float = 0.0  # answer.not_reported_ce
     not_reported_top: int = 1  # answer.not_reported_top
+    not_reported_margin: float = 0.0  # answer.not_reported_margin
 
     @classmethod
     def of(
@@ -90,6 +89,7 @@ class Policy:
             not_reported,
             cfg.not_reported_ce,
             cfg.not_reported_top,
+            cfg.not_reported_margin,
         )
 
 
@@ -271,30 +271,6 @@ def choose(q: Query, scored: Sequence[Scored], policy: Policy, ents: EntityIndex
     if q.has("comparison") and len(q.slots.studies) > 1:
         chosen, missing = both_sides(q, eligible, chosen, floor / 2, ents)
     return Choice(tuple(order(chosen)), missing_sides=tuple(missing))
-
-
-def unreported(scored: Sequence[Scored], policy: Policy) -> Scored | None:
-    """A unit saying that its source does not report something ("The news report gives no
-    adverse-event data, no overall survival ...", "No time point is stated for ..."), with a
-    logit of at least ``not_reported_ce``, that is either the unit the cross-encoder reads as
-    most relevant, among those about the asked study and report, or one of the
-    ``not_reported_top`` most relevant that uses more of the question's topic words than
-    that one: the sources say they do not answer."""
-    about = [s for s in scored if CONFLICT not in (s.binding.study, s.binding.report)]
-    if not about:
-        return None
-    ranked = sorted(about, key=lambda s: -s.ce)
-    best = ranked[0]
-    for s in ranked[: policy.not_reported_top]:
-        if s.ce < policy.not_reported_ce or not says_not_reported(s.unit, policy):
-            continue
-        if s is best or s.binding.topic > best.binding.topic:
-            return s
-    return None
-
-
-def says_not_reported(u: Unit, policy: Policy) -> bool:
-    return bool(policy.not_reported) and bool(re.search(policy.not_reported, u.full, re.I))
 
 
 def untimed(q: Query, eligible: Sequence[Scored]) -> bool:

@@ -141,7 +141,7 @@ def _with_ce(s: Scored, ce: float, **binding: object) -> Scored:
 
 def test_the_most_relevant_unit_saying_not_reported_declines_and_is_quoted() -> None:
     from citeqa.domain import load_profile
-    from rag.select import NOT_REPORTED, unreported
+    from rag.reasons import NOT_REPORTED, unreported
 
     said = load_profile("ball-blinatumomab").vocabulary.not_reported
     policy = Policy.of(Settings().answer, MODEL, Audience.CLINICIAN, not_reported=said)
@@ -161,6 +161,8 @@ def test_the_most_relevant_unit_saying_not_reported_declines_and_is_quoted() -> 
     first = dataclasses.replace(_with_ce(figure, 3.0), binding=wider)
     assert unreported([first, _with_ce(gap, 2.0, topic=0.9)], policy) is not None
     assert unreported([first, _with_ce(gap, 2.0, topic=0.5)], policy) is None
+    # a near tie with the next unit cannot tell which part of the question it speaks to
+    assert unreported([_with_ce(figure, 1.9), gap], policy) is None
     # "no medicine is given" says nothing of what a source reports
     pump = _with_ce(_scored_unit("The pump is off and no medicine is given."), 2.0)
     assert unreported([figure, pump], policy) is None
