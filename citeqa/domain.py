@@ -142,7 +142,7 @@ class Vocabulary(Strict):
         description="Regex: a sentence stating that its source does not report something "
         "('gives no adverse-event data', 'no time point is stated'). When the unit the "
         "cross-encoder reads as most relevant says so, the answer declines and quotes it "
-        "(rag/select.py: unreported).",
+        "(rag/reasons.py: unreported).",
     )
     marker_names: dict[str, str] = Field(
         default_factory=dict,

@@ -149,7 +149,7 @@ class AnswerSettings(Group):
         -3.0,
         description="Least cross-encoder logit of a unit stating that its source does not "
         "report something ('gives no adverse-event data') for the answer to decline and quote "
-        "it, when it is the unit read as most relevant (rag/select.py: unreported). Dev 276 "
+        "it, when it is the unit read as most relevant (rag/reasons.py: unreported). Dev 276 "
         "-> 279 (+3 -0), dev-real and the old 139 unchanged, at 0 and at -3 alike; -3 also "
         "declines 'grade 3+ AEs in abstract 758?' (logit -0.95); the unit most relevant to "
         "an unrelated question reads about -11 (2026-11-30).",
@@ -160,7 +160,7 @@ class AnswerSettings(Group):
         le=30,
         description="A 'not reported' unit among this many read as most relevant (by "
         "cross-encoder logit) also declines when it uses more of the question's topic words "
-        "than the most relevant one (rag/select.py: unreported). Dev: 1 -> 279, 3 -> 280, "
+        "than the most relevant one (rag/reasons.py: unreported). Dev: 1 -> 279, 3 -> 280, "
         "5 -> 281 (the Hispanic HR's reference group, the marrow relapse time point); "
         "dev-real and the old 139 unchanged (2026-11-30).",
     )
