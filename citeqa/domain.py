@@ -182,6 +182,16 @@ class Safety(Strict):
         description="Regex of the explainers' statement of how the infusion runs ('flows all "
         "day and all night'): quoted first for a request to pause or change it (empty: none).",
     )
+    home_medicine_guidance: str = Field(
+        default="",
+        description="Regex of the explainers' guidance on which medicines are safe to give at "
+        "home: quoted first for a dosing request for a home medicine (empty: none).",
+    )
+    home_medicine: str = Field(
+        default="",
+        description="Regex: a medicine families give at home (paracetamol, ibuprofen, by "
+        "brand or generic name): a dosing request for one is not about the study drug.",
+    )
     own_child: str = Field(description="Regex: the message is about one's own child or patient.")
     now: str = Field(description="Regex: the message describes something happening now.")
     sign_synonyms: tuple[tuple[str, ...], ...] = Field(

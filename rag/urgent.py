@@ -42,6 +42,7 @@ class Guidance:
     dose: tuple[Unit, ...]
     watch: tuple[Unit, ...] = ()  # lists of signs to watch for, outside the urgent sections
     pump: tuple[Unit, ...] = ()  # how the infusion runs ("flows all day and all night")
+    home: tuple[Unit, ...] = ()  # which medicines are safe to give at home
 
     def signs(self) -> list[tuple[str, Unit]]:
         """Every warning sign with the unit that lists it: list items first (a list keeps its
@@ -82,7 +83,12 @@ def build_guidance(chunks: Sequence[Chunk], safety: Safety) -> Guidance:
     pump = tuple(
         u for u in units if safety.pump_guidance and re.search(safety.pump_guidance, u.full, re.I)
     )
-    return Guidance(urgent, fallback, dose, watch, pump)
+    home = tuple(
+        u
+        for u in units
+        if safety.home_medicine_guidance and re.search(safety.home_medicine_guidance, u.full, re.I)
+    )
+    return Guidance(urgent, fallback, dose, watch, pump, home)
 
 
 def dose_lead(
@@ -91,10 +97,13 @@ def dose_lead(
     """The guidance for a personal dosing or pump request: the 3 dose-guidance units the
     cross-encoder ranks first against ``focus``; for a request to pause, stop or slow the
     infusion, the explainers' statement of how it runs comes first ("The medicine flows all day
-    and all night for 28 days.")."""
+    and all night for 28 days."); for a home medicine ("how much calpol can I give?"), which
+    medicines are safe to give at home, before the 2 first dose units."""
     ranked = _by_logit(focus, g.dose, reranker)[:3]
     if g.pump and re.search(safety.pump_change, message, re.I):
         ranked = [_by_logit(focus, g.pump, reranker)[0], *ranked]
+    elif g.home and safety.home_medicine and re.search(safety.home_medicine, message, re.I):
+        ranked = [_by_logit(focus, g.home, reranker)[0], *ranked[:2]]
     return tuple(ranked)
 
 

@@ -261,6 +261,37 @@ def test_a_dose_request_gets_the_dose_guidance_only() -> None:
     assert "The care team works out the dose for your child." in [u.text for u in lead]
 
 
+HOME = chunk(
+    "fam-home",
+    "Before you go home, ask your child's care team:\n\nWho do we call at night?\n"
+    "Which medicines are safe to give at home for fever or pain?\n\nKeep the list by the phone.",
+    section="Before you go home",
+    doc_type="plain-language",
+)
+G5 = build_guidance([SIDE, INFO, RUNS, HOME], SAFETY)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "how much tylenol can i give him for his headache? hes 22kg",
+        "what dose of ibuprofen is ok for my 6 year old while on blina",
+    ],
+)
+def test_a_dose_request_for_a_home_medicine_is_told_first_to_ask_which_are_safe(
+    message: str,
+) -> None:
+    lead = dose_lead(message, message, G5, SAFETY, OverlapReranker())
+    assert "safe to give at home" in lead[0].full
+    assert len(lead) == 3 and "The care team works out the dose for your child." in [
+        u.text for u in lead
+    ]
+    blina = "how many micrograms should her bag have, she is 18 kg"
+    assert all(
+        "safe to give" not in u.full for u in dose_lead(blina, blina, G5, SAFETY, OverlapReranker())
+    )
+
+
 @pytest.mark.parametrize(
     "message",
     [
