@@ -4,6 +4,7 @@ them)."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -110,7 +111,8 @@ def unreported(scored: Sequence[Scored], policy: Policy) -> Scored | None:
     if not about:
         return None
     ranked = sorted(about, key=lambda s: -s.ce)
-    best, ahead = ranked[0], ranked[0].ce - max((s.ce for s in ranked[1:]), default=-99.0)
+    best = ranked[0]
+    ahead = best.ce - ranked[1].ce if len(ranked) > 1 else math.inf
     for s in ranked[: policy.not_reported_top]:
         if s.ce < policy.not_reported_ce or not says_not_reported(s.unit, policy):
             continue

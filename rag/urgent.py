@@ -80,15 +80,14 @@ def build_guidance(chunks: Sequence[Chunk], safety: Safety) -> Guidance:
         for u in units
         if u.items and u not in urgent and re.search(safety.sign_lists, u.text, re.I)
     )
-    pump = tuple(
-        u for u in units if safety.pump_guidance and re.search(safety.pump_guidance, u.full, re.I)
-    )
-    home = tuple(
-        u
-        for u in units
-        if safety.home_medicine_guidance and re.search(safety.home_medicine_guidance, u.full, re.I)
-    )
+    pump = _saying(units, safety.pump_guidance)
+    home = _saying(units, safety.home_medicine_guidance)
     return Guidance(urgent, fallback, dose, watch, pump, home)
+
+
+def _saying(units: Sequence[Unit], pattern: str) -> tuple[Unit, ...]:
+    """The units matching an optional guidance ``pattern`` (none when it is empty)."""
+    return tuple(u for u in units if pattern and re.search(pattern, u.full, re.I))
 
 
 def dose_lead(
