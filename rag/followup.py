@@ -56,6 +56,9 @@ def carry_study(q: Query, before: Query, u: Understanding) -> Query:
     )
 
 
+_TIMELESS = frozenset({"count", "median", "iqr", "duration", "dose"})
+
+
 def carry_over(
     q: Query,
     before: Query,
@@ -68,7 +71,8 @@ def carry_over(
     not carried. ``groups``: the group of people the follow-up names by what they got, and the
     previous question's (rag/arms.py ``group_side``): a follow-up naming another group ("and
     the ones who only got chemo?") asks about that group alone, which a unit must name, and
-    the previous group's words are not carried."""
+    the previous group's words are not carried. A follow-up asking only a count, median or
+    duration ("median f/u there?" after "4y dfs") does not take the previous time point."""
     s, b = q.slots, before.slots
     group, old = groups
     if group is not None and not s.sides:
@@ -82,13 +86,15 @@ def carry_over(
     only_time = bool(s.time_points) and not (s.terms or s.outcomes or s.statistics)
     # "95% CI on that?" after the Hispanic HR: the figure asked is of what was asked before
     of_that = bool(s.statistics) and lean and not (s.outcomes or s.time_points or s.measures)
+    # "median f/u there?" after "4y dfs": a count, median or duration takes no time point
+    timeless = bool(s.statistics) and set(s.statistics) <= _TIMELESS
     asked = before.text.strip().rstrip("?").strip()
     said = tuple(_forms(t, long_forms or {}) for t in b.terms if t not in b.unseen)
     subject = (Measure(asked, said),) if of_that and said else ()
     slots = Slots(
         studies=s.studies or b.studies,
         reports=s.reports or b.reports,
-        time_points=s.time_points or b.time_points,
+        time_points=s.time_points or (() if timeless else b.time_points),
         statistics=s.statistics or (b.statistics if keeps_what else ()),
         outcomes=s.outcomes or (b.outcomes if keeps_what else ()),
         terms=tuple(dict.fromkeys(s.terms + b.terms)) if lean else s.terms,

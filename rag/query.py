@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from citeqa.domain import Safety, Vocabulary
@@ -323,9 +323,9 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
         raw=raw,
         text=text,
         retrieval=" ".join([asking, *extra]),
-        focus=f"{asking} ({', '.join(unsaid)})"
+        focus=f"{with_long_forms(asking, u)} ({', '.join(unsaid)})"
         if (unsaid := foreign_synonyms(groups, u))
-        else asking,
+        else with_long_forms(asking, u),
         slots=slots,
         flags=frozenset(flags),
         did_you_mean=did_you_mean,
@@ -356,7 +356,10 @@ def _in_conversation(q: Query, slots: Slots, u: Understanding, history: Sequence
         with_chat_study,
     )
 
-    before = parse_query(prev, u, history[:-1], 1)
+    # the previous question as read after its own history (a study two turns back); the
+    # cross-encoder reads it as it was typed, not after the chain's earlier questions
+    own = parse_query(prev, u, (), 1)
+    before = replace(parse_query(prev, u, history[:-1]), focus=own.focus)
     if is_followup(text, True, studies):
         groups_named = (group_of(text, u, slots), group_of(prev, u, before.slots))
         long_forms = {k.lower(): v for k, v in u.vocab.abbreviations.items()}

@@ -329,6 +329,31 @@ def test_a_followup_naming_a_new_thing_asks_the_same_of_it() -> None:
         assert q.slots.outcomes or "crs" in q.slots.terms, same
 
 
+def test_a_followup_of_a_followup_keeps_the_study_of_the_first_question() -> None:
+    """The previous question is read after its own history: "severe CRS by arm?" after "CR
+    rates?" after "TOWER OS HR?" is about TOWER."""
+    q = parse_query("severe CRS by arm?", U, ["AALL1731 DFS HR?", "CR rates?"])
+    assert q.has("followup") and q.slots.studies == ("aall1731",)
+
+
+def test_a_followup_naming_a_new_thing_does_not_take_the_old_time_point() -> None:
+    """The time point belonged to what was asked before: "median f/u there?" after "4y dfs"
+    asks for no 4-year figure; "and the HR?" after a 3-year DFS keeps it."""
+    history = ["aall1731 4y dfs", "is that peer reviewed?"]
+    q = parse_query("ok what about the NEJM paper then - median f/u there?", U, history)
+    assert q.slots.studies == ("aall1731",) and q.slots.time_points == ()
+    kept = parse_query("and the HR?", U, ["aall1731 4y dfs"])
+    assert TimePoint(4, "year") in kept.slots.time_points
+
+
+def test_the_cross_encoder_reads_shorthand_the_index_never_uses_in_its_long_form() -> None:
+    """ "pts", "f/u": the cross-encoder reads "patients", "follow-up" (dev 282 -> 284); words
+    the index uses stay as written."""
+    q = parse_query("how many pts in AALL1731, what f/u?", U)
+    assert "patients" in q.focus and "follow-up" in q.focus and "pts" not in q.focus
+    assert parse_query("DFS in AALL1731?", U).focus == "DFS in AALL1731?"
+
+
 def test_synonyms_are_scored_against_only_for_words_the_index_never_uses() -> None:
     """A word's synonyms widen the search. The cross-encoder gets the index's word beside the
     question only when the index never uses the question's own word ("heart" -> cardiac); a
