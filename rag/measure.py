@@ -34,7 +34,7 @@ _STOP = {"in", "during", "for", "with", "among", "by", "after", "before", "on", 
          # how a rate was estimated, not what it counts ("pooled incidence of X")
          "pooled", "cumulative", "crude", "adjusted", "unadjusted", "annual", "estimated",
          "weighted", "observed"}  # fmt: skip
-_TOKEN = re.compile(r"%|[A-Za-z0-9][\w+/:≥-]*|[,?.;:()]")
+_TOKEN = re.compile(r"%|[A-Za-z0-9](?:[\w+/≥-]|:(?=[\w:]))*|[,?.;:()]")  # "BCR::ABL1", "blin:"
 
 
 _ARTICLES = {"a", "an", "the"}

@@ -230,12 +230,13 @@ def parse_slots(
     text_for_names = _with_journal_names(text, u)
     studies = u.entities.studies_in(text_for_names)
     reports = [r for r in u.entities.reports_in(text_for_names) if r not in studies]
+    ruled_out: set[str] = set()
     if reports:  # "..., not the ASH update": a report ruled out is no qualifier
         ruled_out = {
             r for m in _NOT_REPORT.finditer(text_for_names) for r in u.entities.reports_in(m[1])
         }
         reports = [r for r in reports if r not in ruled_out] or reports
-    names = set(studies) | set(reports)
+    names = set(studies) | set(reports) | ruled_out  # (nor are a ruled-out report's words topic)
     outcomes = outcomes_named(asking, u, names)
     # words bound by a slot (a study's name, an outcome's short and long form) are not topic
     exclude = {stem(w) for s in names for w in words(u.entities.name(s))} | names

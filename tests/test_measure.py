@@ -205,3 +205,10 @@ def test_a_term_of_the_field_no_document_uses_stays_the_measure() -> None:
     assert [m.written for m in field.slots.measures] == ["hepatotoxicity"]
     ordinary = parse_query("what % of kids got sick in AALL1731?", u)
     assert ordinary.slots.measures == ()
+
+
+def test_a_colon_after_a_word_ends_it_but_joins_a_gene_fusion() -> None:
+    """ "blin: CR rate" measures CR (the drug's shorthand before the colon is no part of it);
+    "BCR::ABL1" stays one word."""
+    assert measure_phrases("response with blin: CR rate in TOWER?") == ["CR"]
+    assert measure_phrases("rate of BCR::ABL1 positive relapse") == ["BCR::ABL1 positive relapse"]

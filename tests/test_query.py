@@ -58,6 +58,13 @@ def test_a_report_the_asker_rules_out_is_no_qualifier() -> None:
     assert parse_query("is AALL1731 not in NEJM?", U).slots.reports
 
 
+def test_a_ruled_out_report_and_a_request_verb_are_no_topic_words() -> None:
+    """ "I need the 3-year DFS ..., not the ASH update": neither "need" (a generic word of the
+    profile) nor the ruled-out report's words ("ash") are what a unit must say (dev +1)."""
+    q = parse_query("From the NEJM paper on AALL1731, I need the 3-year DFS, not the ASH update", U)
+    assert not {"need", "ash", "updat"} & set(q.slots.terms)
+
+
 def test_a_request_put_as_a_statement_is_what_a_message_asks() -> None:
     from rag.query import question_part
 
