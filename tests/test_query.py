@@ -63,6 +63,9 @@ def test_a_ruled_out_report_and_a_request_verb_are_no_topic_words() -> None:
     profile) nor the ruled-out report's words ("ash") are what a unit must say (dev +1)."""
     q = parse_query("From the NEJM paper on AALL1731, I need the 3-year DFS, not the ASH update", U)
     assert not {"need", "ash", "updat"} & set(q.slots.terms)
+    # nor is the word asking to check a claim ("is that still true?", "..., right?")
+    q = parse_query("I read AALL1731 helped every MRD group. Is that still true, right?", U)
+    assert not {"true", "right"} & set(q.slots.terms)
 
 
 def test_a_request_put_as_a_statement_is_what_a_message_asks() -> None:
