@@ -8,7 +8,8 @@
 - time point: the unit states the asked "4-year" figure; *conflicting* when it states only
   other time points of the same unit (6-year asked, 4-year reported).
 - outcome: an outcome the question names by an abbreviation the documents define, or by its
-  long form ("OS", "overall survival"), is named by the unit or its context.
+  long form ("OS", "overall survival"), is named by the unit or its context; studies compared
+  with an outcome each ("CR in TOWER vs MRD response in BLAST") are asked their own.
 - statistic: the unit contains a span of the asked type (a percentage for a rate, "HR 0.39" for
   a hazard ratio, a range for a CI...).
 - status: a marker's asked status ("Ph+"); *conflicting* when the unit or its context states
@@ -210,11 +211,34 @@ def outcome_binding(outcomes: tuple[tuple[str, str], ...], u: Unit) -> str:
     if not outcomes:
         return NA
     text = f"{u.context} {u.match}"
-    low = text.lower()
-    for short, long in outcomes:
-        if re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text) or long in low:
-            return MATCHED
-    return CONFLICT
+    return MATCHED if any(_names_outcome(text, o) for o in outcomes) else CONFLICT
+
+
+def _names_outcome(text: str, outcome: tuple[str, str]) -> bool:
+    short, long = outcome
+    return bool(re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text)) or long in text.lower()
+
+
+_VERSUS = re.compile(r"\b(?:vs\.?|versus|compared (?:with|to))\s", re.I)
+
+
+def side_outcomes(q: Query, u: Unit, ents: EntityIndex) -> tuple[tuple[str, str], ...]:
+    """The asked outcomes that apply to the unit's study. Studies compared with an outcome
+    each ("CR rate in TOWER vs complete MRD response in BLAST": an outcome after the first
+    "vs") are asked for the outcomes named beside them; otherwise ("DFS: AALL1731 vs E1910")
+    every outcome is asked of every study."""
+    parts = _VERSUS.split(q.text)
+    if len(q.slots.studies) < 2 or len(parts) < 2:
+        return q.slots.outcomes
+    if not any(_names_outcome(p, o) for p in parts[1:] for o in q.slots.outcomes):
+        return q.slots.outcomes
+    own = ents.docs.get(u.doc_id)
+    mine = set(ents.studies_in(f"{u.context} {u.match}")) or (own.studies if own else set())
+    for part in parts:
+        named = set(ents.studies_in(part))
+        if len(named) == 1 and named <= mine:
+            return tuple(o for o in q.slots.outcomes if _names_outcome(part, o))
+    return q.slots.outcomes
 
 
 def status_binding(q: Query, u: Unit) -> str:
@@ -263,7 +287,7 @@ def bind(
         time=time_binding(q.slots.time_points, text, q.slots.time_required),
         statistic=stat_binding(q, text, " ".join(c.header for c in u.chunk.cells)),
         soft_statistic=set(q.slots.statistics) <= {"rate", "count"} and not q.slots.figure_required,
-        outcome=outcome_binding(q.slots.outcomes, u),
+        outcome=outcome_binding(side_outcomes(q, u, ents), u),
         status=status_binding(q, u),
         measure=measure_binding(q, u),
         sides=sides_binding(q, u),

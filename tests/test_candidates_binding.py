@@ -224,6 +224,23 @@ def test_outcome_named_by_an_index_abbreviation_is_a_hard_slot() -> None:
     )
 
 
+def test_studies_compared_with_an_outcome_each_are_asked_their_own() -> None:
+    """ "DFS in E1910 vs OS in AALL1731": a unit about AALL1731 is asked for OS (its DFS does
+    not answer); "DFS: E1910 vs AALL1731" asks DFS of both."""
+    c = chunk(
+        "os-doc",
+        "Overall survival (OS) was 85%. Disease-free survival (DFS) was 80%.",
+        trial="E1910",
+    )
+    u2 = understanding([*TRIALS, c])
+    units = units_from(scored([*TRIALS, c]))
+    dfs = next(x for x in units if x.full.startswith("In AALL1731, 4-year DFS"))
+    per_side = parse_query("DFS in E1910 vs OS in AALL1731?", u2)
+    assert bind(per_side, dfs, u2.entities, u2.lexicon).outcome == CONFLICT
+    shared = parse_query("DFS: E1910 vs AALL1731?", u2)
+    assert bind(shared, dfs, u2.entities, u2.lexicon).outcome == MATCHED
+
+
 def test_abbreviations_are_mined_with_their_shortest_long_form() -> None:
     from rag.lexicon import mine_abbreviations
 
