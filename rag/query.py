@@ -342,6 +342,9 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
     return _in_conversation(q, slots, u, history)
 
 
+_CHAIN = 3  # earlier turns a follow-up's previous question is read after
+
+
 def _in_conversation(q: Query, slots: Slots, u: Understanding, history: Sequence[str]) -> Query:
     """``q`` (whose message's own slots are ``slots``) read after the chat's ``history``: a
     follow-up, a question asking an attribute of the previous study, or one naming none."""
@@ -357,10 +360,11 @@ def _in_conversation(q: Query, slots: Slots, u: Understanding, history: Sequence
         with_chat_study,
     )
 
-    # the previous question as read after its own history (a study two turns back); the
-    # cross-encoder reads it as it was typed, not after the chain's earlier questions
+    # the previous question as read after its own history (a study two turns back; the last
+    # _CHAIN turns); the cross-encoder reads it as it was typed, not after the earlier ones
     own = parse_query(prev, u, (), 1)
-    before = replace(parse_query(prev, u, history[:-1]), focus=own.focus)
+    earlier = history[:-1][-_CHAIN:]
+    before = replace(parse_query(prev, u, earlier), focus=own.focus)
     if is_followup(text, True, studies):
         groups_named = (group_of(text, u, slots), group_of(prev, u, before.slots))
         long_forms = {k.lower(): v for k, v in u.vocab.abbreviations.items()}

@@ -344,6 +344,10 @@ def test_a_followup_of_a_followup_keeps_the_study_of_the_first_question() -> Non
     rates?" after "TOWER OS HR?" is about TOWER."""
     q = parse_query("severe CRS by arm?", U, ["AALL1731 DFS HR?", "CR rates?"])
     assert q.has("followup") and q.slots.studies == ("aall1731",)
+    # read after the last 3 turns at most: a long chat is read in bounded time
+    chain = ["AALL1731 DFS?", *["and in the chemo arm?"] * 3]
+    assert parse_query("and the HR?", U, chain).slots.studies == ("aall1731",)
+    assert parse_query("and the HR?", U, [chain[0], *chain[1:] * 10]).slots.studies == ()
 
 
 def test_a_followup_naming_a_new_thing_does_not_take_the_old_time_point() -> None:
