@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import math
 import os
 import pickle
 import select
@@ -53,13 +54,21 @@ def _send(fd: int, payload: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _readable(fd: int, seconds: float) -> bool:
+    """Whether ``fd`` has data (or EOF) within ``seconds``. poll(), not select(): select()
+    fails on a descriptor numbered 1024 or more, which a long-lived process can reach."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(max(1, math.ceil(seconds * 1000))))
+
+
 def _recv(fd: int, deadline: float | None, size: int = -1) -> bytes:
     """One frame (or ``size`` raw bytes); TimeoutError at ``deadline``, EOFError at EOF."""
     n = _HEADER.unpack(_recv(fd, deadline, _HEADER.size))[0] if size < 0 else size
     buf = bytearray()
     while len(buf) < n:
         left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and (left <= 0 or not select.select([fd], [], [], left)[0]):
+        if left is not None and (left <= 0 or not _readable(fd, left)):
             raise TimeoutError
         block = os.read(fd, min(n - len(buf), 1 << 20))
         if not block:
