@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
 import time
@@ -16,19 +17,19 @@ HIGH_FD = 1100  # above select()'s FD_SETSIZE of 1024
 
 @pytest.fixture
 def high_pipe() -> Iterator[tuple[int, int]]:
-    """A pipe whose read end is descriptor 1100, as in a process with many files open."""
+    """A pipe whose read end is numbered 1100 or more, as in a process with many files open."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft <= HIGH_FD:
-        if hard != resource.RLIM_INFINITY and hard <= HIGH_FD:
+    if soft <= HIGH_FD + 64:
+        if hard != resource.RLIM_INFINITY and hard <= HIGH_FD + 64:
             pytest.skip(f"the open-file limit ({hard}) is below descriptor {HIGH_FD}")
-        resource.setrlimit(resource.RLIMIT_NOFILE, (HIGH_FD + 1, hard))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (HIGH_FD + 64, hard))
     r, w = os.pipe()
-    os.dup2(r, HIGH_FD)
+    high = fcntl.fcntl(r, fcntl.F_DUPFD, HIGH_FD)  # the lowest free one from 1100: none taken
     os.close(r)
     try:
-        yield HIGH_FD, w
+        yield high, w
     finally:
-        os.close(HIGH_FD)
+        os.close(high)
         os.close(w)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
