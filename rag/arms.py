@@ -55,6 +55,33 @@ _SUBGROUP = re.compile(
 )
 
 
+Outcome = tuple[str, str]  # an outcome as (short form, long form): ("OS", "overall survival")
+
+
+def says_outcome(text: str, outcome: Outcome) -> bool:
+    """Whether ``text`` names ``outcome``: its short form as a word, or its long form."""
+    short, long = outcome
+    return bool(re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text)) or long in text.lower()
+
+
+def outcomes_by_study(
+    text: str, studies_in: Callable[[str], list[str]], outcomes: Sequence[Outcome]
+) -> tuple[tuple[str, tuple[Outcome, ...]], ...]:
+    """Studies compared with an outcome each ("CR rate in TOWER vs complete MRD response in
+    BLAST": an outcome named after the first "vs"): for each part of ``text`` naming one
+    study, that study and the outcomes named in the part. () when every outcome is asked of
+    every study ("DFS: AALL1731 vs E1910")."""
+    parts = _MARK.split(text)
+    if len(parts) < 2 or not any(says_outcome(p, o) for p in parts[1:] for o in outcomes):
+        return ()
+    out = []
+    for part in parts:
+        named = set(studies_in(part))
+        if len(named) == 1:
+            out.append((named.pop(), tuple(o for o in outcomes if says_outcome(part, o))))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class NamedSide:
     """One side as the question names it: ``label`` (its own words) and ``keys`` (the stems

@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.arms import says_outcome
 from rag.candidates import Unit
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems
@@ -211,34 +212,17 @@ def outcome_binding(outcomes: tuple[tuple[str, str], ...], u: Unit) -> str:
     if not outcomes:
         return NA
     text = f"{u.context} {u.match}"
-    return MATCHED if any(_names_outcome(text, o) for o in outcomes) else CONFLICT
-
-
-def _names_outcome(text: str, outcome: tuple[str, str]) -> bool:
-    short, long = outcome
-    return bool(re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text)) or long in text.lower()
-
-
-_VERSUS = re.compile(r"\b(?:vs\.?|versus|compared (?:with|to))\s", re.I)
+    return MATCHED if any(says_outcome(text, o) for o in outcomes) else CONFLICT
 
 
 def side_outcomes(q: Query, u: Unit, ents: EntityIndex) -> tuple[tuple[str, str], ...]:
-    """The asked outcomes that apply to the unit's study. Studies compared with an outcome
-    each ("CR rate in TOWER vs complete MRD response in BLAST": an outcome after the first
-    "vs") are asked for the outcomes named beside them; otherwise ("DFS: AALL1731 vs E1910")
-    every outcome is asked of every study."""
-    parts = _VERSUS.split(q.text)
-    if len(q.slots.studies) < 2 or len(parts) < 2:
-        return q.slots.outcomes
-    if not any(_names_outcome(p, o) for p in parts[1:] for o in q.slots.outcomes):
+    """The asked outcomes that apply to the unit's study: its own when the studies are
+    compared with an outcome each (``Slots.outcomes_by_study``, rag/arms.py), else all."""
+    if len(q.slots.studies) < 2 or not q.slots.outcomes_by_study:
         return q.slots.outcomes
     own = ents.docs.get(u.doc_id)
     mine = set(ents.studies_in(f"{u.context} {u.match}")) or (own.studies if own else set())
-    for part in parts:
-        named = set(ents.studies_in(part))
-        if len(named) == 1 and named <= mine:
-            return tuple(o for o in q.slots.outcomes if _names_outcome(part, o))
-    return q.slots.outcomes
+    return next((o for study, o in q.slots.outcomes_by_study if study in mine), q.slots.outcomes)
 
 
 def status_binding(q: Query, u: Unit) -> str:

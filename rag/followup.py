@@ -97,6 +97,7 @@ def carry_over(
         time_points=s.time_points or (() if timeless else b.time_points),
         statistics=s.statistics or (b.statistics if keeps_what else ()),
         outcomes=s.outcomes or (b.outcomes if keeps_what else ()),
+        outcomes_by_study=s.outcomes_by_study,
         terms=tuple(dict.fromkeys(s.terms + b.terms)) if lean else s.terms,
         alternatives=s.alternatives + b.alternatives if lean else s.alternatives,
         unseen=s.unseen,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from citeqa.domain import Safety, Vocabulary
 from ingest.textnorm import match_text
 from rag import question as legacy
-from rag.arms import NamedSide, asked_sides, subgroup_side
+from rag.arms import NamedSide, asked_sides, outcomes_by_study, subgroup_side
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems, says, stem, tokens, words
 from rag.measure import Measure, measures_of
@@ -60,6 +60,8 @@ class Slots:
     statistics: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()  # stems of the asked topic
     outcomes: tuple[tuple[str, str], ...] = ()  # named outcomes: (short form, long form)
+    # studies compared with an outcome each: (study, its outcomes) (rag/arms.py)
+    outcomes_by_study: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     # synonym groups among the terms: each group is one topic word said in any of its phrases
     # (stems per phrase: ("heart",), ("cardiac",)), so a synonym adds no weight of its own
     alternatives: tuple[tuple[tuple[str, ...], ...], ...] = ()
@@ -268,6 +270,7 @@ def parse_slots(
         statistics=statistics,
         figure_required="rate" in statistics and says(u.vocab.figure_words, asking),
         outcomes=tuple(outcomes),
+        outcomes_by_study=outcomes_by_study(text, u.entities.studies_in, outcomes),
         terms=terms,
         alternatives=alternatives,
         unseen=tuple(t for t in terms if not u.lexicon.df.get(t) and t not in said_otherwise),
@@ -300,6 +303,12 @@ def shown_elsewhere(u: Understanding, outcomes: Sequence[tuple[str, str]]) -> Ca
 
 def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth: int = 0) -> Query:
     """Parse ``raw`` (with the user's earlier messages ``history``, oldest first)."""
+    q, asking = _parse_message(raw, u)
+    return q if _depth else _read_in_chat(q, asking, u, history)
+
+
+def _parse_message(raw: str, u: Understanding) -> tuple[Query, str]:
+    """``raw`` on its own (no message context, no chat), and its question part."""
     cleaned, injected = legacy.strip_injection(raw)
     text = u.entities.with_study_numbers(u.entities.with_venue_years(match_text(cleaned or raw)))
     did_you_mean: tuple[str, ...] = ()
@@ -320,21 +329,26 @@ def parse_query(raw: str, u: Understanding, history: Sequence[str] = (), _depth:
         flags.add("comparison")
     syns = synonyms_of(groups)
     extra = expand_shorthand(asking, u) + syns + list(variants)
+    spelled = with_long_forms(asking, u)  # what the cross-encoder reads
+    unsaid = foreign_synonyms(groups, u)
     q = Query(
         raw=raw,
         text=text,
         retrieval=" ".join([asking, *extra]),
-        focus=f"{with_long_forms(asking, u)} ({', '.join(unsaid)})"
-        if (unsaid := foreign_synonyms(groups, u))
-        else with_long_forms(asking, u),
+        focus=f"{spelled} ({', '.join(unsaid)})" if unsaid else spelled,
         slots=slots,
         flags=frozenset(flags),
         did_you_mean=did_you_mean,
         unknown=tuple(unknown_entities(text, u)),
     )
-    if _depth:
-        return q
-    context = message_context(text)
+    return q, asking
+
+
+def _read_in_chat(q: Query, asking: str, u: Understanding, history: Sequence[str]) -> Query:
+    """``q`` (its question part ``asking``) read after the sentences of its message it leans
+    on, then after the chat's ``history``."""
+    slots = q.slots
+    context = message_context(q.text)
     if context and is_followup(asking, True, u.entities.studies_in(asking)):
         from rag.followup import with_message_context
 
@@ -362,9 +376,9 @@ def _in_conversation(q: Query, slots: Slots, u: Understanding, history: Sequence
 
     # the previous question as read after its own history (a study two turns back; the last
     # _CHAIN turns); the cross-encoder reads it as it was typed, not after the earlier ones
-    own = parse_query(prev, u, (), 1)
+    own, own_asking = _parse_message(prev, u)
     earlier = history[:-1][-_CHAIN:]
-    before = replace(parse_query(prev, u, earlier), focus=own.focus)
+    before = replace(_read_in_chat(own, own_asking, u, earlier), focus=own.focus)
     if is_followup(text, True, studies):
         groups_named = (group_of(text, u, slots), group_of(prev, u, before.slots))
         long_forms = {k.lower(): v for k, v in u.vocab.abbreviations.items()}
