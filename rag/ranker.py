@@ -14,6 +14,8 @@ The coefficients and thresholds live in a versioned JSON file written by ``citeq
 - ``study``: +1 the unit binds the named study, -1 its study is unknown, 0 none named
 - ``statistic``: +1 it has a span of the asked type, -1 it lacks one, 0 none asked
 - ``audience``: +1 a plain-language unit for a family (evidence for a clinician), -1 the reverse
+  (0 for evidence read by a family); +1 for every unit when no candidate is of the asker's
+  register (a family asking about a folder of journal papers)
 - ``retrieval``: 1 / (1 + the passage's fused retrieval rank)
 
 Two features were measured and deleted (grouped cross-validation, fit of 2026-11-29: each
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,10 +120,16 @@ def _signed(state: str) -> float:
     return {MATCHED: 1.0, ABSENT: -1.0, CONFLICT: -1.0}.get(state, 0.0)
 
 
-def features(u: Unit, b: Binding, ce: float, audience: Audience) -> dict[str, float]:
-    """The unit's :data:`FEATURES` (see the module docstring)."""
+def features(
+    u: Unit, b: Binding, ce: float, audience: Audience, offered: bool = True
+) -> dict[str, float]:
+    """The unit's :data:`FEATURES` (see the module docstring). ``offered``: whether any
+    candidate is of the asker's own register (see :func:`register_offered`); when none is,
+    every unit is the best fit there is (+1)."""
     plain = u.chunk.meta.doc_type == PLAIN
     fit = (1.0 if plain else 0.0) if audience is Audience.FAMILY else (-1.0 if plain else 1.0)
+    if not offered:
+        fit = 1.0
     return {
         "ce": ce,
         "topic": b.topic,
@@ -130,3 +138,11 @@ def features(u: Unit, b: Binding, ce: float, audience: Audience) -> dict[str, fl
         "audience": fit,
         "retrieval": 1.0 / (1.0 + u.rank),
     }
+
+
+def register_offered(units: Sequence[Unit], audience: Audience) -> bool:
+    """Whether any of ``units`` is of the asker's register: a plain-language unit for a
+    family, an evidence unit for a clinician. A family asking about a folder of journal
+    papers (no plain-language page) is then not held back for a register the index lacks."""
+    want_plain = audience is Audience.FAMILY
+    return any((u.chunk.meta.doc_type == PLAIN) == want_plain for u in units)

@@ -26,7 +26,7 @@ from rag.compose import Draft
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems
 from rag.query import Query
-from rag.ranker import RankerModel, features
+from rag.ranker import RankerModel, features, register_offered
 from rag.readability import fk_grade
 from rag.reasons import NOT_REPORTED, reason_for, says_not_reported, unreported
 from rag.timepoint import time_points
@@ -142,8 +142,9 @@ def score_units(
         more = reranker.score(q.context_focus, texts)
         logits = [max(a, float(b)) for a, b in zip(logits, more, strict=True)]
     out = []
+    offered = register_offered([u for u, _ in bound], policy.audience)
     for (u, b), ce in zip(bound, logits, strict=True):
-        f = features(u, b, ce, policy.audience)
+        f = features(u, b, ce, policy.audience, offered)
         out.append(Scored(u, b, ce, f, policy.model.p(f)))
     out.sort(key=lambda s: -s.p)
     return out

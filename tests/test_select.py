@@ -10,7 +10,7 @@ from rag.binding import CONFLICT
 from rag.candidates import units_from
 from rag.compose import Draft, readable_answer, without_hardest_unit, without_last_unit
 from rag.query import parse_query
-from rag.ranker import DEFAULT, FEATURES, features, load_ranker
+from rag.ranker import DEFAULT, FEATURES, features, load_ranker, register_offered
 from rag.select import (
     Policy,
     Scored,
@@ -104,6 +104,21 @@ def test_audience_feature_prefers_plain_language_for_families() -> None:
     plain = [s for s in fam if s.unit.doc_id == "fam"]
     assert plain and all(s.features["audience"] == 1.0 for s in plain)
     assert all(s.features["audience"] == -1.0 for s in clin if s.unit.doc_id == "fam")
+
+
+def test_audience_feature_is_relative_to_the_registers_retrieved() -> None:
+    """A family asking about journal papers only (no plain-language page among the
+    candidates) is not held back for a register the index lacks: every unit gets +1."""
+    papers = [u for u in UNITS if u.doc_id != "fam"]
+    q = parse_query("does CRS cause fever or chills", U)
+    policy = Policy.of(Settings().answer, MODEL, Audience.FAMILY)
+    alone = score_units(q, papers, OverlapReranker(), policy, (U.entities, U.lexicon))
+    assert alone and all(s.features["audience"] == 1.0 for s in alone)
+    mixed = score_units(q, UNITS, OverlapReranker(), policy, (U.entities, U.lexicon))
+    assert {s.features["audience"] for s in mixed if s.unit.doc_id != "fam"} == {0.0}
+    assert register_offered(UNITS, Audience.FAMILY)
+    assert not register_offered(papers, Audience.FAMILY)
+    assert register_offered(papers, Audience.CLINICIAN)
 
 
 def test_features_are_the_six_named_ones() -> None:
