@@ -24,9 +24,9 @@ _NEED = re.compile(
     r"|^\s*(?:looking for|please (?:give|send|list|tell|show)|give me|send me|need)\b",
     re.I,
 )
-# a full stop ends a sentence, but not that of "e.g.", "i.e.", "vs." or "etc."
+# a full stop ends a sentence, but not that of "e.g.", "i.e.", "vs.", "etc." or "incl."
 _MESSAGE_SENTENCE = re.compile(
-    r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\betc\.)\s+|\n+", re.I
+    r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\betc\.)(?<!\bincl\.)\s+|\n+", re.I
 )
 
 
@@ -49,6 +49,25 @@ def question_part(text: str) -> str:
     sents = _sentences(text)
     asks = [s for s in sents if _asks(s)]
     return " ".join(asks) if asks and len(sents) > 1 else text
+
+
+# where a sentence's second question starts: after a comma or "and"/"but"/"or", a question word
+_SECOND = re.compile(
+    r"(?:[,;]\s*(?:(?:and|but|or)\s+)?|\s+(?:and|but|or)\s+)(?=(?:what|whats|what's|how|why|when|"
+    r"who|which|where|is|are|was|were|does|do|did|can|could|should|will|would)\b)",
+    re.I,
+)
+
+
+def asked_parts(asking: str) -> tuple[str, ...]:
+    """The separate questions of a question part that asks two or more things ("what actually
+    is bone marrow and why do they keep needing samples of it??"): each sentence, cut again
+    where a clause starts with a question word. Only pieces that ask themselves and say what
+    about (2 content words or more: not "who was in it?") count; () for a question that asks
+    one thing."""
+    pieces = [p.strip(" ,;") for s in _sentences(asking) for p in _SECOND.split(s)]
+    asks = tuple(p for p in pieces if len(content_stems(p)) >= 2 and _asks(p))
+    return asks if len(asks) > 1 else ()
 
 
 def message_context(text: str) -> str:

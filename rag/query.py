@@ -24,7 +24,7 @@ from rag.arms import NamedSide, asked_sides, outcomes_by_study, subgroup_side
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems, says, stem, tokens, words
 from rag.measure import Measure, measures_of
-from rag.message import WH_START, leaned_on, message_context, question_part
+from rag.message import WH_START, asked_parts, leaned_on, message_context, question_part
 from rag.spelling import is_ordinary, zipf
 from rag.status import status_spans
 from rag.synonyms import Groups, alternatives_of, foreign_synonyms, synonym_groups, synonyms_of
@@ -91,6 +91,7 @@ class Query:
     soft_studies: tuple[str, ...] = ()  # studies of the conversation, not named in the question
     carried: tuple[str, ...] = ()  # slots a follow-up took from the previous question
     context_focus: str = ""  # also scored against (the better of the two): with_message_context
+    parts: tuple[str, ...] = ()  # each question of a message asking two things (also scored)
 
     def has(self, flag: str) -> bool:
         return flag in self.flags
@@ -340,6 +341,7 @@ def _parse_message(raw: str, u: Understanding) -> tuple[Query, str]:
         flags=frozenset(flags),
         did_you_mean=did_you_mean,
         unknown=tuple(unknown_entities(text, u)),
+        parts=tuple(with_long_forms(p, u) for p in asked_parts(asking)),
     )
     return q, asking
 

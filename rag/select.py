@@ -138,8 +138,12 @@ def score_units(
     ]
     texts = [u.scored_text() for u, _ in bound]
     logits = [float(x) for x in reranker.score(q.focus, texts)]
-    if q.context_focus:  # the better of the question alone and after its context
-        more = reranker.score(q.context_focus, texts)
+    # the better of the question alone and after its context; of the whole question and each
+    # thing it asks (a follow-up's parts lean on the previous question: not scored alone)
+    others = [q.context_focus] if q.context_focus else []
+    others += [] if q.has("followup") else list(q.parts)
+    for other in others:
+        more = reranker.score(other, texts)
         logits = [max(a, float(b)) for a, b in zip(logits, more, strict=True)]
     out = []
     offered = register_offered([u for u, _ in bound], policy.audience)

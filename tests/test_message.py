@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
 
 from citeqa.answer import Audience
 from citeqa.settings import Settings
 from rag.candidates import units_from
-from rag.message import leaned_on, message_context, question_part
+from rag.lexicon import content_stems
+from rag.message import asked_parts, leaned_on, message_context, question_part
 from rag.query import parse_query
 from rag.ranker import DEFAULT
 from rag.select import Policy, score_units
@@ -65,3 +69,41 @@ def test_units_are_scored_against_the_better_of_the_question_and_its_context() -
     one = {id(s.unit): s.ce for s in score_units(alone, units, OverlapReranker(), policy, index)}
     assert all(both[k] >= one[k] for k in one)
     assert any(both[k] > one[k] for k in one)
+
+
+def test_a_question_asking_two_things_has_two_parts() -> None:
+    parts = asked_parts("what actually is bone marrow and why do they keep needing samples of it??")
+    assert parts == ("what actually is bone marrow", "why do they keep needing samples of it??")
+    two = asked_parts("how is blinatumomab given, is it tablets or injections?")
+    assert two == ("how is blinatumomab given", "is it tablets or injections?")
+    assert asked_parts("What is MRD?") == ()
+    assert asked_parts("CR and MRD rates in TOWER?") == ()  # "and" inside a noun phrase
+    # a piece naming nothing of its own ("who was in it?") leans on the first: one question
+    assert asked_parts("what is the TOWER study about, who was in it?") == ()
+    # "incl." ends no sentence
+    assert asked_parts("which trial was the approval (incl. peds) based on?") == ()
+
+
+class _ShareReranker:
+    """A fake cross-encoder reading the share of the question's words a text uses, as a real
+    one reads a long question about two things poorly against a text about one of them."""
+
+    name = "share"
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        q = set(content_stems(query))
+        return np.array([8.0 * len(q & set(content_stems(t))) / len(q) - 4.0 for t in texts])
+
+
+def test_each_thing_asked_is_scored_on_its_own_too() -> None:
+    units = units_from(scored(TRIALS))
+    policy = Policy.of(Settings().answer, dataclasses.replace(DEFAULT), Audience.CLINICIAN)
+    index = (U.entities, U.lexicon)
+    q = parse_query("what was the DFS hazard ratio in AALL1731, and how often did CRS occur?", U)
+    assert len(q.parts) == 2
+    whole = dataclasses.replace(q, parts=())
+    both = {s.unit.full: s.ce for s in score_units(q, units, _ShareReranker(), policy, index)}
+    one = {s.unit.full: s.ce for s in score_units(whole, units, _ShareReranker(), policy, index)}
+    assert all(both[k] >= one[k] for k in one)
+    hr = next(k for k in both if "hazard ratio" in k)
+    assert both[hr] > one[hr]
