@@ -1,11 +1,13 @@
-"""A message's parts: its question part (what it asks) and the context around it (what the
-asker tells first: "My son is 7 and on day 2 of blina. ... is this a side effect?")."""
+"""A message's parts: its question part (what it asks), the separate things it asks, the
+context around it (what the asker tells first: "My son is 7 and on day 2 of blina. ... is this
+a side effect?"), and whether it only makes sense after the previous message (a follow-up)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from rag.lexicon import content_stems
+from rag.lexicon import content_stems, words
 
 # the start of a question ("what ...", "is ...", "tell ...")
 WH_START = re.compile(r"^\s*(what|whats|what's|how|why|when|who|which|where|is|are|was|were|does|do|"
@@ -24,6 +26,14 @@ _NEED = re.compile(
     r"|^\s*(?:looking for|please (?:give|send|list|tell|show)|give me|send me|need)\b",
     re.I,
 )
+# a message that continues the previous one ("and in ...", "what about ...")
+_LEAD = re.compile(
+    r"^\s*(?:ok(?:ay)?[,.]?\s+|so\s+|then\s+)?(and|but|also|what about|how about|same for|"
+    r"same in|and in|and for|and what about|what if|then what|ok and|in the|for the|among)\b",
+    re.I,
+)
+# words that point back ("it", "that", "they")
+_ANAPHOR = re.compile(r"\b(it|its|that|this|these|those|they|them|their|there|same|then)\b", re.I)
 # a full stop ends a sentence, but not that of "e.g.", "i.e.", "vs.", "etc." or "incl."
 _MESSAGE_SENTENCE = re.compile(
     r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\betc\.)(?<!\bincl\.)\s+|\n+", re.I
@@ -85,3 +95,20 @@ def leaned_on(context: str, asking: str) -> str:
     sents = [s for s in _MESSAGE_SENTENCE.split(context) if len(content_stems(s)) > 1]
     own = set(content_stems(asking))
     return " ".join([s for s in sents if own & set(content_stems(s))] or sents[-1:])
+
+
+def is_followup(text: str, has_history: bool, own_studies: Sequence[str]) -> bool:
+    """A message that only makes sense after the previous one: it starts like a continuation
+    ("and in...", "what about..."), or it is a fragment or leans on a pronoun without naming
+    a study of its own. A self-contained question ("What is MRD?") is not one."""
+    if not has_history:
+        return False
+    if _LEAD.match(text):
+        return True
+    if own_studies:
+        return False
+    ws = [w for w in words(text) if w.isalpha()]
+    fragment = not WH_START.match(text) and len(ws) <= 6
+    lead_pronoun = bool(_ANAPHOR.search(" ".join(text.split()[:3])))
+    own_topic = len(content_stems(text)) > 2
+    return fragment or (bool(_ANAPHOR.search(text)) and (lead_pronoun or not own_topic))

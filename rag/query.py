@@ -24,7 +24,13 @@ from rag.arms import NamedSide, asked_sides, outcomes_by_study, subgroup_side
 from rag.entities import EntityIndex
 from rag.lexicon import IndexLexicon, content_stems, says, stem, tokens, words
 from rag.measure import Measure, measures_of
-from rag.message import WH_START, asked_parts, leaned_on, message_context, question_part
+from rag.message import (
+    asked_parts,
+    is_followup,
+    leaned_on,
+    message_context,
+    question_part,
+)
 from rag.spelling import is_ordinary, zipf
 from rag.status import status_spans
 from rag.synonyms import Groups, alternatives_of, foreign_synonyms, synonym_groups, synonyms_of
@@ -36,17 +42,11 @@ if TYPE_CHECKING:
     from rag.spelling import Speller
     from rag.urgent import Guidance
 
-_LEAD = re.compile(
-    r"^\s*(?:ok(?:ay)?[,.]?\s+|so\s+|then\s+)?(and|but|also|what about|how about|same for|"
-    r"same in|and in|and for|and what about|what if|then what|ok and|in the|for the|among)\b",
-    re.I,
-)
 # A report the asker rules out ("the NEJM figures, not the ASH update", "rather than the
 # abstract"): not a qualifier every quoted unit must match.
 _NOT_REPORT = re.compile(
     r"\b(?:not|rather than|instead of|other than|excluding|except)\s+((?:\S+\s+){0,3}\S+)", re.I
 )
-_ANAPHOR = re.compile(r"\b(it|its|that|this|these|those|they|them|their|there|same|then)\b", re.I)
 _COMPARE = re.compile(
     r"\b(vs\.?|versus|compared?|comparison|difference|differ|better|worse|against|both)\b", re.I
 )
@@ -207,23 +207,6 @@ def _label(s: str, u: Understanding) -> bool:
     return bool(re.fullmatch(r"(?=.*[a-z])(?=.*\d)[a-z0-9:/-]{2,}", s)) and s in u.lexicon.df
 
 
-def is_followup(text: str, has_history: bool, own_studies: Sequence[str]) -> bool:
-    """A message that only makes sense after the previous one: it starts like a continuation
-    ("and in...", "what about..."), or it is a fragment or leans on a pronoun without naming
-    a study of its own. A self-contained question ("What is MRD?") is not one."""
-    if not has_history:
-        return False
-    if _LEAD.match(text):
-        return True
-    if own_studies:
-        return False
-    ws = [w for w in words(text) if w.isalpha()]
-    fragment = not WH_START.match(text) and len(ws) <= 6
-    lead_pronoun = bool(_ANAPHOR.search(" ".join(text.split()[:3])))
-    own_topic = len(content_stems(text)) > 2
-    return fragment or (bool(_ANAPHOR.search(text)) and (lead_pronoun or not own_topic))
-
-
 def parse_slots(
     text: str, asking: str, u: Understanding, groups: Groups, variants: Sequence[str] = ()
 ) -> Slots:
@@ -351,10 +334,13 @@ def _read_in_chat(q: Query, asking: str, u: Understanding, history: Sequence[str
     on, then after the chat's ``history``."""
     slots = q.slots
     context = message_context(q.text)
+    leaned = leaned_on(context, asking) if context else ""
     if context and is_followup(asking, True, u.entities.studies_in(asking)):
         from rag.followup import with_message_context
 
-        q = with_message_context(q, parse_query(context, u, (), 1), leaned_on(context, asking))
+        q = with_message_context(q, parse_query(context, u, (), 1), leaned)
+    elif leaned:  # a question of its own is also read after its story (the better of the two)
+        q = replace(q, context_focus=f"{leaned} {q.focus}")
     return _in_conversation(q, slots, u, history)
 
 

@@ -54,9 +54,15 @@ def test_a_question_leaning_on_its_message_takes_its_slots_but_not_its_story_wor
     assert q.resolved.startswith("What were they for children like him? (after: The doctor told")
 
 
-def test_a_question_of_its_own_does_not_lean_on_the_message() -> None:
+def test_a_question_of_its_own_takes_nothing_from_the_message_but_is_read_after_it_too() -> None:
     q = parse_query("Our son is 6. What is the 4-year DFS with blinatumomab in AALL1731?", U)
-    assert q.context_focus == ""
+    assert q.context_focus == "" and "son" not in q.slots.terms  # "Our son is 6." says little
+    told = "We saw the leaflet about the pump alarms. Why can't children start the infusion at home?"
+    q = parse_query(told, U)
+    assert q.focus == "Why can't children start the infusion at home?"
+    assert q.context_focus == f"We saw the leaflet about the pump alarms. {q.focus}"
+    assert not {"leaflet", "alarm"} & set(q.slots.terms)  # the story is not asked
+    assert "followup" not in q.flags
 
 
 def test_units_are_scored_against_the_better_of_the_question_and_its_context() -> None:

@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from rag.query import is_followup, parse_query
+from rag.message import is_followup
+from rag.query import parse_query
 from rag.timepoint import TimePoint, time_points
 from tests.core_support import PROFILE, TRIALS, chunk, understanding
 
