@@ -57,7 +57,9 @@ def test_a_question_leaning_on_its_message_takes_its_slots_but_not_its_story_wor
 def test_a_question_of_its_own_takes_nothing_from_the_message_but_is_read_after_it_too() -> None:
     q = parse_query("Our son is 6. What is the 4-year DFS with blinatumomab in AALL1731?", U)
     assert q.context_focus == "" and "son" not in q.slots.terms  # "Our son is 6." says little
-    told = "We saw the leaflet about the pump alarms. Why can't children start the infusion at home?"
+    told = (
+        "We saw the leaflet about the pump alarms. Why can't children start the infusion at home?"
+    )
     q = parse_query(told, U)
     assert q.focus == "Why can't children start the infusion at home?"
     assert q.context_focus == f"We saw the leaflet about the pump alarms. {q.focus}"
