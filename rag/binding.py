@@ -21,7 +21,8 @@
 - sides: the arms or subgroups a question compares by name ("boys vs girls", "SR-avg vs
   SR-high"); *conflicting* when the unit, its context and its document's title name neither
   (every word of a side, rag/arms.py).
-- topic: the share of the question's topic terms (IDF-weighted) the unit and its context use.
+- topic: the share of the question's topic terms (IDF-weighted) the unit and its context use;
+  for a question asking two things, the best of that and the share of one part's terms.
 
 A unit with a conflicting hard slot (study, report, outcome, status, time point) or without a span of an asked
 statistic is never quoted; the answer abstains naming the first unbound slot.
@@ -179,10 +180,22 @@ def topic_share(
     by its rarest known word ("heart" or "cardiac"). The unit inherits the words of its
     context and of its document's title (a sentence of "Supportive care during blinatumomab
     therapy" is about blinatumomab)."""
-    known = {t for t in q.slots.terms if lex.df.get(t, 0) > 0}
-    if not known:
-        return 1.0, ()
     have = set(content_stems(f"{u.chunk.meta.title} {u.context} {u.match}"))
+    share, missing = _share(q, have, lex, floor, None)
+    if q.parts and not q.has("followup"):  # a unit may answer one of the things asked
+        share = max(
+            [share, *(_share(q, have, lex, floor, set(content_stems(p)))[0] for p in q.parts)]
+        )
+    return share, missing
+
+
+def _share(
+    q: Query, have: set[str], lex: IndexLexicon, floor: float, within: set[str] | None
+) -> tuple[float, tuple[str, ...]]:
+    """:func:`topic_share` over the topic terms ``within`` a part of the question (all: None)."""
+    known = {t for t in q.slots.terms if lex.df.get(t, 0) > 0 and (within is None or t in within)}
+    if not known:  # a question without known topic words binds any unit; a part, none
+        return (1.0 if within is None else 0.0), ()
     total = got = 0.0
     missing: list[str] = []
     grouped: set[str] = set()

@@ -202,6 +202,21 @@ def test_topic_share_is_idf_weighted_and_ignores_unknown_words() -> None:
     assert b.topic == 1.0 and b.missing_terms == ()
 
 
+def test_a_unit_answering_one_of_two_things_asked_binds_that_part_whole() -> None:
+    q = parse_query("what are the signs of fever and chills, and is the median follow-up long?", U)
+    assert len(q.parts) == 2
+    signs = unit("Signs of CRS")
+    b = bind(q, signs, U.entities, U.lexicon)
+    whole = bind(dataclasses.replace(q, parts=()), signs, U.entities, U.lexicon)
+    assert whole.topic < 1.0 and b.topic == 1.0  # all of the first part's words
+    assert b.missing_terms == whole.missing_terms  # a decline still names what is missing
+    # a part with no word the index knows binds nothing (not every unit)
+    q2 = parse_query("what are the signs of fever, and is it zorblatt or quux?", U)
+    assert len(q2.parts) == 2
+    u2 = unit("The median follow-up")
+    assert bind(q2, u2, U.entities, U.lexicon).topic < 1.0
+
+
 def test_outcome_named_by_an_index_abbreviation_is_a_hard_slot() -> None:
     from rag.binding import outcome_binding
 
