@@ -182,10 +182,8 @@ def topic_share(
     therapy" is about blinatumomab)."""
     have = set(content_stems(f"{u.chunk.meta.title} {u.context} {u.match}"))
     share, missing = _share(q, have, lex, floor, None)
-    if q.parts and not q.has("followup"):  # a unit may answer one of the things asked
-        share = max(
-            [share, *(_share(q, have, lex, floor, set(content_stems(p)))[0] for p in q.parts)]
-        )
+    for part in q.own_parts():  # a unit may answer one of the things asked
+        share = max(share, _share(q, have, lex, floor, set(content_stems(part)))[0])
     return share, missing
 
 

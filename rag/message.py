@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from rag.lexicon import content_stems, words
 
 # the start of a question ("what ...", "is ...", "tell ...")
-WH_START = re.compile(r"^\s*(what|whats|what's|how|why|when|who|which|where|is|are|was|were|does|do|"
-                 r"did|can|could|should|will|would|has|have|tell|explain|define|list)\b", re.I)  # fmt: skip
+_QUESTION_WORDS = (r"what|whats|what's|how|why|when|who|which|where|is|are|was|were|does|do|did"
+                   r"|can|could|should|will|would")  # fmt: skip
+WH_START = re.compile(rf"^\s*({_QUESTION_WORDS}|has|have|tell|explain|define|list)\b", re.I)
 # a question after a filler word ("like what % of the kids...", "ok so how many")
 _FILLED_WH = re.compile(
     r"^\s*(?:(?:like|so|ok|okay|and|but|also|then|well|hmm|um|just)[,]?\s+)+"
@@ -63,9 +64,7 @@ def question_part(text: str) -> str:
 
 # where a sentence's second question starts: after a comma or "and"/"but"/"or", a question word
 _SECOND = re.compile(
-    r"(?:[,;]\s*(?:(?:and|but|or)\s+)?|\s+(?:and|but|or)\s+)(?=(?:what|whats|what's|how|why|when|"
-    r"who|which|where|is|are|was|were|does|do|did|can|could|should|will|would)\b)",
-    re.I,
+    rf"(?:[,;]\s*(?:(?:and|but|or)\s+)?|\s+(?:and|but|or)\s+)(?=(?:{_QUESTION_WORDS})\b)", re.I
 )
 
 

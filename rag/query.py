@@ -96,6 +96,11 @@ class Query:
     def has(self, flag: str) -> bool:
         return flag in self.flags
 
+    def own_parts(self) -> tuple[str, ...]:
+        """:attr:`parts`, read on their own: none for a follow-up (they lean on the previous
+        question)."""
+        return () if self.has("followup") else self.parts
+
 
 @dataclass
 class Understanding:

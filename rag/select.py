@@ -141,7 +141,7 @@ def score_units(
     # the better of the question alone and after its context; of the whole question and each
     # thing it asks (a follow-up's parts lean on the previous question: not scored alone)
     others = [q.context_focus] if q.context_focus else []
-    others += [] if q.has("followup") else list(q.parts)
+    others += list(q.own_parts())
     for other in others:
         more = reranker.score(other, texts)
         logits = [max(a, float(b)) for a, b in zip(logits, more, strict=True)]
