@@ -206,10 +206,9 @@ class Answerer:
         if self.settings.llm.provider != "none":
             return self._generate(q.text, audience, passages, on_token)
         lead = self.safety(q, u, audience)
+        # a follow-up that names no study stays with the one it carried: when that study does
+        # not answer, the answer declines, never quotes another study as if it did
         scored, choice = self._choose(q, audience, passages, u, lead)
-        if not choice.units and q.carried:  # the follow-up moved on from the previous study
-            q = without_carried_names(q)
-            scored, choice = self._choose(q, audience, passages, u, lead)
         if not choice.units:  # a source's own "not reported" is the first nearest source
             kind, seen = (PLAIN if audience is Audience.FAMILY else ""), (*choice.nearest, *scored)
             return self._abstain(choice.reason_code, choice.reason, seen, kind)

@@ -146,18 +146,15 @@ def _forms(term: str, long_forms: Mapping[str, str]) -> tuple[tuple[str, ...], .
     return ((term,), long) if long else ((term,),)
 
 
-def without_carried_names(q: Query, drop: Sequence[str] = ()) -> Query:
-    """The follow-up without the study and report it carried: for a follow-up that moves on
-    ("and in relapsed patients?"). Without ``drop`` they stay soft preferences; with it (the
-    carried studies' names) they are dropped, from the searched text as well: the follow-up
-    asks about another population than they enrolled."""
+def without_carried_names(q: Query, drop: Sequence[str]) -> Query:
+    """The follow-up without the study and report it carried, their names (``drop``) dropped
+    from the searched text as well: the follow-up asks about another population than they
+    enrolled ("and in relapsed patients?")."""
     slots = replace(
         q.slots,
         studies=() if "studies" in q.carried else q.slots.studies,
         reports=() if "reports" in q.carried else q.slots.reports,
     )
-    if not drop:
-        return replace(q, slots=slots, carried=(), soft_studies=q.slots.studies)
     names = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in drop), re.I)
     return replace(
         q,

@@ -114,6 +114,18 @@ def test_followup_uses_history(corpus_settings: Any) -> None:
     assert {c.doc_id for c in ans.citations} & {"jama2021-aall1331", "jama2021-locatelli"}
 
 
+def test_followup_stays_with_its_study(corpus_settings: Any) -> None:
+    """A follow-up naming no study asks about the one it carried: when that study gives no
+    figure, the answer declines; it never quotes another trial's figure as if it answered."""
+    ans = answer(
+        "and grade >=3 CRS %?",
+        history=["AALL1731 toxicity with blinatumomab?"],
+        settings=corpus_settings,
+    )
+    assert ans.abstained, ans.answer
+    assert not {c.doc_id for c in ans.citations} - {"nejm2025-aall1731", "ash2025-758-aall1731"}
+
+
 def test_every_sentence_cites_a_retrieved_passage(corpus_settings: Any) -> None:
     ans = answer("How is blinatumomab given?", settings=corpus_settings)
     assert not ans.abstained and ans.sentences
