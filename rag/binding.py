@@ -112,22 +112,13 @@ class Binding:
         return ""
 
 
-# an age is no duration: "aged 1 to 9 years", "1-9 years old", "18 years of age"
-_AGE = re.compile(
-    rf"\b(?:aged?|ages)\s+(?:of\s+)?{_NUM}(?:\s*(?:to|-|–|and)\s*{_NUM})?\s*(?:years?|months?)?"
-    rf"|\b{_NUM}(?:\s*(?:to|-|–)\s*{_NUM})?[\s-]*(?:years?|months?)[\s-]*(?:old|of age)\b",
-    re.I,
-)
-
-
 def stat_binding(q: Query, text: str, headers: str = "") -> str:
     """Does ``text`` hold a span of an asked statistic type? For a table row, the column
-    headers say what its numbers are ("n (%)", "HR (95% CI)"). An age is not a duration."""
+    headers say what its numbers are ("n (%)", "HR (95% CI)")."""
     asked = [s for s in q.slots.statistics if s in SPANS]
     if not asked:
         return NA
-    ageless = _AGE.sub(" ", text) if "duration" in asked else text
-    if any(SPANS[s].search(ageless if s == "duration" else text) for s in asked):
+    if any(SPANS[s].search(text) for s in asked):
         return MATCHED
     if headers and re.search(r"\d", text) and any(_HEADER_CUES[s].search(headers) for s in asked):
         return MATCHED

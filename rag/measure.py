@@ -25,9 +25,7 @@ _SKIP = {"of", "the", "a", "an", "who", "that", "which", "had", "got", "have", "
          "developed", "experienced", "needed", "needing", "with", "went", "on", "to", "were",
          "proceeding", "proceeded", "going", "became", "become", "achieved", "reached",
          "was", "kids", "children", "child", "patients", "pts", "people", "adults", "subjects",
-         "participants", "infants", "any", "all",
-         # time units say what a duration is counted in, not what is counted
-         "hours", "days", "weeks", "months", "years"}  # fmt: skip
+         "participants", "infants", "any", "all"}  # fmt: skip
 _STOP = {"in", "during", "for", "with", "among", "by", "after", "before", "on", "at", "vs",
          "versus", "compared", "between", "from", "of", "per", "and", "or", "while", "the",
          "what", "was", "were", "is", "are", "how", "did", "does", "a", "an", "to", "than",

@@ -132,14 +132,7 @@ def statistics_asked(text: str, u: Understanding) -> list[str]:
     after a definition ("what does DFS mean?") asks for none."""
     if _DEFINITION.search(text) and not re.search(r"\d", text):
         return []
-    said = {kind: [c for c in cues if says([c], text)] for kind, cues in u._stat_words.items()}
-    # the longest cue wins: "how many days" asks a duration, not also a count ("how many")
-    longer = [c for cues in said.values() for c in cues]
-    found = [
-        kind
-        for kind, cues in said.items()
-        if any(not any(c != x and f" {c} " in f" {x} " for x in longer) for c in cues)
-    ]
+    found = [kind for kind, cues in u._stat_words.items() if says(cues, text)]
     if set(found) - {"rate"}:  # "HR for DFS": DFS names the outcome, HR the statistic
         found = [f for f in found if f != "rate"]
     return found

@@ -154,18 +154,6 @@ def test_statistic_spans() -> None:
     assert stat_binding(count, "In the chemo-only groups, it was 86.9%.") == CONFLICT
 
 
-def test_an_age_is_no_duration() -> None:
-    long = parse_query("how long does each cycle of blinatumomab last?", U)
-    assert stat_binding(long, "Each cycle of blinatumomab flows nonstop for 28 days.") == MATCHED
-    for age in (
-        "The study was for children aged 1 to 9 years.",
-        "Standard risk meant a child was 1 to 9 years old at diagnosis.",
-        "Patients 18 years of age or older were eligible.",
-    ):
-        assert stat_binding(long, age) == CONFLICT, age
-    assert stat_binding(long, "Children aged 1 to 9 years were followed for 3.5 years.") == MATCHED
-
-
 def test_a_missing_count_is_soft_like_a_missing_rate() -> None:
     """ "how many were ok?" may be answered by a share of them ("86.9%"): a unit without a
     count stays eligible (its statistic feature says it lacks one); a figure asked as such

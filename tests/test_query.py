@@ -42,13 +42,6 @@ def test_statistic_types_and_definitions() -> None:
     assert parse_query("what does DFS mean?", U).slots.statistics == ()
 
 
-def test_the_longest_statistic_cue_wins() -> None:
-    """ "how many days" asks a duration, not also a count ("how many" is inside it)."""
-    for text in ("how many days does each blina cycle run?", "how many years is maintenance?"):
-        assert parse_query(text, U).slots.statistics == ("duration",), text
-    assert parse_query("how many children had CRS?", U).slots.statistics == ("count",)
-
-
 def test_report_qualifiers_through_journal_aliases() -> None:
     q = parse_query("3-year DFS in the NEJM report of AALL1731", U)
     assert q.slots.studies == ("aall1731",)
