@@ -114,9 +114,13 @@ class Understanding:
     safety: Safety | None = None  # the profile's safety patterns
     abbreviation_zipf: float = 3.5  # answer.abbreviation_zipf: lower-case outcome abbreviations
     _stat_words: dict[str, list[str]] = field(default_factory=dict)
+    group_stems: frozenset[str] = frozenset()  # one-word members of the synonym groups
 
     def __post_init__(self) -> None:
         self._stat_words = {k: [w.lower() for w in v] for k, v in self.vocab.statistics.items()}
+        self.group_stems = frozenset(
+            stem(w.lower()) for g in self.vocab.synonyms for w in g if " " not in w
+        )
 
 
 _DEFINITION = re.compile(
@@ -243,9 +247,12 @@ def parse_slots(
     markers = {m for (m, _), _ in asked}
     alternatives = alternatives_of(groups, terms)
     # a measure word no document uses leaves the measure when it is ordinary English ("sick");
-    # a term of the field ("hepatotoxicity") stays: no unit can name it, so none answers
+    # a term of the field ("hepatotoxicity") or of a synonym group ("died": deaths, mortality)
+    # stays: no unit can name it, so none answers
     generic = {stem(w) for w in u.vocab.generic_words} | {
-        stem(w) for w in words(asking) if not u.lexicon.df.get(stem(w)) and is_ordinary(w)
+        stem(w)
+        for w in words(asking)
+        if not u.lexicon.df.get(stem(w)) and is_ordinary(w) and stem(w) not in u.group_stems
     }
     long_forms = {k.lower(): v for k, v in u.vocab.abbreviations.items()}  # "blin", "soc"
     long_forms |= {k: a.long for k, a in u.lexicon.abbreviations.items()}

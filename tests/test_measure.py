@@ -207,6 +207,15 @@ def test_a_term_of_the_field_no_document_uses_stays_the_measure() -> None:
     assert ordinary.slots.measures == ()
 
 
+def test_an_ordinary_word_of_a_synonym_group_stays_the_measure() -> None:
+    """ "how many died": an ordinary word, but the domain names it (died, deaths, mortality);
+    when the index uses none of them, no unit can state the count, so none answers."""
+    u = understanding(TRIALS)
+    assert not u.lexicon.df.get("die") and "die" in u.group_stems
+    q = parse_query("how many kids died in AALL1731?", u)
+    assert [m.written for m in q.slots.measures] == ["died"]
+
+
 def test_a_colon_after_a_word_ends_it_but_joins_a_gene_fusion() -> None:
     """ "blin: CR rate" measures CR (the drug's shorthand before the colon is no part of it);
     "BCR::ABL1" stays one word."""
