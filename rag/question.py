@@ -7,6 +7,12 @@ from __future__ import annotations
 import re
 
 _PREMISE = re.compile(r"^\s*(since|given that|because|as|now that|considering)\b[^,?]*,", re.I)
+# what the asker already knows, before "but" and a question: "the 4 year numbers are great
+# but what about after 5 or 10 years?"
+_KNOWN = re.compile(
+    r"^[^?]*?\bbut\s+(?=(?:what|how|is|are|was|were|did|does|do|can|could|will|would|any)\b)",
+    re.I,
+)
 
 
 _TAG = re.compile(
@@ -25,9 +31,9 @@ def is_claim(question: str) -> bool:
 
 
 def main_clause(question: str) -> str:
-    """The question without a leading premise ("Since X did Y, ..."): a premise's figures are
-    claims to check, not figures the answer must contain."""
-    return _PREMISE.sub("", question, count=1)
+    """The question without a leading premise ("Since X did Y, ...", "X is great but what
+    about Y?"): a premise's figures are claims to check, not figures the answer must contain."""
+    return _KNOWN.sub("", _PREMISE.sub("", question, count=1), count=1)
 
 
 _INJECTION = re.compile(

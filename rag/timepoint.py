@@ -27,10 +27,25 @@ ORDINAL_TIME = re.compile(
 )
 
 
+# numbers sharing one unit of years or months ("5 or 10 years", "3, 4 and 5 yr"): each is a
+# time point ("1 to 9 years" is a range, days and weeks a schedule: not listed)
+LISTED_TIME = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?(?:\s*(?:,|/|,?\s*or|,?\s*and)\s*\d+(?:\.\d+)?)+)"
+    r"\s*-?\s*(years?|yrs?|y|months?|mos?)\b(?!\s*-?\s*old)",
+    re.I,
+)
+
+
 # an age ("my 8 year old", "a 5-year-old", "he's 7 yrs old", "9yo", "18 months old"): who
 # asks, not what is asked
 AGE = re.compile(
-    r"(?<![\w.])\d+(?:\.\d+)?\s*-?\s*(?:(?:years?|yrs?|y|months?|mos?)\s*-?\s*olds?|yo|y/o)\b",
+    r"(?<![\w.])\d+(?:\.\d+)?\s*-?\s*(?:(?:years?|yrs?|y|months?|mos?)\s*-?\s*olds?|yo|y/o)\b"
+    # who was studied: "aged 1 to 9 years", "an age of 1 to under 10 years", "18 years of age
+    # or older" (a single age is a time point: "at age 2 years, 14% had CP")
+    r"|\b(?:aged?|ages)\s+(?:of\s+)?(?:between\s+)?\d+(?:\.\d+)?\s*(?:to|-|–|and)\s*"
+    r"(?:under\s+|below\s+|<\s*)?\d+(?:\.\d+)?\s*(?:years?|yrs?|months?)?"
+    r"|(?<![\w.])\d+(?:\.\d+)?\s*(?:years?|months?)\s+of\s+age\s+(?:or|and)\s+(?:older|over|"
+    r"above|younger|under|below)\b",
     re.I,
 )
 
@@ -55,9 +70,14 @@ def time_points(text: str) -> list[TimePoint]:
     """Time points written as "4-year", "4 yr", "4y", "18-month" (not ages: "4 years old"),
     or counted in order: "5th-year", "the third year", "in year 3"."""
     out = []
+    text = AGE.sub(" ", text)
     for m in TIME_PHRASE.finditer(text):
         unit = m.group(2).lower().rstrip("s")
         out.append(TimePoint(float(m.group(1)), _UNITS.get(unit, unit)))
+    for m in LISTED_TIME.finditer(text):  # the last number is a time phrase of its own
+        unit = m.group(2).lower().rstrip("s")
+        for v in re.findall(r"\d+(?:\.\d+)?", m.group(1))[:-1]:
+            out.append(TimePoint(float(v), _UNITS.get(unit, unit)))
     for m in ORDINAL_TIME.finditer(text):
         listed, unit, unit2, number = m.groups()
         values = re.findall(_ORDINAL, listed, re.I) if listed else [number]

@@ -18,6 +18,12 @@ def test_strip_injection() -> None:
 def test_premise_is_not_the_main_clause() -> None:
     assert qa.main_clause("Since DFS was 96%, what was OS?") == " what was OS?"
     assert qa.main_clause("What was OS?") == "What was OS?"
+    # what the asker knows, before "but" and a question
+    known = "the 3y figures look good but what about 5 years?"
+    assert qa.main_clause(known) == "what about 5 years?"
+    assert qa.main_clause("DFS improved but OS did not at 3 years?") == (
+        "DFS improved but OS did not at 3 years?"
+    )
 
 
 @pytest.mark.parametrize(

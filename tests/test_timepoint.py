@@ -29,6 +29,22 @@ def test_time_points_counted_in_order(text: str, expected: list[TimePoint]) -> N
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("what about after 5 or 10 years?", years(5, 10)),
+        ("3, 4 and 5 yr DFS", years(3, 4, 5)),
+        ("OS at 12/24 months", [TimePoint(12, "month"), TimePoint(24, "month")]),
+        ("kids 2 or 3 years old", []),  # ages
+        ("At age 2 years, 14% of survivors had CP", years(2)),  # a single age: when assessed
+    ],
+)
+def test_numbers_sharing_one_unit_are_each_a_time_point(
+    text: str, expected: list[TimePoint]
+) -> None:
+    assert sorted(time_points(text), key=lambda t: t.value) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "day 29 marrow MRD",  # a schedule day, not a time point
@@ -38,6 +54,9 @@ def test_time_points_counted_in_order(text: str, expected: list[TimePoint]) -> N
         "a 7 year old child",
         "women with >=10 yrs of pill use",  # bounds of an exposure category
         "duration of use ≥ 5 years vs < 1 year",
+        "children aged 1 to 9 years",  # who was studied
+        "standard risk meant an age of 1 to under 10 years",
+        "patients 18 years of age or older",
     ],
 )
 def test_not_time_points(text: str) -> None:
