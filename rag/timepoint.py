@@ -67,8 +67,9 @@ class TimePoint:
 
 
 def time_points(text: str) -> list[TimePoint]:
-    """Time points written as "4-year", "4 yr", "4y", "18-month" (not ages: "4 years old"),
-    or counted in order: "5th-year", "the third year", "in year 3"."""
+    """Time points written as "4-year", "4 yr", "4y", "18-month", each of numbers sharing
+    one unit ("5 or 10 years"), or counted in order: "5th-year", "the third year", "in year
+    3". Not ages: "4 years old", "aged 1 to 9 years", "18 years of age or older"."""
     out = []
     text = AGE.sub(" ", text)
     for m in TIME_PHRASE.finditer(text):
