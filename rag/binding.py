@@ -97,6 +97,7 @@ class Binding:
     topic: float  # 0..1, IDF-weighted share of topic terms used by the unit and its context
     missing_terms: tuple[str, ...]  # topic stems the unit does not use
     soft_statistic: bool = False  # only a rate was asked: its absence is a feature, not a veto
+    soft_study: bool = False  # a claim names the study: another study's unit may correct it
     status: str = NA  # the asked marker status (Ph+): conflicting when only the other is stated
     measure: str = NA  # what the asked rate counts ("seizures"): conflicting when not named
     sides: str = NA  # the arms or subgroups compared by name: conflicting when it names none
@@ -105,7 +106,7 @@ class Binding:
         """The first conflicting hard slot ("" when none). A missing rate is soft (a
         question's "how often" may want a frequency, not a percentage): ``soft_statistic``."""
         for name in ("study", "report", "outcome", "status", "measure", "sides", "time"):
-            if getattr(self, name) == CONFLICT:
+            if getattr(self, name) == CONFLICT and not (name == "study" and self.soft_study):
                 return name
         if self.statistic == CONFLICT and not self.soft_statistic:
             return "statistic"
@@ -282,6 +283,7 @@ def bind(
         time=time_binding(q.slots.time_points, text, q.slots.time_required),
         statistic=stat_binding(q, text, " ".join(c.header for c in u.chunk.cells)),
         soft_statistic=set(q.slots.statistics) <= {"rate", "count"} and not q.slots.figure_required,
+        soft_study=q.slots.claim,
         outcome=outcome_binding(side_outcomes(q, u, ents), u),
         status=status_binding(q, u),
         measure=measure_binding(q, u),

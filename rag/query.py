@@ -73,6 +73,7 @@ class Slots:
     sides: tuple[NamedSide, ...] = ()  # arms or subgroups compared by name ("boys vs girls")
     time_required: bool = False  # a follow-up asking only a new time point ("5y?")
     figure_required: bool = False  # a rate asked as a figure ("what %"): none stated, no answer
+    claim: bool = False  # a claim to check ("..., wasn't it?"): its study may be the wrong one
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,7 @@ def parse_slots(
         time_points=() if claim else tuple(time_points(legacy.main_clause(asking))),
         statistics=statistics,
         figure_required="rate" in statistics and says(u.vocab.figure_words, asking),
+        claim=claim,
         outcomes=tuple(outcomes),
         outcomes_by_study=outcomes_by_study(text, u.entities.studies_in, outcomes),
         terms=terms,

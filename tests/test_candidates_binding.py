@@ -133,6 +133,16 @@ def test_study_binding() -> None:
     assert bind(parse_query("DFS", U), unit("In AALL1331"), U.entities, U.lexicon).study == NA
 
 
+def test_a_claims_study_may_be_the_wrong_one() -> None:
+    """ "X was based on AALL1731, wasn't it?": a unit of another study may correct the claim,
+    so its study conflict is no veto (the study feature still counts it against the unit)."""
+    claim = parse_query("the approval was based on AALL1731, wasn't it?", U)
+    other = bind(claim, unit("In AALL1331"), U.entities, U.lexicon)
+    assert other.study == CONFLICT and other.conflicting() == ""
+    asked = parse_query("was the approval based on AALL1731?", U)
+    assert bind(asked, unit("In AALL1331"), U.entities, U.lexicon).conflicting()
+
+
 def test_time_point_binding() -> None:
     four = (TimePoint(4, "year"),)
     assert time_binding(four, "4-year DFS was 94.8%") == MATCHED
