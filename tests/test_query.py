@@ -39,6 +39,7 @@ def test_time_points(text: str, points: list[TimePoint]) -> None:
 def test_statistic_types_and_definitions() -> None:
     assert "hr" in parse_query("HR for DFS in AALL1731?", U).slots.statistics
     assert "count" in parse_query("how many children were randomized?", U).slots.statistics
+    assert parse_query("sample size of AALL1731?", U).slots.statistics == ("count",)
     assert parse_query("what does DFS mean?", U).slots.statistics == ()
 
 
