@@ -115,7 +115,7 @@ class Understanding:
     safety: Safety | None = None  # the profile's safety patterns
     abbreviation_zipf: float = 3.5  # answer.abbreviation_zipf: lower-case outcome abbreviations
     _stat_words: dict[str, list[str]] = field(default_factory=dict)
-    group_stems: frozenset[str] = frozenset()  # one-word members of the synonym groups
+    group_stems: frozenset[str] = field(init=False, default=frozenset())  # synonyms' words
 
     def __post_init__(self) -> None:
         self._stat_words = {k: [w.lower() for w in v] for k, v in self.vocab.statistics.items()}
