@@ -1,4 +1,4 @@
-"""Spelling: ordinary words are corrected; names are never silently changed.
+"""Spelling: ordinary words and misspelt drug names are corrected; trial names never are.
 
 Corrections come from the index's own words (symspellpy over them): a correction to a word the
 index never uses would not help find anything. Whether a word is known at all is read from the
@@ -10,9 +10,14 @@ project; missing -> said once, skipped).
   ("diffrence" -> "difference").
 - A real word the index does not use but spells one edit apart ("randomised", "leukaemia",
   "paediatric") is kept, and the index's spelling is searched too.
-- Tokens with digits, identifiers, acronyms and drug-like words are never corrected: when one
-  is unknown but close to a name the index uses ("AALL1371" for AALL1731, "blinatumumab"),
-  the question gets "Did you mean ...?" and the answer abstains until asked again.
+- Tokens with digits, identifiers and acronyms are never corrected: when one is unknown but
+  close to a name the index uses ("AALL1371" for AALL1731), the question gets "Did you mean
+  ...?" and the answer abstains until asked again (another number may be another trial).
+- A drug-like word that is no real word (not English, not on the medical word list) with one
+  nearest index word ("blinatumamab", "blinatumumab") is a misspelling of it and is corrected,
+  shown as "Searched for"; a real drug name ("cetuximab" in an index that names rituximab) is
+  never changed nor offered as another name, and a tie between two near names still asks
+  "Did you mean ...?".
 """
 
 from __future__ import annotations
@@ -115,7 +120,11 @@ class Speller:
         out = text
         for tok in dict.fromkeys(tokens(text)):
             if self._is_name(tok):
-                did_you_mean += self._near_names(tok)
+                near = self._near_names(tok)
+                if self._misspelt_drug(tok, near):
+                    out = re.sub(rf"(?<!\w){re.escape(tok)}(?!\w)", near[0], out)
+                else:
+                    did_you_mean += near
                 continue
             if len(tok) < 4 or not tok.isalpha() or self.lexicon.knows(tok):
                 continue
@@ -146,6 +155,10 @@ class Speller:
     def _drug_like(self, tok: str) -> bool:
         return drug_like(tok, self.drug_suffixes)
 
+    def _misspelt_drug(self, tok: str, near: list[str]) -> bool:
+        """A drug-like non-word with exactly one nearest index word (module docstring)."""
+        return len(near) == 1 and not looks_like_identifier(tok) and self._drug_like(tok)
+
     def _near_names(self, tok: str) -> list[str]:
         """The known names nearest (at most two edits) to an unknown name-like token."""
         from symspellpy.editdistance import DistanceAlgorithm, EditDistance
@@ -155,7 +168,7 @@ class Speller:
         if looks_like_identifier(tok):
             pool = {k: n for k, n in self.names.items() if any(c.isdigit() for c in k)}
             key = norm(tok)
-        elif self._drug_like(tok):
+        elif self._drug_like(tok) and not self.is_word(tok):  # a real drug is another drug
             pool = {w: w for w in self.lexicon.surface if w.isalpha() and len(w) > 6}
             key = tok.lower()
         else:

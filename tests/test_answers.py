@@ -300,7 +300,7 @@ def test_a_family_decline_offers_the_explainers_first(corpus_settings: Any, ques
 @pytest.mark.parametrize(
     ("question", "said"),
     [
-        ("how is blinatumamab given?", "Did you mean blinatumomab? Please ask again"),
+        ("what did the AALL1732 study find?", "Did you mean AALL1731? Please ask again"),
         ("does inotuzumab work for kids?", "Our library has nothing about inotuzumab."),
     ],
 )
@@ -310,6 +310,16 @@ def test_a_family_decline_for_a_name_says_the_name(
     ans = answer(question, audience="family", settings=corpus_settings)
     assert ans.abstained and ans.answer.startswith(said)
     assert fk_grade(ans.answer) <= 6
+
+
+def test_a_misspelt_drug_name_is_searched_for_as_the_index_spells_it(
+    corpus_settings: Any,
+) -> None:
+    """A parent's "blinatumamab" was declined with "Did you mean blinatumomab? Please ask
+    again"; it is answered, and the question searched for is shown."""
+    ans = answer("how is blinatumamab given?", audience="family", settings=corpus_settings)
+    assert not ans.abstained and ans.query is not None
+    assert "blinatumomab" in ans.query.shown and "into a vein" in ans.answer
 
 
 def test_a_question_about_when_to_call_gets_the_call_list_and_when_to_call_emergency_services(
