@@ -253,8 +253,8 @@ class Answerer:
     @staticmethod
     def _no_dose(q: Query, audience: Audience) -> bool:
         """No dose figure may be quoted: a request for one's own child or patient (whatever the
-        audience switch says), or any dose request from a family."""
-        return q.has("personal") or (q.has("dose-request") and audience is Audience.FAMILY)
+        audience switch says), or anything for a family (never a dose to a parent)."""
+        return q.has("personal") or audience is Audience.FAMILY
 
     def decide(
         self,

@@ -93,6 +93,17 @@ def test_individual_dosing_gets_general_evidence_and_care_team_note(corpus_setti
     assert doses and all(d in labels for d in doses), (doses, ans.answer)
 
 
+def test_a_family_is_never_quoted_a_dose_even_when_it_asks_for_none(corpus_settings: Any) -> None:
+    """A parent asking what the label says for children under 45 kg (no dose asked, nothing
+    personal) was quoted the label's 15 µg/m2/day and 28 µg/day."""
+    ans = answer(
+        "what does the blincyto label say for children under 45 kg?",
+        audience="family",
+        settings=corpus_settings,
+    )
+    assert dose_figures(ans.answer) == [], ans.answer
+
+
 def test_false_premise_is_answered_from_sources(corpus_settings: Any) -> None:
     ans = answer(
         "Since blinatumomab increased CNS relapses in AALL1731, should it be avoided?",
