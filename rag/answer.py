@@ -241,7 +241,7 @@ class Answerer:
         matches = match_signs(q.raw, g, safety, self.parts.reranker, limit)
         if matches:
             return SafetyLead(tuple(urgent_units(matches, g, q.raw, safety)), urgent=True)
-        if self._no_dose(q, audience) and g.dose:
+        if self._asks_a_dose(q, audience) and g.dose:
             return SafetyLead(dose_lead(q.focus, q.raw, g, safety, self.parts.reranker))
         when = asks_when_to_seek_help(q.raw)
         if when and (calls := g.when_to_call()):
@@ -251,9 +251,15 @@ class Answerer:
         return SafetyLead()
 
     @staticmethod
+    def _asks_a_dose(q: Query, audience: Audience) -> bool:
+        """The dose guidance leads: a request for one's own child or patient (whatever the
+        audience switch says), or any dose request from a family."""
+        return q.has("personal") or (q.has("dose-request") and audience is Audience.FAMILY)
+
+    @staticmethod
     def _no_dose(q: Query, audience: Audience) -> bool:
-        """No dose figure may be quoted: a request for one's own child or patient (whatever the
-        audience switch says), or anything for a family (never a dose to a parent)."""
+        """No dose figure may be quoted: a request for one's own child or patient, or anything
+        for a family (never a dose to a parent)."""
         return q.has("personal") or audience is Audience.FAMILY
 
     def decide(

@@ -102,6 +102,11 @@ def test_a_family_is_never_quoted_a_dose_even_when_it_asks_for_none(corpus_setti
         settings=corpus_settings,
     )
     assert dose_figures(ans.answer) == [], ans.answer
+    # and a family message that asks no dose is not answered with the dose guidance
+    ans = answer(
+        "best sunscreen for a toddler with eczema??", audience="family", settings=corpus_settings
+    )
+    assert ans.abstained, ans.answer
 
 
 def test_false_premise_is_answered_from_sources(corpus_settings: Any) -> None:
