@@ -210,6 +210,12 @@ class Safety(Strict):
         "daughter'): the chat offers family mode (flag 'caregiver')."
     )
     worry: str = Field(description="Regex: words of worry about one's own child.")
+    seek_help: str = Field(
+        default="",
+        description="Regex: the message asks when or whom to call, or what to do if a sign "
+        "appears ('when should we phone', 'what do I do if I see one'): the explainers' "
+        "call list leads (empty: never).",
+    )
     adult: str = Field(
         default="",
         description="Regex: the message is about the asker's own illness or another adult's "

@@ -243,7 +243,7 @@ class Answerer:
             return SafetyLead(tuple(urgent_units(matches, g, q.raw, safety)), urgent=True)
         if self._asks_a_dose(q, audience) and g.dose:
             return SafetyLead(dose_lead(q.focus, q.raw, g, safety, self.parts.reranker))
-        when = asks_when_to_seek_help(q.raw)
+        when = asks_when_to_seek_help(q.raw, safety)
         if when and (calls := g.when_to_call()):
             return SafetyLead(calls)
         if when or (about_own_child_now(q.raw, safety) and re.search(safety.worry, q.raw, re.I)):

@@ -234,15 +234,10 @@ def urgent_units(
     return out + headed + reassured
 
 
-def asks_when_to_seek_help(message: str) -> bool:
-    return bool(
-        re.search(
-            r"\b(when|should) (?:do |should )?(?:i|we) (?:call|ring|phone|go to|take him|take her)|"
-            r"\b(call|ring|phone) (?:someone|the (?:team|doctor|hospital|nurse))|\bgo to (?:the )?(?:er|a&e|emergency)",
-            message,
-            re.I,
-        )
-    )
+def asks_when_to_seek_help(message: str, s: Safety | None) -> bool:
+    """Whether ``message`` asks when or whom to call, or what to do if a sign appears (the
+    profile's ``safety.seek_help``)."""
+    return s is not None and bool(s.seek_help) and bool(re.search(s.seek_help, message, re.I))
 
 
 def safety_flags(text: str, s: Safety | None) -> set[str]:

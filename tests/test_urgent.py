@@ -11,6 +11,7 @@ import pytest
 
 from rag.urgent import (
     about_own_child_now,
+    asks_when_to_seek_help,
     build_guidance,
     dose_lead,
     match_signs,
@@ -322,3 +323,21 @@ def test_a_worried_parent_telling_a_sign_is_also_told_that_calling_is_fine() -> 
     calm = "my son has been burning up since lunch"
     units = urgent_units(match_signs(calm, G, SAFETY, OverlapReranker(), 99.0), G, calm, SAFETY)
     assert "If something seems off, it is fine to call." not in [u.text for u in units]
+
+
+@pytest.mark.parametrize(
+    ("message", "asks"),
+    [
+        ("when should we phone the hospital?", True),
+        ("what are the brain signs, and what do i do if i see one", True),
+        ("who do we ring at night if she gets worse?", True),
+        ("when to worry about a temperature on blina", True),
+        ("what did the study do if a child relapsed?", False),
+        ("what is the 4-year DFS in AALL1731?", False),
+    ],
+)
+def test_asking_when_or_whom_to_call_or_what_to_do_if_a_sign_appears(
+    message: str, asks: bool
+) -> None:
+    assert asks_when_to_seek_help(message, SAFETY) is asks
+    assert not asks_when_to_seek_help(message, None)
