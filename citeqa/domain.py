@@ -198,6 +198,11 @@ class Safety(Strict):
         description="Plain words for the listed warning signs (first: the explainers' word)."
     )
     dose_request: str = Field(description="Regex: a request for an amount of a medicine.")
+    dose_groups: str = Field(
+        default="",
+        description="Regex: a dose that names a group or a regimen, not an amount ('high vs "
+        "low dose', 'high-dose methotrexate'): no dose request and no dose figure asked.",
+    )
     pump_change: str = Field(description="Regex: a request to change how an infusion runs.")
     first_person: str = Field(description="Regex: the asker speaks for themselves or their child.")
     decision: str = Field(

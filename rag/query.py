@@ -36,14 +36,13 @@ from rag.status import status_spans
 from rag.synonyms import Groups, alternatives_of, foreign_synonyms, synonym_groups, synonyms_of
 from rag.timepoint import TimePoint, time_points, without_time
 from rag.unknown_names import unknown_entities
-from rag.urgent import safety_flags
+from rag.urgent import safety_flags, without_dose_groups
 
 if TYPE_CHECKING:
     from rag.spelling import Speller
     from rag.urgent import Guidance
 
-# A report the asker rules out ("the NEJM figures, not the ASH update", "rather than the
-# abstract"): not a qualifier every quoted unit must match.
+# A report the asker rules out ("the NEJM figures, not the ASH update"): no qualifier.
 _NOT_REPORT = re.compile(
     r"\b(?:not|rather than|instead of|other than|excluding|except)\s+((?:\S+\s+){0,3}\S+)", re.I
 )
@@ -137,6 +136,7 @@ def statistics_asked(text: str, u: Understanding) -> list[str]:
     after a definition ("what does DFS mean?") asks for none."""
     if _DEFINITION.search(text) and not re.search(r"\d", text):
         return []
+    text = without_dose_groups(text, u.safety)  # "high vs low dose" asks no dose
     found = [kind for kind, cues in u._stat_words.items() if says(cues, text)]
     if set(found) - {"rate"}:  # "HR for DFS": DFS names the outcome, HR the statistic
         found = [f for f in found if f != "rate"]

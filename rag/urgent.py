@@ -240,6 +240,12 @@ def asks_when_to_seek_help(message: str, s: Safety | None) -> bool:
     return s is not None and bool(s.seek_help) and bool(re.search(s.seek_help, message, re.I))
 
 
+def without_dose_groups(text: str, s: Safety | None) -> str:
+    """``text`` without doses that name a group or a regimen ("high vs low dose",
+    "high-dose methotrexate"; the profile's ``safety.dose_groups``): they ask no dose."""
+    return re.sub(s.dose_groups, " ", text, flags=re.I) if s is not None and s.dose_groups else text
+
+
 def safety_flags(text: str, s: Safety | None) -> set[str]:
     """``dose-request``: asks for an amount of a medicine or to change how it runs;
     ``personal``: such a request (or a treatment decision) for one's own child or patient;
@@ -247,7 +253,8 @@ def safety_flags(text: str, s: Safety | None) -> set[str]:
     the asker's own illness or another adult's."""
     flags = set()
     asks = s is not None and bool(
-        re.search(s.dose_request, text, re.I) or re.search(s.pump_change, text, re.I)
+        re.search(s.dose_request, without_dose_groups(text, s), re.I)
+        or re.search(s.pump_change, text, re.I)
     )
     if asks:
         flags.add("dose-request")

@@ -43,6 +43,16 @@ def test_statistic_types_and_definitions() -> None:
     assert parse_query("what does DFS mean?", U).slots.statistics == ()
 
 
+def test_a_dose_naming_a_group_or_a_regimen_asks_no_dose() -> None:
+    u = dataclasses.replace(U, safety=PROFILE.safety)
+    q = parse_query("median OS high vs low dose in AALL1731, HR?", u)
+    assert "dose" not in q.slots.statistics and not q.has("dose-request")
+    q = parse_query("how did children do with high-dose methotrexate?", u)
+    assert "dose" not in q.slots.statistics and not q.has("dose-request")
+    q = parse_query("what dose of blinatumomab does the label give?", u)
+    assert "dose" in q.slots.statistics and q.has("dose-request")
+
+
 def test_report_qualifiers_through_journal_aliases() -> None:
     q = parse_query("3-year DFS in the NEJM report of AALL1731", U)
     assert q.slots.studies == ("aall1731",)
