@@ -202,7 +202,8 @@ class AnswerSettings(Group):
     spelling: bool = Field(
         True,
         description="Correct misspelled ordinary words in questions (index, English and medical "
-        "word lists); names are never changed, a near miss gets 'Did you mean'.",
+        "word lists); trial names are never changed (a near miss gets 'Did you mean'); a "
+        "misspelt drug name that is no real word is.",
     )
 
 
