@@ -33,6 +33,10 @@ _LEAD = re.compile(
     r"same in|and in|and for|and what about|what if|then what|ok and|in the|for the|among)\b",
     re.I,
 )
+# words that only start a message ("ok so ...", "right, ...", "hmm ...")
+_FILLERS = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|so|well|right|alright|hmm+|um+|oh|ah|then)[,.!]?\s+)+", re.I
+)
 # words that point back ("it", "that", "they")
 _ANAPHOR = re.compile(r"\b(it|its|that|this|these|those|they|them|their|there|same|then)\b", re.I)
 # a full stop ends a sentence, but not that of "e.g.", "i.e.", "vs.", "etc." or "incl."
@@ -104,6 +108,7 @@ def is_followup(text: str, has_history: bool, own_studies: Sequence[str]) -> boo
         return False
     if _LEAD.match(text):
         return True
+    text = _FILLERS.sub("", text)  # "ok so what would that look like": "that" leads
     if own_studies:
         return False
     ws = [w for w in words(text) if w.isalpha()]

@@ -144,6 +144,8 @@ def test_shorthand_and_plain_words_are_expanded_for_retrieval() -> None:
         ("HR + CI?", True),
         ("is that peer reviewed?", True),
         ("what about overall survival", True),
+        ("ok so what would that look like at home, what signs", True),  # fillers first
+        ("so what does the marrow test show in children?", False),
         ("What is MRD and how is it measured in children?", False),
         ("What was the 2-year DFS in AALL1331?", False),
     ],
