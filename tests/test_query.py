@@ -43,6 +43,11 @@ def test_statistic_types_and_definitions() -> None:
     assert parse_query("what does DFS mean?", U).slots.statistics == ()
 
 
+def test_the_askers_feelings_and_intensifiers_are_no_topic_words() -> None:
+    terms = parse_query("so MRD negative means it is totally gone? im so worried", U).slots.terms
+    assert not {"total", "worri"} & set(terms) and "gone" in terms
+
+
 def test_a_dose_naming_a_group_or_a_regimen_asks_no_dose() -> None:
     u = dataclasses.replace(U, safety=PROFILE.safety)
     q = parse_query("median OS high vs low dose in AALL1731, HR?", u)
