@@ -338,6 +338,17 @@ def test_a_misspelt_drug_name_is_searched_for_as_the_index_spells_it(
     assert "blinatumomab" in ans.query.shown and "into a vein" in ans.answer
 
 
+def test_an_idiom_for_why_something_matters_finds_the_explainers_why_section(
+    corpus_settings: Any,
+) -> None:
+    """ "such a big deal" was a topic of its own ("We looked for: test, big, deal"); the
+    explainers say it as "Why MRD matters" (the profile's synonym groups)."""
+    ans = answer(
+        "why is the MRD test such a big deal?", audience="family", settings=corpus_settings
+    )
+    assert not ans.abstained and "risk group" in ans.answer, ans.answer
+
+
 def test_a_question_about_when_to_call_gets_the_call_list_and_when_to_call_emergency_services(
     corpus_settings: Any,
 ) -> None:
