@@ -252,15 +252,8 @@ class Answerer:
 
     @staticmethod
     def _asks_a_dose(q: Query, audience: Audience) -> bool:
-        """The dose guidance leads: a request for one's own child or patient (whatever the
-        audience switch says), or any dose request from a family."""
+        """The dose guidance leads: a personal request, or any dose request from a family."""
         return q.has("personal") or (q.has("dose-request") and audience is Audience.FAMILY)
-
-    @staticmethod
-    def _no_dose(q: Query, audience: Audience) -> bool:
-        """No dose figure may be quoted: a request for one's own child or patient, or anything
-        for a family (never a dose to a parent)."""
-        return q.has("personal") or audience is Audience.FAMILY
 
     def decide(
         self,
@@ -292,7 +285,7 @@ class Answerer:
         """Every quotable unit of ``passages``, scored (also used by ``--explain`` and fit);
         ``every`` False: only the eligible ones (rag/select.py :func:`score_units`)."""
         units = units_from(passages, self.boilerplate)
-        if self._no_dose(q, audience):  # never a dose for one's own child, never a dose to a family
+        if q.has("personal") or audience is Audience.FAMILY:  # never a dose to a parent
             from ingest.numbers import dose_figures
 
             units = [x for x in units if not dose_figures(x.full)]
