@@ -70,6 +70,11 @@ def drug_like(tok: str, suffixes: tuple[str, ...]) -> bool:
     return len(low) > 6 and low.endswith(suffixes) and not is_ordinary(low)
 
 
+def _swap(text: str, word: str, new: str) -> str:
+    """``text`` with the whole word ``word`` written as ``new``."""
+    return re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", new, text)
+
+
 @dataclass(frozen=True)
 class Correction:
     text: str  # misspellings corrected
@@ -122,7 +127,7 @@ class Speller:
             if self._is_name(tok):
                 near = self._near_names(tok)
                 if self._misspelt_drug(tok, near):
-                    out = re.sub(rf"(?<!\w){re.escape(tok)}(?!\w)", near[0], out)
+                    out = _swap(out, tok, near[0])
                 else:
                     did_you_mean += near
                 continue
@@ -140,7 +145,7 @@ class Speller:
                 variants.append(fix)
                 originals.append(tok)
             else:
-                out = re.sub(rf"(?<!\w){re.escape(tok)}(?!\w)", fix, out)
+                out = _swap(out, tok, fix)
         names = tuple(dict.fromkeys(did_you_mean))
         return Correction(out, names, tuple(variants), tuple(originals))
 
